@@ -1,0 +1,160 @@
+package io.powerhose;
+
+import io.powerhose.internal.broker.BrokerConductor;
+import io.powerhose.internal.broker.DispatcherSettings;
+import io.powerhose.internal.client.Probe;
+import io.powerhose.internal.zmq.NativeLibrary;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Objects;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+
+/**
+ * A broker: routes each job from the frontend to the least-loaded ready worker on the backend, sends the
+ * result back, and publishes a heartbeat. One thread, {@code powerhose-broker}, owns all its sockets.
+ *
+ * <pre>{@code
+ * try (Broker broker = Broker.start(BrokerOptions.builder()
+ *         .frontend("ipc:///run/app/front.ipc").backend("ipc:///run/app/back.ipc")
+ *         .heartbeat("ipc:///run/app/beat.ipc").build())) {
+ *     // workers connect to the backend, clients to the frontend
+ * }
+ * }</pre>
+ *
+ * <p><b>Note:</b> thread safe. Start once, close once; not reusable. {@link #close()} stops taking jobs, lets
+ * running jobs finish (up to {@link BrokerOptions#drainTimeout()}), then removes its ipc files.
+ */
+public final class Broker implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(Broker.class);
+    private static final Duration DUPLICATE_PING_TIMEOUT = Duration.ofSeconds(1);
+
+    private final BrokerOptions options;
+    private final BrokerConductor conductor;
+    private final Thread thread;
+    private final long pid = ProcessHandle.current().pid();
+    private volatile boolean closed;
+
+    private Broker(BrokerOptions options) {
+        this.options = options;
+        long intervalNs = options.heartbeatInterval().toNanos();
+        DispatcherSettings settings = new DispatcherSettings(pid, intervalNs, intervalNs * options.liveness(),
+            options.noWorkerGrace().toNanos(), options.maxQueuedJobs(), options.maxJobBytes(),
+            options.legacyTimeout().toMillis());
+        this.conductor = new BrokerConductor(options.frontend(), options.backend(), options.heartbeat(),
+            options.drainTimeout().toNanos(), settings, System::nanoTime);
+        this.thread = new Thread(conductor, "powerhose-broker");
+    }
+
+    /**
+     * Starts a broker: refuses when a live broker already answers on the frontend, then binds the three
+     * endpoints and returns once they are bound.
+     *
+     * @param options the settings
+     * @return the running broker
+     * @throws DuplicateBrokerException when a broker already runs on the frontend
+     * @throws PowerhoseException when an endpoint cannot be bound
+     */
+    public static Broker start(BrokerOptions options) {
+        Objects.requireNonNull(options, "options");
+        NativeLibrary.load();
+        refuseDuplicate(options.frontend());
+        Broker broker = new Broker(options);
+        broker.thread.start();
+        try {
+            broker.conductor.started().get(10, TimeUnit.SECONDS);
+        } catch (ExecutionException e) {
+            broker.join();
+            throw new PowerhoseException("broker could not bind " + options.frontend() + ", " + options.backend() + ", "
+                + options.heartbeat() + ": " + e.getCause().getMessage(), e.getCause());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            broker.close();
+            throw new PowerhoseException("interrupted while starting the broker", e);
+        } catch (TimeoutException e) {
+            broker.close();
+            throw new PowerhoseException("broker did not bind its endpoints within 10 s", e);
+        }
+        LOG.info("broker started (pid {}): frontend {}, backend {}, heartbeat {}", broker.pid, options.frontend(),
+            options.backend(), options.heartbeat());
+        return broker;
+    }
+
+    private static void refuseDuplicate(String frontend) {
+        if (!Probe.isListening(frontend)) {
+            return;
+        }
+        long livePid = Probe.ping(frontend, DUPLICATE_PING_TIMEOUT);
+        throw new DuplicateBrokerException(frontend, livePid);
+    }
+
+    /** @return the settings */
+    public BrokerOptions options() {
+        return options;
+    }
+
+    /** @return the pid of the process the broker runs in */
+    public long pid() {
+        return pid;
+    }
+
+    /** @return the broker's state and counters as of its last heartbeat, one {@code key=value} per line */
+    public String status() {
+        return conductor.lastStatus();
+    }
+
+    /** Blocks until the broker stops (after {@link #close()} from another thread). */
+    public void awaitStop() {
+        try {
+            thread.join();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    /**
+     * Stops the broker: no new jobs, running jobs may finish within the drain timeout, then the sockets close
+     * and the ipc files are removed. Idempotent.
+     */
+    @Override
+    public void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        conductor.requestStop();
+        join();
+        for (String endpoint : List.of(options.frontend(), options.backend(), options.heartbeat())) {
+            if (endpoint.startsWith("ipc://")) {
+                try {
+                    Files.deleteIfExists(Path.of(endpoint.substring("ipc://".length())));
+                } catch (java.io.IOException e) {
+                    LOG.warn("could not remove {}: {}", endpoint, e.toString());
+                }
+            }
+        }
+        LOG.info("broker stopped (pid {})", pid);
+    }
+
+    private void join() {
+        long waitMs = options.drainTimeout().toMillis() + 5_000;
+        try {
+            thread.join(waitMs);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        if (thread.isAlive()) {
+            StringBuilder stack = new StringBuilder();
+            for (StackTraceElement element : thread.getStackTrace()) {
+                stack.append("\n\tat ").append(element);
+            }
+            LOG.error("broker thread still running {} ms after stop was asked:{}", waitMs, stack);
+        }
+    }
+}

@@ -1,0 +1,300 @@
+package io.powerhose;
+
+import io.powerhose.internal.client.ClientConductor;
+import io.powerhose.internal.client.PendingCall;
+import io.powerhose.internal.zmq.NativeLibrary;
+
+import java.time.Duration;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.OptionalLong;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ExecutionException;
+
+/**
+ * Sends jobs to a broker and returns their results. One socket carries many jobs in flight; each reply is
+ * matched to its call by request id, and a reply that comes after its caller gave up is dropped.
+ *
+ * <pre>{@code
+ * try (Client client = new Client("ipc:///run/app/front.ipc")) {
+ *     String result = client.execute("4*2");                         // blocks
+ *     CompletableFuture<byte[]> later = client.submit(new Job("x")); // does not block
+ * }
+ * }</pre>
+ *
+ * <p><b>Note:</b> thread safe; share one instance. Close once; not reusable. Failures are
+ * {@link PowerhoseException} subclasses: {@link JobTimeoutException}, {@link JobFailedException},
+ * {@link NoWorkerException}, {@link WorkerLostException}, {@link BrokerBusyException},
+ * {@link BrokerLostException}, {@link JobTooLargeException}.
+ */
+public final class Client implements AutoCloseable {
+    private final ClientOptions options;
+    private final ClientConductor conductor;
+    private final Thread thread;
+    private final long marginNs;
+    private volatile boolean closed;
+
+    /** Creates a client of the broker at {@link BrokerOptions#DEFAULT_FRONTEND} with the default timeouts. */
+    public Client() {
+        this(ClientOptions.builder().build());
+    }
+
+    /**
+     * Creates a client with the default timeouts (5 s, 7.5 s, 1 overflow).
+     *
+     * @param frontend the broker's frontend endpoint
+     */
+    public Client(String frontend) {
+        this(ClientOptions.builder().frontend(frontend).build());
+    }
+
+    /**
+     * Creates a client with the documented Powerhose 0.x parameters.
+     *
+     * @param frontend the broker's frontend endpoint
+     * @param timeout how long a job should take
+     * @param timeoutMaxOverflow how long a caller waits for a result
+     * @param timeoutOverflows overflows in a row allowed per worker
+     */
+    public Client(String frontend, Duration timeout, Duration timeoutMaxOverflow, int timeoutOverflows) {
+        this(ClientOptions.builder().frontend(frontend).timeout(timeout).timeoutMaxOverflow(timeoutMaxOverflow)
+            .timeoutOverflows(timeoutOverflows).build());
+    }
+
+    /**
+     * Creates a client and connects it (in the background: calls made before the broker is up wait for it
+     * within their timeout).
+     *
+     * @param options the settings
+     */
+    public Client(ClientOptions options) {
+        this.options = Objects.requireNonNull(options, "options");
+        NativeLibrary.load();
+        this.marginNs = options.timeoutMaxOverflow().toNanos() - options.timeout().toNanos();
+        this.conductor = new ClientConductor(options.frontend(), options.timeoutOverflows(), System::nanoTime);
+        this.thread = new Thread(conductor, "powerhose-client-io");
+        this.thread.setDaemon(true);
+        this.thread.start();
+    }
+
+    /** @return the settings */
+    public ClientOptions options() {
+        return options;
+    }
+
+    /**
+     * Runs a job and waits for its result.
+     *
+     * @param job the job
+     * @return the result
+     */
+    public byte[] execute(Job job) {
+        return execute(job, options.timeout());
+    }
+
+    /**
+     * Runs a job with its own timeout and waits for its result.
+     *
+     * @param job the job
+     * @param timeout how long the job should take (replaces the client's {@code timeout})
+     * @return the result
+     */
+    public byte[] execute(Job job, Duration timeout) {
+        return Client.<JobResult>await(call(job, timeout, null)).data();
+    }
+
+    /**
+     * Runs a job made of raw data and waits for its result.
+     *
+     * @param data the job's data
+     * @return the result
+     */
+    public byte[] execute(byte[] data) {
+        return execute(new Job(data));
+    }
+
+    /**
+     * Runs a job made of raw data with its own timeout.
+     *
+     * @param data the job's data
+     * @param timeout how long the job should take
+     * @return the result
+     */
+    public byte[] execute(byte[] data, Duration timeout) {
+        return execute(new Job(data), timeout);
+    }
+
+    /**
+     * Runs a job made of text (UTF-8) and returns its result as text.
+     *
+     * @param data the job's data
+     * @return the result, decoded as UTF-8
+     */
+    public String execute(String data) {
+        return execute(data, options.timeout());
+    }
+
+    /**
+     * Runs a job made of text with its own timeout.
+     *
+     * @param data the job's data
+     * @param timeout how long the job should take
+     * @return the result, decoded as UTF-8
+     */
+    public String execute(String data, Duration timeout) {
+        return Client.<JobResult>await(call(new Job(data), timeout, null)).dataAsString();
+    }
+
+    /**
+     * Runs a job and returns its result with the worker's pid and the time it took.
+     *
+     * @param job the job
+     * @param timeout how long the job should take
+     * @return the result
+     */
+    public JobResult executeForResult(Job job, Duration timeout) {
+        return await(call(job, timeout, null));
+    }
+
+    /**
+     * Sends a job without waiting. The future completes on the client's completion executor, never on its
+     * I/O thread, so dependent stages may block.
+     *
+     * @param job the job
+     * @return the result's future; it fails with a {@link PowerhoseException} subclass
+     */
+    public CompletableFuture<byte[]> submit(Job job) {
+        return submit(job, options.timeout());
+    }
+
+    /**
+     * Sends a job with its own timeout without waiting.
+     *
+     * @param job the job
+     * @param timeout how long the job should take
+     * @return the result's future
+     */
+    public CompletableFuture<byte[]> submit(Job job, Duration timeout) {
+        return submitForResult(job, timeout).thenApply(JobResult::data);
+    }
+
+    /**
+     * Sends a job made of raw data without waiting.
+     *
+     * @param data the job's data
+     * @return the result's future
+     */
+    public CompletableFuture<byte[]> submit(byte[] data) {
+        return submit(new Job(data));
+    }
+
+    /**
+     * Sends a job without waiting; the result comes with the worker's pid and the time it took.
+     *
+     * @param job the job
+     * @param timeout how long the job should take
+     * @return the result's future
+     */
+    @SuppressWarnings("unchecked")
+    public CompletableFuture<JobResult> submitForResult(Job job, Duration timeout) {
+        CompletableFuture<Object> future = call(job, timeout, options.completionExecutor());
+        return (CompletableFuture<JobResult>) (CompletableFuture<?>) future;
+    }
+
+    /**
+     * Asks the broker for its pid.
+     *
+     * @param timeout how long to wait
+     * @return the broker's pid, or empty when none answered in time
+     */
+    public OptionalLong ping(Duration timeout) {
+        long pid = (Long) await(query(PendingCall.Kind.PING, timeout));
+        return pid > 0 ? OptionalLong.of(pid) : OptionalLong.empty();
+    }
+
+    /**
+     * Asks the broker for its pid, waiting up to 1 s (the documented default).
+     *
+     * @return the broker's pid, or empty when none answered in time
+     */
+    public OptionalLong ping() {
+        return ping(Duration.ofSeconds(1));
+    }
+
+    /**
+     * Asks the broker for its state and counters.
+     *
+     * @param timeout how long to wait
+     * @return one {@code key=value} per line, or empty when none answered in time
+     */
+    public Optional<String> status(Duration timeout) {
+        return Optional.ofNullable((String) await(query(PendingCall.Kind.STATUS, timeout)));
+    }
+
+    /** @return how many replies came after their caller had given up, and were dropped */
+    public long lateReplies() {
+        return conductor.lateReplies();
+    }
+
+    /** Closes the connection; calls still waiting fail with a {@link PowerhoseException}. Idempotent. */
+    @Override
+    public void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        conductor.requestStop();
+        try {
+            thread.join(5_000);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    private CompletableFuture<Object> call(Job job, Duration timeout, java.util.concurrent.Executor executor) {
+        Objects.requireNonNull(job, "job");
+        Objects.requireNonNull(timeout, "timeout");
+        if (timeout.isNegative() || timeout.isZero()) {
+            throw new IllegalArgumentException("timeout=" + timeout + " must be positive");
+        }
+        byte[] payload = job.serialize();
+        if (payload.length > options.maxJobBytes()) {
+            throw new JobTooLargeException(payload.length, options.maxJobBytes());
+        }
+        long timeoutNs = timeout.toNanos();
+        PendingCall pending = new PendingCall(PendingCall.Kind.JOB, payload, timeoutNs, timeoutNs + marginNs, executor);
+        conductor.offer(pending);
+        return pending.future();
+    }
+
+    private CompletableFuture<Object> query(PendingCall.Kind kind, Duration timeout) {
+        Objects.requireNonNull(timeout, "timeout");
+        PendingCall pending = new PendingCall(kind, null, timeout.toNanos(), timeout.toNanos(), null);
+        conductor.offer(pending);
+        return pending.future();
+    }
+
+    @SuppressWarnings("unchecked")
+    private static <T> T await(CompletableFuture<Object> future) {
+        try {
+            return (T) future.get();
+        } catch (ExecutionException e) {
+            throw rethrow(e.getCause());
+        } catch (CompletionException e) {
+            throw rethrow(e.getCause());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new PowerhoseException("interrupted while waiting for the broker", e);
+        }
+    }
+
+    private static RuntimeException rethrow(Throwable cause) {
+        if (cause instanceof PowerhoseException powerhose) {
+            // Rebuild nothing: the exception carries its data; add the caller's stack as a suppressed trace.
+            powerhose.addSuppressed(new Exception("called from here"));
+            return powerhose;
+        }
+        return new PowerhoseException("call failed: " + cause, cause);
+    }
+}

@@ -1,0 +1,49 @@
+package io.powerhose.internal.broker;
+
+/**
+ * What the broker counts, shown by STATUS. Written and read on the broker thread only.
+ */
+public final class BrokerCounters {
+    long jobsReceived;
+    long jobsRouted;
+    long jobsOk;
+    long jobsError;
+    long jobsBusy;
+    long jobsExpired;
+    long jobsNoWorker;
+    long jobsWorkerLost;
+    long workersLost;
+    long lateReplies;
+    long repliesUndeliverable;
+    long framesDropped;
+
+    /** @return jobs answered OK by a worker */
+    public long jobsOk() {
+        return jobsOk;
+    }
+
+    /** @return messages dropped as malformed */
+    public long framesDropped() {
+        return framesDropped;
+    }
+
+    /** @return replies that came after their job was answered or forgotten */
+    public long lateReplies() {
+        return lateReplies;
+    }
+
+    void appendTo(StringBuilder out) {
+        out.append("jobs_received=").append(jobsReceived).append('\n')
+            .append("jobs_routed=").append(jobsRouted).append('\n')
+            .append("jobs_ok=").append(jobsOk).append('\n')
+            .append("jobs_error=").append(jobsError).append('\n')
+            .append("jobs_busy=").append(jobsBusy).append('\n')
+            .append("jobs_expired=").append(jobsExpired).append('\n')
+            .append("jobs_no_worker=").append(jobsNoWorker).append('\n')
+            .append("jobs_worker_lost=").append(jobsWorkerLost).append('\n')
+            .append("workers_lost=").append(workersLost).append('\n')
+            .append("late_replies=").append(lateReplies).append('\n')
+            .append("replies_undeliverable=").append(repliesUndeliverable).append('\n')
+            .append("frames_dropped=").append(framesDropped).append('\n');
+    }
+}

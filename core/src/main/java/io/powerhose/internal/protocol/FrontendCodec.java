@@ -1,0 +1,315 @@
+package io.powerhose.internal.protocol;
+
+import io.powerhose.ProtocolException;
+
+import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
+
+/**
+ * The frontend protocol between clients and the broker (docs/PROTOCOL.md, "Frontend"), v1 and the
+ * Powerhose 0.x REQ form, both directions. Works on frames without the ROUTER's routing-id frame.
+ * Pure functions.
+ */
+public final class FrontendCodec {
+    /** The version frame of the v1 client protocol. */
+    public static final byte[] VERSION = "PHC1".getBytes(StandardCharsets.US_ASCII);
+    private static final byte[] LEGACY_PING = "PING".getBytes(StandardCharsets.US_ASCII);
+
+    private FrontendCodec() {
+    }
+
+    /** A message a client sends to the broker. */
+    public sealed interface FromClient permits Request, Ping, Status, LegacyRequest, LegacyPing {
+    }
+
+    /** A message the broker sends to a v1 client. */
+    public sealed interface FromBroker permits Reply, Pong, StatusReply {
+    }
+
+    /**
+     * v1 REQUEST.
+     *
+     * @param requestId the client's id for the call
+     * @param timeoutMs how long the caller waits
+     * @param payload the job payload
+     */
+    public record Request(byte[] requestId, long timeoutMs, byte[] payload) implements FromClient {
+    }
+
+    /**
+     * v1 PING.
+     *
+     * @param requestId the client's id for the call
+     */
+    public record Ping(byte[] requestId) implements FromClient {
+    }
+
+    /**
+     * v1 STATUS request.
+     *
+     * @param requestId the client's id for the call
+     */
+    public record Status(byte[] requestId) implements FromClient {
+    }
+
+    /**
+     * A 0.x job: {@code [envelope...][""][payload]}.
+     *
+     * @param envelope the frames before the payload, empty delimiter included, to send back in front
+     *                 of the reply
+     * @param payload the job payload
+     */
+    public record LegacyRequest(byte[][] envelope, byte[] payload) implements FromClient {
+    }
+
+    /**
+     * A 0.x PING.
+     *
+     * @param envelope the frames before {@code PING}, empty delimiter included
+     */
+    public record LegacyPing(byte[][] envelope) implements FromClient {
+    }
+
+    /**
+     * v1 REPLY.
+     *
+     * @param requestId the client's id for the call
+     * @param status the status
+     * @param pid the worker's pid, or the broker's when the broker answered itself
+     * @param payload the result or the error text
+     */
+    public record Reply(byte[] requestId, ReplyStatus status, long pid, byte[] payload) implements FromBroker {
+    }
+
+    /**
+     * v1 PONG.
+     *
+     * @param requestId the client's id for the call
+     * @param brokerPid the broker's pid
+     */
+    public record Pong(byte[] requestId, long brokerPid) implements FromBroker {
+    }
+
+    /**
+     * The answer to STATUS.
+     *
+     * @param requestId the client's id for the call
+     * @param text one {@code key=value} per line
+     */
+    public record StatusReply(byte[] requestId, String text) implements FromBroker {
+    }
+
+    /**
+     * Encodes a v1 REQUEST.
+     *
+     * @param requestId the id
+     * @param timeoutMs the caller's wait
+     * @param payload the job payload
+     * @return the frames
+     */
+    public static byte[][] request(byte[] requestId, long timeoutMs, byte[] payload) {
+        return new byte[][] {VERSION, {Command.REQUEST.value()}, requestId, Frames.decimal(Math.max(0, timeoutMs)), payload};
+    }
+
+    /**
+     * Encodes a v1 PING.
+     *
+     * @param requestId the id
+     * @return the frames
+     */
+    public static byte[][] ping(byte[] requestId) {
+        return new byte[][] {VERSION, {Command.PING.value()}, requestId};
+    }
+
+    /**
+     * Encodes a v1 STATUS request.
+     *
+     * @param requestId the id
+     * @return the frames
+     */
+    public static byte[][] status(byte[] requestId) {
+        return new byte[][] {VERSION, {Command.STATUS.value()}, requestId};
+    }
+
+    /**
+     * Encodes a v1 REPLY.
+     *
+     * @param requestId the id
+     * @param status the status
+     * @param pid the answering process
+     * @param payload the payload
+     * @return the frames
+     */
+    public static byte[][] reply(byte[] requestId, ReplyStatus status, long pid, byte[] payload) {
+        return new byte[][] {VERSION, {Command.REPLY.value()}, requestId, status.wire(), Frames.decimal(pid), payload};
+    }
+
+    /**
+     * Encodes a v1 PONG.
+     *
+     * @param requestId the id
+     * @param brokerPid the broker's pid
+     * @return the frames
+     */
+    public static byte[][] pong(byte[] requestId, long brokerPid) {
+        return new byte[][] {VERSION, {Command.PONG.value()}, requestId, Frames.decimal(brokerPid)};
+    }
+
+    /**
+     * Encodes the answer to STATUS.
+     *
+     * @param requestId the id
+     * @param text the status lines
+     * @return the frames
+     */
+    public static byte[][] statusReply(byte[] requestId, String text) {
+        return new byte[][] {VERSION, {Command.STATUS.value()}, requestId, text.getBytes(StandardCharsets.UTF_8)};
+    }
+
+    /**
+     * Encodes a 0.x reply: the envelope, then {@code <pid>:<OK|ERROR>:<payload>}.
+     *
+     * @param envelope the request's envelope (empty delimiter included)
+     * @param ok true for OK
+     * @param pid the answering process
+     * @param payload the result or error text
+     * @return the frames
+     */
+    public static byte[][] legacyReply(byte[][] envelope, boolean ok, long pid, byte[] payload) {
+        byte[] head = (pid + (ok ? ":OK:" : ":ERROR:")).getBytes(StandardCharsets.US_ASCII);
+        byte[] body = Arrays.copyOf(head, head.length + payload.length);
+        System.arraycopy(payload, 0, body, head.length, payload.length);
+        return legacyFrames(envelope, body);
+    }
+
+    /**
+     * Encodes the 0.x answer to PING: the envelope, then the broker's pid.
+     *
+     * @param envelope the request's envelope
+     * @param brokerPid the broker's pid
+     * @return the frames
+     */
+    public static byte[][] legacyPong(byte[][] envelope, long brokerPid) {
+        return legacyFrames(envelope, Frames.decimal(brokerPid));
+    }
+
+    private static byte[][] legacyFrames(byte[][] envelope, byte[] body) {
+        byte[][] frames = Arrays.copyOf(envelope, envelope.length + 1);
+        frames[envelope.length] = body;
+        return frames;
+    }
+
+    /**
+     * Reads the request id of a v1 message, when there is a readable one, so that even a malformed
+     * message can be answered with INVALID.
+     *
+     * @param frames the frames (without routing id)
+     * @return the request id, or null
+     */
+    public static byte[] requestIdOrNull(byte[][] frames) {
+        if (frames.length >= 3 && Frames.is(frames[0], VERSION)
+            && frames[2].length > 0 && frames[2].length <= Frames.MAX_ID_BYTES) {
+            return frames[2];
+        }
+        return null;
+    }
+
+    /**
+     * Returns the 0.x envelope of a message (up to and including the first empty frame), when the message
+     * looks like one with a single frame after it; null otherwise.
+     *
+     * @param frames the frames
+     * @return the envelope, or null
+     */
+    public static byte[][] legacyEnvelopeOrNull(byte[][] frames) {
+        for (int i = 0; i < frames.length; i++) {
+            if (frames[i].length == 0) {
+                return i == frames.length - 2 ? Arrays.copyOf(frames, i + 1) : null;
+            }
+        }
+        return null;
+    }
+
+    /**
+     * Decodes what a client sent (without the routing id).
+     *
+     * @param frames the frames
+     * @return the message
+     * @throws ProtocolException when malformed or of an unknown command
+     */
+    public static FromClient decodeFromClient(byte[][] frames) {
+        if (frames.length == 0) {
+            throw new ProtocolException("message", "no frames");
+        }
+        if (Frames.is(frames[0], VERSION)) {
+            return decodeV1(frames);
+        }
+        byte[][] envelope = legacyEnvelopeOrNull(frames);
+        if (envelope == null) {
+            throw new ProtocolException("message", "neither v1 (first frame PHC1) nor 0.x ([\"\"][payload]): first frame "
+                + Frames.printable(frames[0]) + ", " + frames.length + " frames");
+        }
+        byte[] payload = frames[frames.length - 1];
+        return Frames.is(payload, LEGACY_PING) ? new LegacyPing(envelope) : new LegacyRequest(envelope, payload);
+    }
+
+    private static FromClient decodeV1(byte[][] frames) {
+        if (frames.length < 3) {
+            throw new ProtocolException("message", "expected at least 3 frames, got " + frames.length);
+        }
+        Command command = Frames.command(frames[1]);
+        byte[] requestId = Frames.checkId(frames[2], "request id");
+        switch (command) {
+            case REQUEST -> {
+                Frames.checkCount(frames, 5, 5, "REQUEST");
+                return new Request(requestId, Frames.parseDecimal(frames[3], "REQUEST timeout"), frames[4]);
+            }
+            case PING -> {
+                Frames.checkCount(frames, 3, 3, "PING");
+                return new Ping(requestId);
+            }
+            case STATUS -> {
+                Frames.checkCount(frames, 3, 3, "STATUS");
+                return new Status(requestId);
+            }
+            default -> throw new ProtocolException("command", command == Command.UNKNOWN
+                ? String.format("unknown command 0x%02x", frames[1][0] & 0xff)
+                : "a client may not send " + command);
+        }
+    }
+
+    /**
+     * Decodes what the broker sent to a v1 client.
+     *
+     * @param frames the frames
+     * @return the message
+     * @throws ProtocolException when malformed
+     */
+    public static FromBroker decodeFromBroker(byte[][] frames) {
+        if (frames.length < 3 || !Frames.is(frames[0], VERSION)) {
+            throw new ProtocolException("message", "expected [PHC1][command][request id]..., got " + frames.length
+                + " frames");
+        }
+        Command command = Frames.command(frames[1]);
+        byte[] requestId = Frames.checkId(frames[2], "request id");
+        switch (command) {
+            case REPLY -> {
+                Frames.checkCount(frames, 6, 6, "REPLY");
+                ReplyStatus status = ReplyStatus.fromWire(frames[3]);
+                if (status == null) {
+                    throw new ProtocolException("REPLY status", "unknown status " + Frames.printable(frames[3]));
+                }
+                return new Reply(requestId, status, Frames.parseDecimal(frames[4], "REPLY pid"), frames[5]);
+            }
+            case PONG -> {
+                Frames.checkCount(frames, 4, 4, "PONG");
+                return new Pong(requestId, Frames.parseDecimal(frames[3], "PONG pid"));
+            }
+            case STATUS -> {
+                Frames.checkCount(frames, 4, 4, "STATUS");
+                return new StatusReply(requestId, new String(frames[3], StandardCharsets.UTF_8));
+            }
+            default -> throw new ProtocolException("command", "the broker may not send " + command);
+        }
+    }
+}

@@ -1,0 +1,167 @@
+/*
+ * powerhose/worker.h - write a Powerhose worker in C.
+ *
+ * The library implements the worker side of docs/PROTOCOL.md (version 1) on libzmq:
+ * it registers with the broker, heartbeats from its own thread while a job runs,
+ * parses job payloads, and leaves gracefully on SIGTERM/SIGINT or after --max-age.
+ *
+ *     static int handler(const ph_job_t *job, ph_reply_t *out, void *user) {
+ *         return ph_reply_set(out, job->data, job->data_len);      // echo
+ *     }
+ *     int main(int argc, char **argv) {
+ *         ph_worker_options_t opts;
+ *         int rc = ph_worker_parse_args(argc, argv, &opts);
+ *         if (rc != 0) return rc < 0 ? PH_EXIT_USAGE : PH_EXIT_OK;
+ *         return ph_worker_run(&opts, handler, NULL);
+ *     }
+ *
+ * Link with: libpowerhose-worker.a -lzmq -lpthread
+ *
+ * Threads: ph_worker_run() runs the sockets on the calling thread and calls the handler
+ * on one job thread of its own, one job at a time (capacity 1). The handler therefore
+ * never runs concurrently with itself, but it does not run on the thread that called
+ * ph_worker_run().
+ */
+#ifndef POWERHOSE_WORKER_H
+#define POWERHOSE_WORKER_H
+
+#include <stddef.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ---- exit codes returned by ph_worker_run() (and used by the example workers) ---- */
+enum {
+    PH_EXIT_OK = 0,        /* left gracefully: SIGTERM/SIGINT, --max-age */
+    PH_EXIT_ERROR = 1,     /* setup failed (bad endpoint, out of memory) or a second signal */
+    PH_EXIT_USAGE = 2,     /* bad command line (ph_worker_parse_args) */
+    PH_EXIT_TIMEOUT = 3,   /* a job ran longer than --timeout; see ph_worker_run() */
+    PH_EXIT_BEAT_LOST = 4  /* no heartbeat from the broker for ping_retries x ping_delay */
+};
+
+/* ---- key/value lists: job headers and worker params ---- */
+
+/* One name/value pair; both are NUL-terminated UTF-8 owned by the list that holds them. */
+typedef struct {
+    const char *name;
+    const char *value;
+} ph_header_t;
+
+/* Worker params, from --params "key:value|k2:v2". */
+typedef struct {
+    ph_header_t *items;
+    size_t count;
+} ph_params_t;
+
+/* Parses "key:value|k2:v2" into out (which it initialises). Items are split on '|', each
+ * item on its first ':' (so a value may contain ':'); empty items are skipped; an item
+ * without ':' or with an empty key is an error. NULL or "" gives an empty list.
+ * Returns 0, or -1 with a message in err. Free with ph_params_free(). */
+int ph_params_parse(const char *text, ph_params_t *out, char *err, size_t errlen);
+/* The value of the last item named key, or NULL. */
+const char *ph_params_get(const ph_params_t *params, const char *key);
+void ph_params_free(ph_params_t *params);
+
+/* ---- jobs ---- */
+
+typedef struct {
+    ph_header_t *headers;          /* header_count pairs, in payload order */
+    size_t header_count;
+    const unsigned char *data;     /* data_len bytes; data[data_len] is always 0, so text
+                                      data can be used as a C string */
+    size_t data_len;
+    long long budget_ms;           /* ms the caller will still wait (from REQUEST), -1 if unknown */
+    const ph_params_t *params;     /* the worker's --params (never NULL inside a handler) */
+} ph_job_t;
+
+/* Parses a job payload ("<headers>:::<data>", see PROTOCOL.md "The job payload") into job,
+ * copying everything it needs. Returns 0, or -1 with the reason in err (job is then empty).
+ * A header name or value holding a NUL byte is rejected (it cannot be a C string). */
+int ph_job_parse(const unsigned char *payload, size_t len, ph_job_t *job, char *err, size_t errlen);
+/* Frees what ph_job_parse() allocated; safe on a zeroed or already freed job. */
+void ph_job_free(ph_job_t *job);
+/* Encodes headers and data as a payload into a malloc'd buffer (*out, *outlen; the caller
+ * frees it). Returns 0, or -1 when out of memory. */
+int ph_job_serialize(const ph_header_t *headers, size_t header_count,
+                     const void *data, size_t data_len,
+                     unsigned char **out, size_t *outlen);
+/* The value of the first header named name, or NULL. */
+const char *ph_job_header(const ph_job_t *job, const char *name);
+/* The value of worker param key, or NULL. */
+const char *ph_job_param(const ph_job_t *job, const char *key);
+
+/* ---- replies ---- */
+
+/* A handler's answer: the result (handler returns 0) or the error text (nonzero).
+ * Starts empty; the worker owns and frees it. Only use it through these functions. */
+typedef struct {
+    unsigned char *data;
+    size_t len;
+    size_t cap;
+} ph_reply_t;
+
+/* Replace the reply with len bytes. Return 0, or -1 when out of memory. */
+int ph_reply_set(ph_reply_t *out, const void *bytes, size_t len);
+/* Append len bytes. */
+int ph_reply_append(ph_reply_t *out, const void *bytes, size_t len);
+/* Replace the reply with printf-formatted text. */
+int ph_reply_printf(ph_reply_t *out, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/* The job handler. Return 0 for REPLY OK with out as the result; nonzero for REPLY ERROR
+ * with out as the message (convention: "Kind: message"; empty out gives
+ * "HandlerError: handler returned N"). */
+typedef int (*ph_handler_fn)(const ph_job_t *job, ph_reply_t *out, void *user);
+
+/* ---- the worker ---- */
+
+typedef struct {
+    const char *name;              /* program name for log lines ("name[pid]: ...") */
+    const char *backend;           /* broker backend endpoint (DEALER connects) */
+    const char *heartbeat;         /* broker heartbeat endpoint (SUB connects) */
+    double timeout_s;              /* a job running longer than this ends the worker (7.5) */
+    double max_age_s;              /* leave after this many seconds; <= 0: never (-1) */
+    double max_age_delta_s;        /* plus random(0, this) seconds (0) */
+    double ping_delay_s;           /* heartbeat-loss check: no beat for         (10) */
+    int ping_retries;              /*   ping_retries x ping_delay_s -> exit     (3) */
+    double heartbeat_interval_s;   /* send HEARTBEAT this often (1) */
+    size_t max_job_bytes;          /* larger payloads are answered ERROR (16 MiB) */
+    const char *params;            /* "key:value|k2:v2" or NULL */
+    int debug;                     /* log every message */
+    const char *label;             /* READY label ("c") */
+} ph_worker_options_t;
+
+/* Fills opts with the defaults above; endpoints default to
+ * ipc:///tmp/powerhose-back.ipc and ipc:///tmp/powerhose-beat.ipc. */
+void ph_worker_options_init(ph_worker_options_t *opts);
+
+/* Initialises opts, then reads the command line, with the same option names as the Java
+ * powerhose-worker:
+ *   --backend ENDPOINT --heartbeat ENDPOINT --timeout SECONDS --max-age SECONDS
+ *   --max-age-delta SECONDS --params "k:v|k2:v2" --debug --help
+ * ("--opt value" or "--opt=value"). Strings point into argv.
+ * Returns 0 to run; 1 after printing usage for --help (exit 0); -1 after printing an error
+ * for an unknown option, a missing or bad value, or stray arguments (exit PH_EXIT_USAGE). */
+int ph_worker_parse_args(int argc, char **argv, ph_worker_options_t *opts);
+
+/* Runs the worker until it leaves; returns a PH_EXIT_* code for main() to return.
+ *
+ * - SIGTERM/SIGINT (handlers installed for the duration of the call) and --max-age start a
+ *   graceful leave: send DISCONNECT, finish the current job and send its reply, wait up to
+ *   5 s for the broker's DISCONNECT answer, return PH_EXIT_OK. A second signal while
+ *   leaving returns PH_EXIT_ERROR at once.
+ * - A job running longer than timeout_s is answered REPLY ERROR "job timed out after Xs"
+ *   and its result, if it ever comes, is dropped. A C thread cannot be killed safely, so
+ *   ph_worker_run() then returns PH_EXIT_TIMEOUT while the handler is still running on its
+ *   thread: the caller must end the process promptly (return from main); its supervisor
+ *   restarts it. The same applies to PH_EXIT_BEAT_LOST and to a second signal when a job is
+ *   running. Should the abandoned handler return, its thread frees its resources and ends.
+ */
+int ph_worker_run(const ph_worker_options_t *opts, ph_handler_fn fn, void *user);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

@@ -1,0 +1,716 @@
+/* The worker side of docs/PROTOCOL.md on libzmq: see powerhose/worker.h.
+ *
+ * Threads and sockets:
+ *   socket thread (the caller of ph_worker_run): DEALER -> backend, SUB -> heartbeat and one
+ *     end of an inproc PAIR pair; it alone talks to the broker, so heartbeats go out every
+ *     interval whatever the handler does.
+ *   job thread: the other PAIR end; receives [job id][budget][payload], parses the payload,
+ *     calls the handler, sends back [job id][OK|ERROR][result].
+ * The PAIR pair lives in a context of its own ("job context") so that the network context
+ * can be terminated (flushing the last replies) even when a handler never returns.
+ */
+#define _POSIX_C_SOURCE 200809L
+#include "powerhose/worker.h"
+
+#include <errno.h>
+#include <math.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <zmq.h>
+
+#define VERSION "PHW1"
+#define CMD_READY 0x01
+#define CMD_REQUEST 0x02
+#define CMD_REPLY 0x03
+#define CMD_HEARTBEAT 0x04
+#define CMD_DISCONNECT 0x05
+#define LEAVE_WAIT_S 5.0
+#define MAX_FRAMES 8
+
+/* ---------------------------------------------------------------- helpers */
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void vlog_line(const char *name, const char *fmt, va_list ap)
+{
+    char line[1024];
+    vsnprintf(line, sizeof line, fmt, ap);
+    fprintf(stderr, "%s[%ld]: %s\n", name ? name : "powerhose-worker", (long)getpid(), line);
+}
+
+static void log_line(const char *name, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void log_line(const char *name, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vlog_line(name, fmt, ap);
+    va_end(ap);
+}
+
+/* ---------------------------------------------------------------- options */
+
+void ph_worker_options_init(ph_worker_options_t *o)
+{
+    memset(o, 0, sizeof *o);
+    o->name = "powerhose-worker";
+    o->backend = "ipc:///tmp/powerhose-back.ipc";
+    o->heartbeat = "ipc:///tmp/powerhose-beat.ipc";
+    o->timeout_s = 7.5;
+    o->max_age_s = -1;
+    o->max_age_delta_s = 0;
+    o->ping_delay_s = 10;
+    o->ping_retries = 3;
+    o->heartbeat_interval_s = 1;
+    o->max_job_bytes = 16u * 1024 * 1024;
+    o->params = NULL;
+    o->debug = 0;
+    o->label = "c";
+}
+
+static void usage(FILE *f, const char *name)
+{
+    fprintf(f,
+            "usage: %s [options]\n"
+            "  --backend ENDPOINT     broker backend (default ipc:///tmp/powerhose-back.ipc)\n"
+            "  --heartbeat ENDPOINT   broker heartbeat (default ipc:///tmp/powerhose-beat.ipc)\n"
+            "  --timeout SECONDS      longest a job may run; then the worker exits (default 7.5)\n"
+            "  --max-age SECONDS      leave gracefully after this long; <= 0 never (default -1)\n"
+            "  --max-age-delta SECS   add random(0, SECS) to --max-age (default 0)\n"
+            "  --params \"k:v|k2:v2\"   parameters for the job handler\n"
+            "  --debug                log every message\n"
+            "  --help                 print this and exit\n",
+            name);
+}
+
+static int parse_double(const char *s, double *out)
+{
+    if (s == NULL || *s == '\0')
+        return -1;
+    char *end;
+    errno = 0;
+    double v = strtod(s, &end);
+    if (errno != 0 || *end != '\0' || !isfinite(v))
+        return -1;
+    *out = v;
+    return 0;
+}
+
+int ph_worker_parse_args(int argc, char **argv, ph_worker_options_t *o)
+{
+    ph_worker_options_init(o);
+    if (argc > 0 && argv[0] != NULL) {
+        const char *slash = strrchr(argv[0], '/');
+        o->name = slash ? slash + 1 : argv[0];
+    }
+    static const char *const with_value[] = {"--backend", "--heartbeat", "--timeout", "--max-age",
+                                             "--max-age-delta", "--params"};
+    for (int i = 1; i < argc; i++) {
+        const char *arg = argv[i];
+        if (strcmp(arg, "--help") == 0 || strcmp(arg, "-h") == 0) {
+            usage(stdout, o->name);
+            return 1;
+        }
+        if (strcmp(arg, "--debug") == 0) {
+            o->debug = 1;
+            continue;
+        }
+        const char *opt = NULL, *value = NULL;
+        size_t optlen = strcspn(arg, "=");
+        for (size_t k = 0; k < sizeof with_value / sizeof with_value[0]; k++) {
+            if (strlen(with_value[k]) == optlen && strncmp(arg, with_value[k], optlen) == 0) {
+                opt = with_value[k];
+                break;
+            }
+        }
+        if (opt == NULL) {
+            log_line(o->name, "%s option: %s (try --help)",
+                     arg[0] == '-' ? "unknown" : "unexpected argument, not an", arg);
+            return -1;
+        }
+        if (arg[optlen] == '=') {
+            value = arg + optlen + 1;
+        } else if (i + 1 < argc) {
+            value = argv[++i];
+        } else {
+            log_line(o->name, "option %s needs a value", opt);
+            return -1;
+        }
+        double d = 0;
+        if (strcmp(opt, "--backend") == 0) {
+            o->backend = value;
+        } else if (strcmp(opt, "--heartbeat") == 0) {
+            o->heartbeat = value;
+        } else if (strcmp(opt, "--params") == 0) {
+            ph_params_t p;
+            char err[256];
+            if (ph_params_parse(value, &p, err, sizeof err) != 0) {
+                log_line(o->name, "--params: %s", err);
+                return -1;
+            }
+            ph_params_free(&p);
+            o->params = value;
+        } else if (parse_double(value, &d) != 0) {
+            log_line(o->name, "option %s needs a number of seconds, not '%s'", opt, value);
+            return -1;
+        } else if (strcmp(opt, "--timeout") == 0) {
+            if (d <= 0) {
+                log_line(o->name, "--timeout must be > 0, not '%s'", value);
+                return -1;
+            }
+            o->timeout_s = d;
+        } else if (strcmp(opt, "--max-age") == 0) {
+            o->max_age_s = d;
+        } else {   /* --max-age-delta */
+            if (d < 0) {
+                log_line(o->name, "--max-age-delta must be >= 0, not '%s'", value);
+                return -1;
+            }
+            o->max_age_delta_s = d;
+        }
+    }
+    return 0;
+}
+
+/* ---------------------------------------------------------------- the job thread */
+
+/* State shared by the socket thread and the job thread; the last one to drop its
+ * reference frees it (the job thread outlives the socket thread after a timeout). */
+typedef struct {
+    atomic_int refs;
+    atomic_int abandoned;
+    void *ctx;                     /* job context: only the PAIR pair */
+    char endpoint[64];
+    char name[64];                 /* for log lines */
+    ph_handler_fn fn;
+    void *user;
+    ph_params_t params;
+} shared_t;
+
+static void shared_release(shared_t *s)
+{
+    if (atomic_fetch_sub(&s->refs, 1) == 1) {
+        zmq_ctx_term(s->ctx);
+        ph_params_free(&s->params);
+        free(s);
+    }
+}
+
+static void free_buffer(void *data, void *hint)
+{
+    (void)hint;
+    free(data);
+}
+
+/* Receives one multipart message: up to max frames kept, the rest discarded.
+ * Returns the number of frames kept, or -1 (errno set). */
+static int recv_multipart(void *sock, zmq_msg_t *frames, int max, int flags, int *total)
+{
+    int n = 0, all = 0;
+    while (1) {
+        zmq_msg_t scratch;
+        zmq_msg_t *m = n < max ? &frames[n] : &scratch;
+        zmq_msg_init(m);
+        if (zmq_msg_recv(m, sock, all == 0 ? flags : 0) < 0) {
+            int e = errno;
+            zmq_msg_close(m);
+            for (int i = 0; i < n; i++)
+                zmq_msg_close(&frames[i]);
+            errno = e;
+            return -1;
+        }
+        all++;
+        int more = zmq_msg_more(m);
+        if (m == &scratch)
+            zmq_msg_close(m);
+        else
+            n++;
+        if (!more)
+            break;
+    }
+    if (total)
+        *total = all;
+    return n;
+}
+
+static void close_frames(zmq_msg_t *frames, int n)
+{
+    for (int i = 0; i < n; i++)
+        zmq_msg_close(&frames[i]);
+}
+
+static void *job_thread(void *arg)
+{
+    shared_t *s = arg;
+    void *pair = zmq_socket(s->ctx, ZMQ_PAIR);
+    int zero = 0;
+    zmq_setsockopt(pair, ZMQ_LINGER, &zero, sizeof zero);
+    if (zmq_connect(pair, s->endpoint) != 0) {
+        zmq_close(pair);
+        shared_release(s);
+        return NULL;
+    }
+    while (!atomic_load(&s->abandoned)) {
+        zmq_pollitem_t item = {pair, 0, ZMQ_POLLIN, 0};
+        if (zmq_poll(&item, 1, 200) <= 0)
+            continue;
+        zmq_msg_t f[3];
+        int total = 0;
+        int n = recv_multipart(pair, f, 3, 0, &total);
+        if (n < 0)
+            break;
+        if (n != 3) {              /* one frame: stop */
+            close_frames(f, n);
+            break;
+        }
+        char err[256];
+        ph_job_t job;
+        ph_reply_t out = {NULL, 0, 0};
+        const char *status = "OK";
+        if (ph_job_parse(zmq_msg_data(&f[2]), zmq_msg_size(&f[2]), &job, err, sizeof err) != 0) {
+            status = "ERROR";
+            log_line(s->name, "%s; answered ERROR", err);
+            ph_reply_printf(&out, "%s", err);
+        } else {
+            char budget[32];
+            size_t bl = zmq_msg_size(&f[1]) < sizeof budget - 1 ? zmq_msg_size(&f[1]) : sizeof budget - 1;
+            memcpy(budget, zmq_msg_data(&f[1]), bl);
+            budget[bl] = '\0';
+            job.budget_ms = strtoll(budget, NULL, 10);
+            job.params = &s->params;
+            zmq_msg_close(&f[2]);      /* the payload is no longer needed */
+            zmq_msg_init(&f[2]);
+            int rc = s->fn(&job, &out, s->user);
+            ph_job_free(&job);
+            if (rc != 0) {
+                status = "ERROR";
+                if (out.len == 0)
+                    ph_reply_printf(&out, "HandlerError: handler returned %d", rc);
+            }
+        }
+        close_frames(&f[1], 2);
+        if (atomic_load(&s->abandoned)) {   /* timed out meanwhile: drop the result */
+            zmq_msg_close(&f[0]);
+            free(out.data);
+            break;
+        }
+        zmq_msg_t result;
+        if (out.len > 0)
+            zmq_msg_init_data(&result, out.data, out.len, free_buffer, NULL);
+        else {
+            free(out.data);
+            zmq_msg_init(&result);
+        }
+        /* DONTWAIT: the peer only goes away when it abandoned us */
+        if (zmq_msg_send(&f[0], pair, ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0
+            || zmq_send(pair, status, strlen(status), ZMQ_SNDMORE) < 0
+            || zmq_msg_send(&result, pair, 0) < 0)
+            zmq_msg_close(&result);
+        zmq_msg_close(&f[0]);
+    }
+    zmq_close(pair);
+    shared_release(s);
+    return NULL;
+}
+
+/* ---------------------------------------------------------------- the socket thread */
+
+static volatile sig_atomic_t g_signals;
+
+static void on_signal(int sig)
+{
+    (void)sig;
+    g_signals++;
+}
+
+typedef struct {
+    const ph_worker_options_t *o;
+    void *ctx;
+    void *dealer;
+    void *sub;
+    void *pair;
+    shared_t *shared;
+    pthread_t thread;
+    int busy;
+    unsigned char job_id[255];
+    size_t job_id_len;
+    double job_start;
+    int leaving;
+    int got_answer;
+    double leave_at;
+} run_t;
+
+#define LOG(r, ...) log_line((r)->o->name, __VA_ARGS__)
+#define DEBUG(r, ...) do { if ((r)->o->debug) log_line((r)->o->name, __VA_ARGS__); } while (0)
+
+/* Sends n frames (NULL data for empty) as one message; a full queue drops it. */
+static int send_frames(run_t *r, const void *const *data, const size_t *len, int n)
+{
+    for (int i = 0; i < n; i++) {
+        int flags = ZMQ_DONTWAIT | (i + 1 < n ? ZMQ_SNDMORE : 0);
+        if (zmq_send(r->dealer, data[i], len[i], flags) < 0) {
+            LOG(r, "could not send to the broker (%s); message dropped", zmq_strerror(errno));
+            return -1;
+        }
+    }
+    return 0;
+}
+
+static void send_cmd(run_t *r, unsigned char cmd)
+{
+    const void *d[] = {VERSION, &cmd};
+    size_t l[] = {4, 1};
+    send_frames(r, d, l, 2);
+}
+
+static void send_ready(run_t *r)
+{
+    unsigned char cmd = CMD_READY;
+    char pid[24];
+    snprintf(pid, sizeof pid, "%ld", (long)getpid());
+    const char *label = r->o->label ? r->o->label : "c";
+    const void *d[] = {VERSION, &cmd, pid, "1", label};
+    size_t l[] = {4, 1, strlen(pid), 1, strlen(label)};
+    send_frames(r, d, l, 5);
+    DEBUG(r, "sent READY");
+}
+
+static void send_reply(run_t *r, const void *id, size_t idlen, const char *status, const char *text)
+{
+    unsigned char cmd = CMD_REPLY;
+    const void *d[] = {VERSION, &cmd, id, status, text};
+    size_t l[] = {4, 1, idlen, strlen(status), strlen(text)};
+    send_frames(r, d, l, 5);
+    DEBUG(r, "sent REPLY %s: %s", status, text);
+}
+
+static int is_decimal(const unsigned char *p, size_t n)
+{
+    if (n == 0 || n > 18)
+        return 0;
+    for (size_t i = 0; i < n; i++)
+        if (p[i] < '0' || p[i] > '9')
+            return 0;
+    return 1;
+}
+
+static void handle_request(run_t *r, zmq_msg_t *f, int n, int total, double now)
+{
+    if (n < 3 || zmq_msg_size(&f[2]) == 0 || zmq_msg_size(&f[2]) > 255) {
+        LOG(r, "REQUEST without a valid job id (1-255 bytes); dropped");
+        return;
+    }
+    const void *id = zmq_msg_data(&f[2]);
+    size_t idlen = zmq_msg_size(&f[2]);
+    char text[160];
+    if (total != 5) {
+        snprintf(text, sizeof text, "malformed request: expected 5 frames, got %d", total);
+        LOG(r, "%s", text);
+        send_reply(r, id, idlen, "ERROR", text);
+        return;
+    }
+    if (!is_decimal(zmq_msg_data(&f[3]), zmq_msg_size(&f[3]))) {
+        snprintf(text, sizeof text, "malformed request: budget is not a decimal number of ms");
+        LOG(r, "%s", text);
+        send_reply(r, id, idlen, "ERROR", text);
+        return;
+    }
+    size_t size = zmq_msg_size(&f[4]);
+    if (size > r->o->max_job_bytes) {
+        snprintf(text, sizeof text, "job too large: %zu > %zu bytes", size, r->o->max_job_bytes);
+        LOG(r, "%s", text);
+        send_reply(r, id, idlen, "ERROR", text);
+        return;
+    }
+    if (r->busy) {
+        LOG(r, "REQUEST while busy (capacity 1); answered ERROR");
+        send_reply(r, id, idlen, "ERROR", "worker busy: capacity 1");
+        return;
+    }
+    DEBUG(r, "REQUEST, %zu bytes", size);
+    memcpy(r->job_id, id, idlen);
+    r->job_id_len = idlen;
+    r->busy = 1;
+    r->job_start = now;
+    zmq_msg_send(&f[2], r->pair, ZMQ_SNDMORE);
+    zmq_msg_send(&f[3], r->pair, ZMQ_SNDMORE);
+    zmq_msg_send(&f[4], r->pair, 0);
+    /* sent messages are empty now; the caller closes them */
+}
+
+static void handle_backend(run_t *r, double now)
+{
+    while (1) {
+        zmq_msg_t f[MAX_FRAMES];
+        int total = 0;
+        int n = recv_multipart(r->dealer, f, MAX_FRAMES, ZMQ_DONTWAIT, &total);
+        if (n < 0)
+            return;
+        if (n < 2 || zmq_msg_size(&f[0]) != 4 || memcmp(zmq_msg_data(&f[0]), VERSION, 4) != 0) {
+            LOG(r, "dropped a message that is not %s (%d frames)", VERSION, total);
+        } else if (zmq_msg_size(&f[1]) != 1) {
+            LOG(r, "dropped a message with an unknown command (%zu-byte command frame)",
+                zmq_msg_size(&f[1]));
+        } else {
+            unsigned char cmd = *(unsigned char *)zmq_msg_data(&f[1]);
+            switch (cmd) {
+            case CMD_REQUEST:
+                handle_request(r, f, n, total, now);
+                break;
+            case CMD_HEARTBEAT:
+                break;
+            case CMD_DISCONNECT:
+                if (r->leaving) {
+                    DEBUG(r, "broker answered DISCONNECT");
+                    r->got_answer = 1;
+                } else {
+                    LOG(r, "broker sent DISCONNECT (restarted or forgot us); sending READY again");
+                    send_ready(r);
+                }
+                break;
+            default:
+                LOG(r, "dropped a message with unknown command 0x%02x", cmd);
+                break;
+            }
+        }
+        close_frames(f, n);
+    }
+}
+
+static void handle_result(run_t *r)
+{
+    zmq_msg_t f[3];
+    int n = recv_multipart(r->pair, f, 3, ZMQ_DONTWAIT, NULL);
+    if (n < 0)
+        return;
+    if (n == 3) {
+        unsigned char cmd = CMD_REPLY;
+        if (zmq_send(r->dealer, VERSION, 4, ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0) {
+            LOG(r, "could not send a REPLY (%s); dropped", zmq_strerror(errno));
+        } else {
+            zmq_send(r->dealer, &cmd, 1, ZMQ_SNDMORE);
+            zmq_msg_send(&f[0], r->dealer, ZMQ_SNDMORE);
+            zmq_msg_send(&f[1], r->dealer, ZMQ_SNDMORE);
+            DEBUG(r, "sent REPLY %.*s, %zu bytes", (int)zmq_msg_size(&f[1]),
+                  (char *)zmq_msg_data(&f[1]), zmq_msg_size(&f[2]));
+            zmq_msg_send(&f[2], r->dealer, 0);
+        }
+    }
+    close_frames(f, n);
+    r->busy = 0;
+}
+
+static void random_seed(unsigned *seed)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    *seed = (unsigned)ts.tv_nsec ^ (unsigned)getpid() * 2654435761u;
+}
+
+static double random_unit(unsigned *seed)
+{
+    *seed = *seed * 1103515245u + 12345u;
+    return (double)((*seed >> 8) & 0xffffff) / (double)0x1000000;
+}
+
+/* Stops the job thread: joined when idle, abandoned (detached) while a handler runs. */
+static void stop_job_thread(run_t *r)
+{
+    if (r->busy) {
+        atomic_store(&r->shared->abandoned, 1);
+        pthread_detach(r->thread);
+    } else {
+        zmq_send(r->pair, "", 0, 0);
+        pthread_join(r->thread, NULL);
+    }
+    zmq_close(r->pair);
+    shared_release(r->shared);
+}
+
+int ph_worker_run(const ph_worker_options_t *o, ph_handler_fn fn, void *user)
+{
+    run_t r;
+    memset(&r, 0, sizeof r);
+    r.o = o;
+    char err[256];
+
+    shared_t *s = calloc(1, sizeof *s);
+    if (s == NULL) {
+        LOG(&r, "out of memory");
+        return PH_EXIT_ERROR;
+    }
+    if (ph_params_parse(o->params, &s->params, err, sizeof err) != 0) {
+        LOG(&r, "--params: %s", err);
+        free(s);
+        return PH_EXIT_USAGE;
+    }
+    atomic_init(&s->refs, 2);
+    atomic_init(&s->abandoned, 0);
+    s->fn = fn;
+    s->user = user;
+    snprintf(s->name, sizeof s->name, "%s", o->name ? o->name : "powerhose-worker");
+    snprintf(s->endpoint, sizeof s->endpoint, "inproc://powerhose-job-%p", (void *)s);
+    s->ctx = zmq_ctx_new();
+    r.shared = s;
+
+    r.ctx = zmq_ctx_new();
+    r.dealer = zmq_socket(r.ctx, ZMQ_DEALER);
+    r.sub = zmq_socket(r.ctx, ZMQ_SUB);
+    r.pair = zmq_socket(s->ctx, ZMQ_PAIR);
+    int linger = 2000, zero = 0;
+    zmq_setsockopt(r.dealer, ZMQ_LINGER, &linger, sizeof linger);
+    zmq_setsockopt(r.sub, ZMQ_LINGER, &zero, sizeof zero);
+    zmq_setsockopt(r.pair, ZMQ_LINGER, &zero, sizeof zero);
+    zmq_setsockopt(r.sub, ZMQ_SUBSCRIBE, "", 0);
+    int setup = 0;
+    if (zmq_connect(r.dealer, o->backend) != 0) {
+        LOG(&r, "cannot connect to backend %s: %s", o->backend, zmq_strerror(errno));
+        setup = -1;
+    } else if (zmq_connect(r.sub, o->heartbeat) != 0) {
+        LOG(&r, "cannot connect to heartbeat %s: %s", o->heartbeat, zmq_strerror(errno));
+        setup = -1;
+    } else if (zmq_bind(r.pair, s->endpoint) != 0) {
+        LOG(&r, "cannot bind %s: %s", s->endpoint, zmq_strerror(errno));
+        setup = -1;
+    }
+
+    /* The job thread must not take SIGTERM/SIGINT: block them while creating it. */
+    sigset_t block, old;
+    sigemptyset(&block);
+    sigaddset(&block, SIGTERM);
+    sigaddset(&block, SIGINT);
+    if (setup == 0) {
+        pthread_sigmask(SIG_BLOCK, &block, &old);
+        if (pthread_create(&r.thread, NULL, job_thread, s) != 0) {
+            LOG(&r, "cannot start the job thread");
+            setup = -1;
+        }
+        pthread_sigmask(SIG_SETMASK, &old, NULL);
+    }
+    if (setup != 0) {
+        zmq_close(r.dealer);
+        zmq_close(r.sub);
+        zmq_close(r.pair);
+        zmq_ctx_term(r.ctx);
+        shared_release(s);
+        shared_release(s);
+        return PH_EXIT_ERROR;
+    }
+
+    struct sigaction sa, old_term, old_int;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    g_signals = 0;
+    sigaction(SIGTERM, &sa, &old_term);
+    sigaction(SIGINT, &sa, &old_int);
+
+    double start = now_s();
+    double last_beat = start;
+    double beat_limit = o->ping_retries * o->ping_delay_s;
+    double next_hb = start;        /* first HEARTBEAT right after READY */
+    double max_age_at = -1;
+    if (o->max_age_s > 0) {
+        unsigned seed;
+        random_seed(&seed);
+        max_age_at = start + o->max_age_s + random_unit(&seed) * o->max_age_delta_s;
+    }
+    LOG(&r, "connected to %s (heartbeat %s), timeout %gs", o->backend, o->heartbeat, o->timeout_s);
+    send_ready(&r);
+
+    int rc = PH_EXIT_OK;
+    while (1) {
+        double now = now_s();
+        if (g_signals >= 2 && r.leaving) {
+            LOG(&r, "second signal: exiting now%s", r.busy ? ", abandoning the running job" : "");
+            rc = PH_EXIT_ERROR;
+            break;
+        }
+        if (!r.leaving && (g_signals > 0 || (max_age_at > 0 && now >= max_age_at))) {
+            LOG(&r, "%s: leaving (DISCONNECT sent; %s)",
+                g_signals > 0 ? "signal received" : "max age reached",
+                r.busy ? "finishing the current job" : "idle");
+            send_cmd(&r, CMD_DISCONNECT);
+            r.leaving = 1;
+            r.leave_at = now;
+        }
+        if (r.leaving && !r.busy && (r.got_answer || now - r.leave_at >= LEAVE_WAIT_S)) {
+            if (!r.got_answer)
+                LOG(&r, "no DISCONNECT answer from the broker within %gs", LEAVE_WAIT_S);
+            LOG(&r, "left the broker; exiting");
+            rc = PH_EXIT_OK;
+            break;
+        }
+        if (r.busy && now - r.job_start > o->timeout_s) {
+            char text[96];
+            snprintf(text, sizeof text, "job timed out after %gs", o->timeout_s);
+            LOG(&r, "%s: answered ERROR; exiting with code %d so that a supervisor restarts the "
+                    "worker (the handler thread cannot be stopped)", text, PH_EXIT_TIMEOUT);
+            send_reply(&r, r.job_id, r.job_id_len, "ERROR", text);
+            rc = PH_EXIT_TIMEOUT;
+            break;
+        }
+        if (now - last_beat > beat_limit) {
+            LOG(&r, "no heartbeat from the broker for %.1fs (%d x %gs): exiting with code %d",
+                now - last_beat, o->ping_retries, o->ping_delay_s, PH_EXIT_BEAT_LOST);
+            rc = PH_EXIT_BEAT_LOST;
+            break;
+        }
+        if (now >= next_hb) {
+            send_cmd(&r, CMD_HEARTBEAT);
+            next_hb += o->heartbeat_interval_s;
+            if (next_hb <= now)
+                next_hb = now + o->heartbeat_interval_s;
+        }
+
+        double wake = next_hb;
+        if (last_beat + beat_limit < wake) wake = last_beat + beat_limit;
+        if (r.busy && r.job_start + o->timeout_s < wake) wake = r.job_start + o->timeout_s;
+        if (!r.leaving && max_age_at > 0 && max_age_at < wake) wake = max_age_at;
+        if (r.leaving && r.leave_at + LEAVE_WAIT_S < wake) wake = r.leave_at + LEAVE_WAIT_S;
+        long timeout_ms = (long)ceil((wake - now) * 1000.0) + 1;
+        if (timeout_ms < 0) timeout_ms = 0;
+
+        zmq_pollitem_t items[3] = {
+            {r.dealer, 0, ZMQ_POLLIN, 0}, {r.sub, 0, ZMQ_POLLIN, 0}, {r.pair, 0, ZMQ_POLLIN, 0}};
+        if (zmq_poll(items, 3, timeout_ms) < 0) {
+            if (errno == EINTR)
+                continue;
+            LOG(&r, "poll failed: %s", zmq_strerror(errno));
+            rc = PH_EXIT_ERROR;
+            break;
+        }
+        now = now_s();
+        if (items[1].revents & ZMQ_POLLIN) {
+            zmq_msg_t f[1];
+            while (recv_multipart(r.sub, f, 1, ZMQ_DONTWAIT, NULL) >= 0) {
+                close_frames(f, 1);
+                last_beat = now;
+            }
+        }
+        if (items[2].revents & ZMQ_POLLIN)
+            handle_result(&r);
+        if (items[0].revents & ZMQ_POLLIN)
+            handle_backend(&r, now);
+    }
+
+    sigaction(SIGTERM, &old_term, NULL);
+    sigaction(SIGINT, &old_int, NULL);
+    stop_job_thread(&r);
+    zmq_close(r.sub);
+    zmq_close(r.dealer);       /* lingers up to 2 s to deliver the last REPLY/DISCONNECT */
+    zmq_ctx_term(r.ctx);
+    return rc;
+}

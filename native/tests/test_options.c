@@ -1,0 +1,83 @@
+/* --params and command line parsing. */
+#include <stdio.h>
+#include <string.h>
+#include "check.h"
+#include "powerhose/worker.h"
+
+static void test_params(void)
+{
+    ph_params_t p;
+    char err[200];
+    CHECK(ph_params_parse("rounds:3|mode:fast", &p, err, sizeof err) == 0, "%s", err);
+    CHECK(p.count == 2, "two params");
+    CHECK(strcmp(ph_params_get(&p, "rounds"), "3") == 0, "rounds");
+    CHECK(strcmp(ph_params_get(&p, "mode"), "fast") == 0, "mode");
+    CHECK(ph_params_get(&p, "x") == NULL, "missing");
+    ph_params_free(&p);
+
+    CHECK(ph_params_parse("url:http://h:80/x||a:|b:1|b:2|", &p, err, sizeof err) == 0, "%s", err);
+    CHECK(p.count == 4, "4 items, empty ones skipped: %zu", p.count);
+    CHECK(strcmp(ph_params_get(&p, "url"), "http://h:80/x") == 0, "value keeps ':'");
+    CHECK(strcmp(ph_params_get(&p, "a"), "") == 0, "empty value");
+    CHECK(strcmp(ph_params_get(&p, "b"), "2") == 0, "last wins");
+    ph_params_free(&p);
+
+    CHECK(ph_params_parse("", &p, err, sizeof err) == 0 && p.count == 0, "empty");
+    ph_params_free(&p);
+    CHECK(ph_params_parse(NULL, &p, err, sizeof err) == 0 && p.count == 0, "NULL");
+    CHECK(ph_params_parse("a:1|novalue", &p, err, sizeof err) == -1, "item without ':'");
+    CHECK(strstr(err, "novalue") != NULL, "error names the item: %s", err);
+    CHECK(ph_params_parse(":x", &p, err, sizeof err) == -1, "empty key");
+}
+
+static int parse(ph_worker_options_t *o, int argc, const char **argv)
+{
+    return ph_worker_parse_args(argc, (char **)argv, o);
+}
+
+static void test_args(void)
+{
+    ph_worker_options_t o;
+    const char *none[] = {"/usr/bin/w"};
+    CHECK(parse(&o, 1, none) == 0, "no args");
+    CHECK(strcmp(o.name, "w") == 0, "name from argv[0]");
+    CHECK(strcmp(o.backend, "ipc:///tmp/powerhose-back.ipc") == 0, "default backend");
+    CHECK(strcmp(o.heartbeat, "ipc:///tmp/powerhose-beat.ipc") == 0, "default heartbeat");
+    CHECK(o.timeout_s == 7.5 && o.max_age_s == -1 && o.max_age_delta_s == 0, "defaults");
+    CHECK(o.ping_delay_s == 10 && o.ping_retries == 3 && o.heartbeat_interval_s == 1, "beat defaults");
+    CHECK(o.max_job_bytes == 16u * 1024 * 1024 && o.params == NULL && !o.debug, "more defaults");
+
+    const char *all[] = {"w", "--backend", "tcp://127.0.0.1:5000", "--heartbeat=tcp://127.0.0.1:5001",
+                         "--timeout", "2.5", "--max-age=60", "--max-age-delta", "10",
+                         "--params", "rounds:3|a:b", "--debug"};
+    CHECK(parse(&o, 12, all) == 0, "all options");
+    CHECK(strcmp(o.backend, "tcp://127.0.0.1:5000") == 0, "backend");
+    CHECK(strcmp(o.heartbeat, "tcp://127.0.0.1:5001") == 0, "heartbeat");
+    CHECK(o.timeout_s == 2.5 && o.max_age_s == 60 && o.max_age_delta_s == 10, "numbers");
+    CHECK(strcmp(o.params, "rounds:3|a:b") == 0 && o.debug == 1, "params, debug");
+
+    fprintf(stderr, "(the usage errors below are expected)\n");
+    const char *unknown[] = {"w", "--bakend", "x"};
+    CHECK(parse(&o, 3, unknown) == -1, "unknown option");
+    const char *stray[] = {"w", "stray"};
+    CHECK(parse(&o, 2, stray) == -1, "stray argument");
+    const char *missing[] = {"w", "--timeout"};
+    CHECK(parse(&o, 2, missing) == -1, "missing value");
+    const char *notnum[] = {"w", "--timeout", "soon"};
+    CHECK(parse(&o, 3, notnum) == -1, "not a number");
+    const char *zero[] = {"w", "--timeout", "0"};
+    CHECK(parse(&o, 3, zero) == -1, "zero timeout");
+    const char *negdelta[] = {"w", "--max-age-delta=-1"};
+    CHECK(parse(&o, 2, negdelta) == -1, "negative delta");
+    const char *badparams[] = {"w", "--params", "nocolon"};
+    CHECK(parse(&o, 3, badparams) == -1, "bad params");
+    const char *help[] = {"w", "--help"};
+    CHECK(parse(&o, 2, help) == 1, "help");
+}
+
+int main(void)
+{
+    test_params();
+    test_args();
+    return check_summary("test-options");
+}

@@ -1,0 +1,283 @@
+/* zmq-floor: the round trip through libzmq alone, as the performance floor for Powerhose.
+ *
+ *   C client threads (REQ) -> ROUTER | zmq_proxy | DEALER -> W echo workers (REP)
+ *
+ * Workers are threads of this process, or with --procs forked processes. Each client sends
+ * its share of --count requests of --size bytes one at a time and times each round trip with
+ * CLOCK_MONOTONIC; 10 unmeasured warm-up round trips per client come first. Prints one line:
+ *   floor transport=ipc size=64 clients=1 workers=1 count=N seconds=S jobs_per_s=X p50_us=Y p99_us=Z
+ */
+#define _POSIX_C_SOURCE 200809L
+#include <arpa/inet.h>
+#include <errno.h>
+#include <math.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+#include <zmq.h>
+
+#define WARMUP 10
+
+static struct {
+    const char *transport, *dir;
+    long size, count, clients, workers;
+    int procs;
+} opt = {"ipc", NULL, 64, 10000, 1, 1, 0};
+
+static char front_ep[512], back_ep[512], tmpdir[400];
+static void *ctx;
+static double *latencies_us;
+static pthread_barrier_t start_barrier;
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void die(const char *what)
+{
+    fprintf(stderr, "zmq-floor: %s: %s\n", what, zmq_strerror(errno));
+    exit(1);
+}
+
+static void usage(FILE *f)
+{
+    fprintf(f, "usage: zmq-floor [--transport ipc|tcp] [--size BYTES] [--count N] [--clients C]\n"
+               "                 [--workers W] [--procs] [--dir TMPDIR]\n"
+               "  --procs   run the W echo workers as forked processes instead of threads\n");
+}
+
+static long parse_long(const char *name, const char *v, long min)
+{
+    char *end;
+    long n = strtol(v, &end, 10);
+    if (*v == '\0' || *end != '\0' || n < min) {
+        fprintf(stderr, "zmq-floor: %s needs an integer >= %ld, not '%s'\n", name, min, v);
+        exit(2);
+    }
+    return n;
+}
+
+static int free_tcp_port(void)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a;
+    memset(&a, 0, sizeof a);
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof a;
+    if (fd < 0 || bind(fd, (struct sockaddr *)&a, sizeof a) != 0
+        || getsockname(fd, (struct sockaddr *)&a, &len) != 0) {
+        perror("zmq-floor: finding a free tcp port");
+        exit(1);
+    }
+    close(fd);
+    return ntohs(a.sin_port);
+}
+
+/* The echo loop of a REP worker; returns when the context is shut down. */
+static void echo_loop(void *c)
+{
+    void *rep = zmq_socket(c, ZMQ_REP);
+    int zero = 0;
+    zmq_setsockopt(rep, ZMQ_LINGER, &zero, sizeof zero);
+    if (zmq_connect(rep, back_ep) != 0)
+        die("worker connect");
+    while (1) {
+        zmq_msg_t m;
+        zmq_msg_init(&m);
+        if (zmq_msg_recv(&m, rep, 0) < 0) {
+            zmq_msg_close(&m);
+            break;
+        }
+        if (zmq_msg_send(&m, rep, 0) < 0) {
+            zmq_msg_close(&m);
+            break;
+        }
+    }
+    zmq_close(rep);
+}
+
+static void *worker_thread(void *arg)
+{
+    (void)arg;
+    echo_loop(ctx);
+    return NULL;
+}
+
+static void *proxy_thread(void *arg)
+{
+    void **socks = arg;
+    zmq_proxy(socks[0], socks[1], NULL);   /* returns when the context is shut down */
+    zmq_close(socks[0]);
+    zmq_close(socks[1]);
+    return NULL;
+}
+
+typedef struct {
+    long first, n;
+} client_arg_t;
+
+static void *client_thread(void *arg)
+{
+    client_arg_t *a = arg;
+    void *req = zmq_socket(ctx, ZMQ_REQ);
+    int zero = 0;
+    zmq_setsockopt(req, ZMQ_LINGER, &zero, sizeof zero);
+    if (zmq_connect(req, front_ep) != 0)
+        die("client connect");
+    char *buf = malloc((size_t)opt.size + 1);
+    memset(buf, 'x', (size_t)opt.size);
+    for (long i = -WARMUP; i < a->n; i++) {
+        if (i == 0)
+            pthread_barrier_wait(&start_barrier);
+        double t0 = now_s();
+        if (zmq_send(req, buf, (size_t)opt.size, 0) < 0)
+            die("client send");
+        int got = zmq_recv(req, buf, (size_t)opt.size + 1, 0);
+        if (got != opt.size) {
+            fprintf(stderr, "zmq-floor: reply of %d bytes, want %ld\n", got, opt.size);
+            exit(1);
+        }
+        if (i >= 0)
+            latencies_us[a->first + i] = (now_s() - t0) * 1e6;
+    }
+    if (a->n == 0)
+        pthread_barrier_wait(&start_barrier);
+    free(buf);
+    zmq_close(req);
+    return NULL;
+}
+
+static int cmp_double(const void *x, const void *y)
+{
+    double a = *(const double *)x, b = *(const double *)y;
+    return a < b ? -1 : a > b;
+}
+
+static double percentile(const double *sorted, long n, double p)   /* nearest rank */
+{
+    long k = (long)ceil(p * (double)n) - 1;
+    if (k < 0) k = 0;
+    if (k >= n) k = n - 1;
+    return sorted[k];
+}
+
+int main(int argc, char **argv)
+{
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (strcmp(a, "--help") == 0) { usage(stdout); return 0; }
+        if (strcmp(a, "--procs") == 0) { opt.procs = 1; continue; }
+        if (i + 1 >= argc) { usage(stderr); return 2; }
+        const char *v = argv[++i];
+        if (strcmp(a, "--transport") == 0) opt.transport = v;
+        else if (strcmp(a, "--dir") == 0) opt.dir = v;
+        else if (strcmp(a, "--size") == 0) opt.size = parse_long(a, v, 0);
+        else if (strcmp(a, "--count") == 0) opt.count = parse_long(a, v, 1);
+        else if (strcmp(a, "--clients") == 0) opt.clients = parse_long(a, v, 1);
+        else if (strcmp(a, "--workers") == 0) opt.workers = parse_long(a, v, 1);
+        else { fprintf(stderr, "zmq-floor: unknown option %s\n", a); usage(stderr); return 2; }
+    }
+    if (strcmp(opt.transport, "ipc") == 0) {
+        const char *base = opt.dir ? opt.dir : (getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
+        snprintf(tmpdir, sizeof tmpdir, "%s/zmq-floor-XXXXXX", base);
+        if (mkdtemp(tmpdir) == NULL) { perror("zmq-floor: mkdtemp"); return 1; }
+        snprintf(front_ep, sizeof front_ep, "ipc://%s/front.ipc", tmpdir);
+        snprintf(back_ep, sizeof back_ep, "ipc://%s/back.ipc", tmpdir);
+    } else if (strcmp(opt.transport, "tcp") == 0) {
+        snprintf(front_ep, sizeof front_ep, "tcp://127.0.0.1:%d", free_tcp_port());
+        snprintf(back_ep, sizeof back_ep, "tcp://127.0.0.1:%d", free_tcp_port());
+    } else {
+        fprintf(stderr, "zmq-floor: --transport is ipc or tcp, not '%s'\n", opt.transport);
+        return 2;
+    }
+
+    /* Worker processes are forked before this process has a context or threads; they
+     * connect first and libzmq reconnects until the proxy binds. */
+    pid_t *pids = calloc((size_t)opt.workers, sizeof *pids);
+    if (opt.procs) {
+        for (long w = 0; w < opt.workers; w++) {
+            pids[w] = fork();
+            if (pids[w] < 0) { perror("zmq-floor: fork"); return 1; }
+            if (pids[w] == 0) {
+                void *c = zmq_ctx_new();
+                echo_loop(c);          /* ends by SIGTERM from the parent */
+                _exit(0);
+            }
+        }
+    }
+
+    ctx = zmq_ctx_new();
+    void *socks[2] = {zmq_socket(ctx, ZMQ_ROUTER), zmq_socket(ctx, ZMQ_DEALER)};
+    int zero = 0;
+    zmq_setsockopt(socks[0], ZMQ_LINGER, &zero, sizeof zero);
+    zmq_setsockopt(socks[1], ZMQ_LINGER, &zero, sizeof zero);
+    if (zmq_bind(socks[0], front_ep) != 0) die("bind frontend");
+    if (zmq_bind(socks[1], back_ep) != 0) die("bind backend");
+    pthread_t proxy, *workers = calloc((size_t)opt.workers, sizeof *workers);
+    pthread_t *clients = calloc((size_t)opt.clients, sizeof *clients);
+    client_arg_t *args = calloc((size_t)opt.clients, sizeof *args);
+    latencies_us = calloc((size_t)opt.count, sizeof *latencies_us);
+    pthread_create(&proxy, NULL, proxy_thread, socks);
+    if (!opt.procs)
+        for (long w = 0; w < opt.workers; w++)
+            pthread_create(&workers[w], NULL, worker_thread, NULL);
+
+    pthread_barrier_init(&start_barrier, NULL, (unsigned)opt.clients + 1);
+    long next = 0;
+    for (long c = 0; c < opt.clients; c++) {
+        args[c].first = next;
+        args[c].n = opt.count / opt.clients + (c < opt.count % opt.clients ? 1 : 0);
+        next += args[c].n;
+        pthread_create(&clients[c], NULL, client_thread, &args[c]);
+    }
+    pthread_barrier_wait(&start_barrier);
+    double t0 = now_s();
+    for (long c = 0; c < opt.clients; c++)
+        pthread_join(clients[c], NULL);
+    double seconds = now_s() - t0;
+
+    zmq_ctx_shutdown(ctx);
+    pthread_join(proxy, NULL);
+    if (!opt.procs)
+        for (long w = 0; w < opt.workers; w++)
+            pthread_join(workers[w], NULL);
+    zmq_ctx_term(ctx);
+    if (opt.procs)
+        for (long w = 0; w < opt.workers; w++) {
+            kill(pids[w], SIGTERM);
+            waitpid(pids[w], NULL, 0);
+        }
+    if (tmpdir[0]) {
+        char path[600];
+        snprintf(path, sizeof path, "%s/front.ipc", tmpdir);
+        unlink(path);
+        snprintf(path, sizeof path, "%s/back.ipc", tmpdir);
+        unlink(path);
+        rmdir(tmpdir);
+    }
+
+    qsort(latencies_us, (size_t)opt.count, sizeof *latencies_us, cmp_double);
+    printf("floor transport=%s size=%ld clients=%ld workers=%ld count=%ld seconds=%.3f "
+           "jobs_per_s=%.0f p50_us=%.1f p99_us=%.1f\n",
+           opt.transport, opt.size, opt.clients, opt.workers, opt.count, seconds,
+           (double)opt.count / seconds, percentile(latencies_us, opt.count, 0.50),
+           percentile(latencies_us, opt.count, 0.99));
+    pthread_barrier_destroy(&start_barrier);
+    free(latencies_us);
+    free(args);
+    free(clients);
+    free(workers);
+    free(pids);
+    return 0;
+}
