@@ -1,0 +1,128 @@
+package io.powerhose;
+
+import io.powerhose.internal.worker.BeatWatch;
+import io.powerhose.internal.zmq.NativeLibrary;
+import io.powerhose.internal.zmq.Sockets;
+import io.powerhose.internal.zmq.Wakeup;
+import org.zeromq.ZMQ;
+
+import java.time.Duration;
+import java.util.Objects;
+import java.util.function.BooleanSupplier;
+
+/**
+ * Listens to a {@link Heartbeat} (or a broker's beat) and reports when it is lost: no beat for
+ * {@code retries × delay} after {@code warmupDelay}. {@code onBeatLost} returns true to stop listening, false
+ * to wait for another window. The {@link Worker} does the same check on its own socket thread.
+ *
+ * <p><b>Note:</b> thread safe. Start once, stop once; not reusable. The callbacks run on its one thread,
+ * {@code powerhose-stethoscope}, which owns the SUB socket.
+ */
+public final class Stethoscope implements AutoCloseable {
+    private final String endpoint;
+    private final Duration warmupDelay;
+    private final Duration delay;
+    private final int retries;
+    private final BooleanSupplier onBeatLost;
+    private final Runnable onBeat;
+    private final Wakeup wakeup = new Wakeup();
+    private final Thread thread;
+    private volatile boolean running = true;
+
+    /**
+     * Creates a stethoscope with the documented defaults: warm-up 0.5 s, delay 10 s, 3 retries.
+     *
+     * @param endpoint the heartbeat endpoint to listen to
+     * @param onBeatLost called when the beat is lost; returns true to stop
+     * @param onBeat called on every beat
+     */
+    public Stethoscope(String endpoint, BooleanSupplier onBeatLost, Runnable onBeat) {
+        this(endpoint, Duration.ofMillis(500), Duration.ofSeconds(10), 3, onBeatLost, onBeat);
+    }
+
+    /**
+     * Creates a stethoscope.
+     *
+     * @param endpoint the heartbeat endpoint to listen to
+     * @param warmupDelay time before the first window starts
+     * @param delay time between two checks
+     * @param retries checks without a beat before the beat counts as lost
+     * @param onBeatLost called when the beat is lost; returns true to stop
+     * @param onBeat called on every beat
+     */
+    public Stethoscope(String endpoint, Duration warmupDelay, Duration delay, int retries,
+                       BooleanSupplier onBeatLost, Runnable onBeat) {
+        this.endpoint = Objects.requireNonNull(endpoint, "endpoint");
+        this.warmupDelay = Objects.requireNonNull(warmupDelay, "warmupDelay");
+        this.delay = Objects.requireNonNull(delay, "delay");
+        Settings.notNegative("warmupDelay", warmupDelay);
+        Settings.positive("delay", delay);
+        if (retries < 1) {
+            throw new ConfigurationException("retries=" + retries + " must be 1 or more");
+        }
+        this.retries = retries;
+        this.onBeatLost = Objects.requireNonNull(onBeatLost, "onBeatLost");
+        this.onBeat = Objects.requireNonNull(onBeat, "onBeat");
+        this.thread = new Thread(this::run, "powerhose-stethoscope");
+        this.thread.setDaemon(true);
+    }
+
+    /** Connects and starts listening. */
+    public void start() {
+        NativeLibrary.load();
+        thread.start();
+    }
+
+    /** Stops listening. Idempotent; must not be called from a callback. */
+    public void stop() {
+        running = false;
+        wakeup.wake();
+        if (thread.isAlive() && Thread.currentThread() != thread) {
+            try {
+                thread.join(5_000);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+
+    @Override
+    public void close() {
+        stop();
+    }
+
+    private void run() {
+        ZMQ.Context context = ZMQ.context(1);
+        ZMQ.Socket socket = Sockets.create(context, ZMQ.SUB, 0);
+        try {
+            socket.subscribe(new byte[0]);
+            socket.connect(endpoint);
+            ZMQ.Poller poller = new ZMQ.Poller(2);
+            int beatItem = poller.register(socket, ZMQ.Poller.POLLIN);
+            wakeup.register(poller);
+            BeatWatch watch = new BeatWatch(System.nanoTime(), warmupDelay.toNanos(), delay.toNanos(), retries);
+            while (running) {
+                long waitNs = watch.deadlineNs() - System.nanoTime();
+                poller.poll(waitNs <= 0 ? 0 : Math.max(1, (waitNs + 999_999) / 1_000_000));
+                wakeup.clear();
+                if (poller.pollin(beatItem)) {
+                    while (Sockets.receive(socket).length > 0) {
+                        watch.onBeat(System.nanoTime());
+                        onBeat.run();
+                    }
+                }
+                long nowNs = System.nanoTime();
+                if (running && watch.isLost(nowNs)) {
+                    if (onBeatLost.getAsBoolean()) {
+                        return;
+                    }
+                    watch.restart(nowNs);
+                }
+            }
+        } finally {
+            socket.close();
+            context.term();
+            wakeup.close();
+        }
+    }
+}

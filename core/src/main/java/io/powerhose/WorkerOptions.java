@@ -1,0 +1,336 @@
+package io.powerhose;
+
+import java.time.Duration;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Objects;
+
+/**
+ * The settings of a {@link Worker}, with the documented Powerhose 0.x names and defaults. Immutable; build
+ * with {@link #builder()}.
+ */
+public final class WorkerOptions {
+    private final String target;
+    private final JobHandler handler;
+    private final String backend;
+    private final String heartbeat;
+    private final Duration pingDelay;
+    private final int pingRetries;
+    private final Map<String, String> params;
+    private final Duration timeout;
+    private final Duration maxAge;
+    private final Duration maxAgeDelta;
+    private final int capacity;
+    private final Duration heartbeatInterval;
+    private final long maxJobBytes;
+
+    private WorkerOptions(Builder b) {
+        this.target = b.target;
+        this.handler = b.handler;
+        this.backend = b.backend;
+        this.heartbeat = b.heartbeat;
+        this.pingDelay = b.pingDelay;
+        this.pingRetries = b.pingRetries;
+        this.params = Collections.unmodifiableMap(new LinkedHashMap<>(b.params));
+        this.timeout = b.timeout;
+        this.maxAge = b.maxAge;
+        this.maxAgeDelta = b.maxAgeDelta;
+        this.capacity = b.capacity;
+        this.heartbeatInterval = b.heartbeatInterval;
+        this.maxJobBytes = b.maxJobBytes;
+    }
+
+    /** @return a builder with the defaults; set a target or a handler */
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /** @return a builder that starts from these settings */
+    public Builder newBuilder() {
+        return new Builder(this);
+    }
+
+    /**
+     * Parses params in the documented text form {@code key:value|k2:v2}.
+     *
+     * @param text the text; empty gives no params
+     * @return the params in order
+     * @throws ConfigurationException when an entry has no ':'
+     */
+    public static Map<String, String> parseParams(String text) {
+        Map<String, String> params = new LinkedHashMap<>();
+        if (text == null || text.isEmpty()) {
+            return params;
+        }
+        for (String entry : text.split("\\|")) {
+            if (entry.isEmpty()) {
+                continue;
+            }
+            int colon = entry.indexOf(':');
+            if (colon <= 0) {
+                throw new ConfigurationException("params=" + text + ": entry '" + entry + "' is not key:value");
+            }
+            params.put(entry.substring(0, colon), entry.substring(colon + 1));
+        }
+        return params;
+    }
+
+    /** @return the target name ({@code com.example.Echo} or {@code com.example.Echo::echo}), or null */
+    public String target() {
+        return target;
+    }
+
+    /** @return the handler given directly, or null */
+    public JobHandler handler() {
+        return handler;
+    }
+
+    /** @return the broker's backend endpoint */
+    public String backend() {
+        return backend;
+    }
+
+    /** @return the broker's heartbeat endpoint */
+    public String heartbeat() {
+        return heartbeat;
+    }
+
+    /** @return the time between two beat checks (documented default 10 s) */
+    public Duration pingDelay() {
+        return pingDelay;
+    }
+
+    /** @return beat checks without a beat before the worker quits (documented default 3) */
+    public int pingRetries() {
+        return pingRetries;
+    }
+
+    /** @return the params handed to the handler */
+    public Map<String, String> params() {
+        return params;
+    }
+
+    /** @return how long a job may run before its stacks are logged and its result is not sent (7.5 s) */
+    public Duration timeout() {
+        return timeout;
+    }
+
+    /** @return the age after which the worker leaves, or null for never */
+    public Duration maxAge() {
+        return maxAge;
+    }
+
+    /** @return the largest random time added to {@link #maxAge()} */
+    public Duration maxAgeDelta() {
+        return maxAgeDelta;
+    }
+
+    /** @return how many jobs the worker runs at once (default 1) */
+    public int capacity() {
+        return capacity;
+    }
+
+    /** @return the time between two heartbeats the worker sends to the broker (default 1 s) */
+    public Duration heartbeatInterval() {
+        return heartbeatInterval;
+    }
+
+    /** @return the largest job payload the worker runs, in bytes (default 16 MiB) */
+    public long maxJobBytes() {
+        return maxJobBytes;
+    }
+
+    /** Builds {@link WorkerOptions}; checks all settings together in {@link #build()}. Not thread safe. */
+    public static final class Builder {
+        private String target;
+        private JobHandler handler;
+        private String backend = BrokerOptions.DEFAULT_BACKEND;
+        private String heartbeat = BrokerOptions.DEFAULT_HEARTBEAT;
+        private Duration pingDelay = Duration.ofSeconds(10);
+        private int pingRetries = 3;
+        private Map<String, String> params = Map.of();
+        private Duration timeout = Duration.ofMillis(7500);
+        private Duration maxAge;
+        private Duration maxAgeDelta = Duration.ZERO;
+        private int capacity = 1;
+        private Duration heartbeatInterval = Duration.ofSeconds(1);
+        private long maxJobBytes = 16L << 20;
+
+        private Builder() {
+        }
+
+        private Builder(WorkerOptions o) {
+            target = o.target;
+            handler = o.handler;
+            backend = o.backend;
+            heartbeat = o.heartbeat;
+            pingDelay = o.pingDelay;
+            pingRetries = o.pingRetries;
+            params = o.params;
+            timeout = o.timeout;
+            maxAge = o.maxAge;
+            maxAgeDelta = o.maxAgeDelta;
+            capacity = o.capacity;
+            heartbeatInterval = o.heartbeatInterval;
+            maxJobBytes = o.maxJobBytes;
+        }
+
+        /**
+         * @param target a class implementing {@link JobHandler}, or {@code com.example.Echo::echo}
+         * @return this builder
+         */
+        public Builder target(String target) {
+            this.target = Objects.requireNonNull(target, "target");
+            return this;
+        }
+
+        /**
+         * @param handler the handler to run (instead of a target name)
+         * @return this builder
+         */
+        public Builder handler(JobHandler handler) {
+            this.handler = Objects.requireNonNull(handler, "handler");
+            return this;
+        }
+
+        /**
+         * @param endpoint the broker's backend
+         * @return this builder
+         */
+        public Builder backend(String endpoint) {
+            this.backend = Objects.requireNonNull(endpoint, "backend");
+            return this;
+        }
+
+        /**
+         * @param endpoint the broker's heartbeat
+         * @return this builder
+         */
+        public Builder heartbeat(String endpoint) {
+            this.heartbeat = Objects.requireNonNull(endpoint, "heartbeat");
+            return this;
+        }
+
+        /**
+         * @param delay time between two beat checks (default 10 s)
+         * @return this builder
+         */
+        public Builder pingDelay(Duration delay) {
+            this.pingDelay = Objects.requireNonNull(delay, "pingDelay");
+            return this;
+        }
+
+        /**
+         * @param retries beat checks without a beat before quitting (default 3)
+         * @return this builder
+         */
+        public Builder pingRetries(int retries) {
+            this.pingRetries = retries;
+            return this;
+        }
+
+        /**
+         * @param params params for the handler
+         * @return this builder
+         */
+        public Builder params(Map<String, String> params) {
+            this.params = Objects.requireNonNull(params, "params");
+            return this;
+        }
+
+        /**
+         * @param text params in the form {@code key:value|k2:v2}
+         * @return this builder
+         */
+        public Builder params(String text) {
+            this.params = parseParams(text);
+            return this;
+        }
+
+        /**
+         * @param timeout how long a job may run (default 7.5 s)
+         * @return this builder
+         */
+        public Builder timeout(Duration timeout) {
+            this.timeout = Objects.requireNonNull(timeout, "timeout");
+            return this;
+        }
+
+        /**
+         * @param maxAge age after which the worker leaves, or null for never (default never)
+         * @return this builder
+         */
+        public Builder maxAge(Duration maxAge) {
+            this.maxAge = maxAge;
+            return this;
+        }
+
+        /**
+         * @param delta largest random time added to max age (default 0)
+         * @return this builder
+         */
+        public Builder maxAgeDelta(Duration delta) {
+            this.maxAgeDelta = Objects.requireNonNull(delta, "maxAgeDelta");
+            return this;
+        }
+
+        /**
+         * @param jobs jobs at once (default 1)
+         * @return this builder
+         */
+        public Builder capacity(int jobs) {
+            this.capacity = jobs;
+            return this;
+        }
+
+        /**
+         * @param interval time between two heartbeats to the broker (default 1 s)
+         * @return this builder
+         */
+        public Builder heartbeatInterval(Duration interval) {
+            this.heartbeatInterval = Objects.requireNonNull(interval, "heartbeatInterval");
+            return this;
+        }
+
+        /**
+         * @param bytes the largest job payload to run (default 16 MiB)
+         * @return this builder
+         */
+        public Builder maxJobBytes(long bytes) {
+            this.maxJobBytes = bytes;
+            return this;
+        }
+
+        /**
+         * Checks the settings together and builds them.
+         *
+         * @return the options
+         * @throws ConfigurationException naming the setting and its value when one is invalid
+         */
+        public WorkerOptions build() {
+            if ((target == null) == (handler == null)) {
+                throw new ConfigurationException("set exactly one of target and handler (target=" + target + ")");
+            }
+            Settings.endpoint("backend", backend);
+            Settings.endpoint("heartbeat", heartbeat);
+            Settings.positive("pingDelay", pingDelay);
+            Settings.positive("timeout", timeout);
+            Settings.positive("heartbeatInterval", heartbeatInterval);
+            Settings.notNegative("maxAgeDelta", maxAgeDelta);
+            if (maxAge != null) {
+                Settings.positive("maxAge", maxAge);
+            }
+            if (pingRetries < 1) {
+                throw new ConfigurationException("pingRetries=" + pingRetries + " must be 1 or more");
+            }
+            if (capacity < 1 || capacity > 1024) {
+                throw new ConfigurationException("capacity=" + capacity + " must be 1 to 1024");
+            }
+            if (maxJobBytes < 1) {
+                throw new ConfigurationException("maxJobBytes=" + maxJobBytes + " must be 1 or more");
+            }
+            return new WorkerOptions(this);
+        }
+    }
+}

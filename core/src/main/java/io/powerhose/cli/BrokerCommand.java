@@ -1,0 +1,107 @@
+package io.powerhose.cli;
+
+import io.powerhose.Broker;
+import io.powerhose.BrokerOptions;
+import io.powerhose.DuplicateBrokerException;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+import java.time.Duration;
+import java.util.concurrent.Callable;
+
+/**
+ * {@code powerhose-broker}: runs a broker until SIGTERM or Ctrl-C; with {@code --check} or
+ * {@code --purge-ghosts}, checks the broker that runs instead.
+ */
+@Command(name = "powerhose-broker", mixinStandardHelpOptions = true, sortOptions = false,
+    description = "Powerhose broker.", version = "powerhose-broker 0.1.0")
+public final class BrokerCommand implements Callable<Integer> {
+    @Option(names = "--frontend", paramLabel = "FRONTEND",
+        description = "ZMQ socket to receive jobs. Default: ${DEFAULT-VALUE}")
+    String frontend = BrokerOptions.DEFAULT_FRONTEND;
+
+    @Option(names = "--backend", paramLabel = "BACKEND", description = "ZMQ socket for workers. Default: ${DEFAULT-VALUE}")
+    String backend = BrokerOptions.DEFAULT_BACKEND;
+
+    @Option(names = "--heartbeat", paramLabel = "HEARTBEAT",
+        description = "ZMQ socket for the heartbeat. Default: ${DEFAULT-VALUE}")
+    String heartbeat = BrokerOptions.DEFAULT_HEARTBEAT;
+
+    @Option(names = "--debug", description = "Debug mode")
+    boolean debug;
+
+    @Option(names = "--check", description = "Use this option to check if there's a running broker. "
+        + "Returns the PID if a broker is up.")
+    boolean check;
+
+    @Option(names = "--purge-ghosts", description = "Use this option to purge ghost brokers.")
+    boolean purgeGhosts;
+
+    @Option(names = "--logfile", paramLabel = "LOGFILE", description = "File to log in to. Default: ${DEFAULT-VALUE}")
+    String logfile = "stdout";
+
+    @Option(names = "--heartbeat-interval", paramLabel = "SECONDS",
+        description = "Time between two beats; a worker silent for liveness x this is lost. Default: ${DEFAULT-VALUE}")
+    double heartbeatInterval = 1;
+
+    @Option(names = "--liveness", paramLabel = "N",
+        description = "Heartbeat intervals of silence before a worker is lost. Default: ${DEFAULT-VALUE}")
+    int liveness = 3;
+
+    @Option(names = "--max-queued", paramLabel = "N",
+        description = "Jobs that may wait for a worker before new ones are refused as busy. Default: ${DEFAULT-VALUE}")
+    int maxQueued = 10_000;
+
+    @Option(names = "--max-job-bytes", paramLabel = "BYTES", description = "Largest job accepted. Default: ${DEFAULT-VALUE}")
+    long maxJobBytes = 16L << 20;
+
+    @Option(names = "--no-worker-grace", paramLabel = "SECONDS",
+        description = "How long a job waits for a worker when none is registered. Default: ${DEFAULT-VALUE}")
+    double noWorkerGrace = 1;
+
+    /**
+     * Builds the options these arguments describe, without starting anything.
+     *
+     * @return the broker options
+     */
+    BrokerOptions toOptions() {
+        return BrokerOptions.builder().frontend(frontend).backend(backend).heartbeat(heartbeat)
+            .heartbeatInterval(Seconds.of(heartbeatInterval)).liveness(liveness).maxQueuedJobs(maxQueued)
+            .maxJobBytes(maxJobBytes).noWorkerGrace(Seconds.of(noWorkerGrace)).build();
+    }
+
+    @Override
+    public Integer call() {
+        Logging.configure(debug, logfile);
+        BrokerOptions options = toOptions();
+        if (check) {
+            return BrokerChecks.check(options.frontend());
+        }
+        if (purgeGhosts) {
+            return BrokerChecks.purgeGhosts(options.frontend());
+        }
+        Broker broker;
+        try {
+            broker = Broker.start(options);
+        } catch (DuplicateBrokerException e) {
+            System.err.println("powerhose-broker: " + e.getMessage());
+            return ExitCodes.DUPLICATE_BROKER;
+        }
+        Runtime.getRuntime().addShutdownHook(new Thread(broker::close, "powerhose-broker-shutdown"));
+        broker.awaitStop();
+        return ExitCodes.OK;
+    }
+
+    static Duration checkTimeout() {
+        return Duration.ofSeconds(2);
+    }
+
+    /**
+     * Runs the command.
+     *
+     * @param args the arguments
+     */
+    public static void main(String[] args) {
+        System.exit(Commands.run(new BrokerCommand(), args));
+    }
+}

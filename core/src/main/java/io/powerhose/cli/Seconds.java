@@ -1,0 +1,13 @@
+package io.powerhose.cli;
+
+import java.time.Duration;
+
+/** Converts the commands' second counts (as the documented options give them) to durations. */
+final class Seconds {
+    private Seconds() {
+    }
+
+    static Duration of(double seconds) {
+        return Duration.ofNanos(Math.round(seconds * 1e9));
+    }
+}

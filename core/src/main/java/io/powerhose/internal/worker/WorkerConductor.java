@@ -1,0 +1,399 @@
+package io.powerhose.internal.worker;
+
+import io.powerhose.JobHandler;
+import io.powerhose.ProtocolException;
+import io.powerhose.WorkerOptions;
+import io.powerhose.internal.protocol.BackendCodec;
+import io.powerhose.internal.protocol.Frames;
+import io.powerhose.internal.zmq.Monitor;
+import io.powerhose.internal.zmq.Sockets;
+import io.powerhose.internal.zmq.Wakeup;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.zeromq.ZMQ;
+
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayDeque;
+import java.util.Map;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.LongSupplier;
+
+/**
+ * The worker's socket thread ({@code powerhose-worker}): it owns the DEALER to the broker's backend, the SUB to
+ * its heartbeat, and the I/O ends of its job runners' PAIRs. It registers (READY on every connection),
+ * heartbeats every interval whatever the jobs do, hands each REQUEST to a free {@link JobRunner}, forwards
+ * replies, enforces the job timeout and the max age, and quits when the broker's beat is lost. Other threads
+ * only call {@link #requestLeave()}.
+ */
+public final class WorkerConductor implements Runnable {
+    /** Why the worker ended. */
+    public enum Exit { STOPPED, MAX_AGE, BEAT_LOST, FAILED }
+
+    private static final Logger LOG = LoggerFactory.getLogger(WorkerConductor.class);
+    private static final AtomicLong INSTANCES = new AtomicLong();
+    private static final long LEAVE_ACK_WAIT_NS = 5_000_000_000L;
+
+    private final WorkerOptions options;
+    private final JobHandler handler;
+    private final LongSupplier nanoClock;
+    private final long pid = ProcessHandle.current().pid();
+    private final String instance = pid + "-" + INSTANCES.incrementAndGet();
+    private final Wakeup wakeup = new Wakeup();
+    private final ArrayDeque<byte[][]> waitingJobs = new ArrayDeque<>();
+    private volatile boolean leaveRequested;
+    private volatile Exit exit;
+
+    private ZMQ.Context context;
+    private ZMQ.Socket dealer;
+    private ZMQ.Poller poller;
+    private Slot[] slots;
+    private int generation;
+    private int abandonedRunners;
+    private boolean leaving;
+    private boolean leaveAcknowledged;
+    private long leaveStartNs;
+    private Exit leaveReason = Exit.STOPPED;
+
+    /**
+     * Creates the conductor; {@link #run()} connects and serves until the worker leaves.
+     *
+     * @param options the settings
+     * @param handler the job handler
+     * @param nanoClock the clock
+     */
+    public WorkerConductor(WorkerOptions options, JobHandler handler, LongSupplier nanoClock) {
+        this.options = options;
+        this.handler = handler;
+        this.nanoClock = nanoClock;
+    }
+
+    /** Asks the worker to leave gracefully: DISCONNECT, finish its jobs, then stop. Any thread. */
+    public void requestLeave() {
+        leaveRequested = true;
+        wakeup.wake();
+    }
+
+    /** @return why the worker ended, or null while it runs */
+    public Exit exit() {
+        return exit;
+    }
+
+    @Override
+    public void run() {
+        context = ZMQ.context(1);
+        Monitor monitor = null;
+        ZMQ.Socket beat = null;
+        Exit result = Exit.FAILED;
+        try {
+            dealer = Sockets.create(context, ZMQ.DEALER, 0);
+            monitor = new Monitor(context, dealer);
+            dealer.connect(options.backend());
+            beat = Sockets.create(context, ZMQ.SUB, 0);
+            beat.subscribe(new byte[0]);
+            beat.connect(options.heartbeat());
+            poller = new ZMQ.Poller(4 + options.capacity());
+            int dealerItem = poller.register(dealer, ZMQ.Poller.POLLIN);
+            int beatItem = poller.register(beat, ZMQ.Poller.POLLIN);
+            int monitorItem = monitor.register(poller);
+            int wakeItem = wakeup.register(poller);
+            slots = new Slot[options.capacity()];
+            for (int i = 0; i < slots.length; i++) {
+                slots[i] = startSlot(i);
+            }
+            result = serve(dealerItem, beatItem, monitorItem, wakeItem, monitor, beat);
+        } catch (RuntimeException e) {
+            LOG.error("worker failed", e);
+        } finally {
+            exit = result;
+            shutdown(monitor, beat);
+        }
+    }
+
+    private Exit serve(int dealerItem, int beatItem, int monitorItem, int wakeItem, Monitor monitor, ZMQ.Socket beat) {
+        long startNs = nanoClock.getAsLong();
+        long heartbeatNs = options.heartbeatInterval().toNanos();
+        long timeoutNs = options.timeout().toNanos();
+        BeatWatch beatWatch = new BeatWatch(startNs, 0, options.pingDelay().toNanos(), options.pingRetries());
+        long maxAgeAtNs = maxAgeDeadline(startNs);
+        long nextHeartbeatNs = startNs + heartbeatNs;
+        while (true) {
+            long nowNs = nanoClock.getAsLong();
+            long nextNs = Math.min(nextHeartbeatNs, Math.min(beatWatch.deadlineNs(), maxAgeAtNs));
+            nextNs = Math.min(nextNs, nextJobTimeoutNs(timeoutNs));
+            if (leaving) {
+                nextNs = Math.min(nextNs, leaveStartNs + LEAVE_ACK_WAIT_NS);
+            }
+            long waitNs = nextNs - nowNs;
+            poller.poll(waitNs <= 0 ? 0 : Math.max(1, (waitNs + 999_999) / 1_000_000));
+            if (poller.pollin(wakeItem)) {
+                wakeup.clear();
+            }
+            if (leaveRequested && !leaving) {
+                startLeaving(Exit.STOPPED);
+            }
+            if (poller.pollin(dealerItem)) {
+                drainBroker();
+            }
+            if (poller.pollin(beatItem)) {
+                while (Sockets.receive(beat).length > 0) {
+                    beatWatch.onBeat(nanoClock.getAsLong());
+                }
+            }
+            if (poller.pollin(monitorItem)) {
+                onMonitorEvents(monitor);
+            }
+            drainRunners();
+            nowNs = nanoClock.getAsLong();
+            if (nowNs - nextHeartbeatNs >= 0) {
+                Sockets.send(dealer, null, BackendCodec.heartbeat());
+                nextHeartbeatNs = nowNs + heartbeatNs;
+            }
+            if (beatWatch.isLost(nowNs)) {
+                LOG.warn("no beat from the broker at {} for {} x {}: quitting", options.heartbeat(),
+                    options.pingRetries(), options.pingDelay());
+                return Exit.BEAT_LOST;
+            }
+            expireJobs(nowNs, timeoutNs);
+            if (!leaving && nowNs - maxAgeAtNs >= 0) {
+                LOG.info("max age reached: leaving after the current job");
+                startLeaving(Exit.MAX_AGE);
+            }
+            if (leaving && isIdle()
+                && (leaveAcknowledged || nowNs - (leaveStartNs + LEAVE_ACK_WAIT_NS) >= 0)) {
+                return leaveReason;
+            }
+        }
+    }
+
+    private long maxAgeDeadline(long startNs) {
+        if (options.maxAge() == null) {
+            return Long.MAX_VALUE;
+        }
+        long deltaNs = options.maxAgeDelta().toNanos();
+        long extraNs = deltaNs > 0 ? ThreadLocalRandom.current().nextLong(deltaNs + 1) : 0;
+        return startNs + options.maxAge().toNanos() + extraNs;
+    }
+
+    private void startLeaving(Exit reason) {
+        leaving = true;
+        leaveReason = reason;
+        leaveStartNs = nanoClock.getAsLong();
+        Sockets.send(dealer, null, BackendCodec.disconnect());
+    }
+
+    private void sendReady() {
+        Sockets.send(dealer, null, BackendCodec.ready(pid, options.capacity(), "java"));
+    }
+
+    private void onMonitorEvents(Monitor monitor) {
+        int event;
+        while ((event = monitor.poll()) != 0) {
+            if (event == Monitor.EVENT_CONNECTED && !leaving) {
+                LOG.debug("connected to {}: registering", options.backend());
+                sendReady();
+            }
+        }
+    }
+
+    private void drainBroker() {
+        byte[][] frames;
+        while ((frames = Sockets.receive(dealer)).length > 0) {
+            BackendCodec.FromBroker message;
+            try {
+                message = BackendCodec.decodeFromBroker(frames);
+            } catch (ProtocolException e) {
+                LOG.warn("malformed message from the broker: {}", e.getMessage());
+                if (frames.length >= 3 && frames[2].length > 0 && frames[2].length <= Frames.MAX_ID_BYTES) {
+                    reply(frames[2], false, utf8("malformed REQUEST: " + e.getMessage()));
+                }
+                continue;
+            }
+            if (message instanceof BackendCodec.Request request) {
+                onRequest(request);
+            } else if (message instanceof BackendCodec.Disconnect) {
+                if (leaving) {
+                    leaveAcknowledged = true;
+                } else {
+                    LOG.info("the broker does not know this worker (it restarted?): registering again");
+                    sendReady();
+                }
+            }
+        }
+    }
+
+    private void onRequest(BackendCodec.Request request) {
+        if (request.payload().length > options.maxJobBytes()) {
+            reply(request.jobId(), false, utf8("job too large: " + request.payload().length + " > "
+                + options.maxJobBytes() + " bytes"));
+            return;
+        }
+        byte[][] job = {request.jobId(), request.payload()};
+        for (Slot slot : slots) {
+            if (slot.jobId == null) {
+                slot.start(job, nanoClock.getAsLong());
+                return;
+            }
+        }
+        waitingJobs.addLast(job);
+    }
+
+    private void drainRunners() {
+        for (Slot slot : slots) {
+            if (slot.jobId == null || !poller.pollin(slot.pollItem)) {
+                continue;
+            }
+            byte[][] frames = Sockets.receive(slot.socket);
+            if (frames.length != 3) {
+                continue;
+            }
+            reply(frames[0], frames[1][0] == JobRunner.OK[0], frames[2]);
+            slot.jobId = null;
+            byte[][] next = waitingJobs.pollFirst();
+            if (next != null) {
+                slot.start(next, nanoClock.getAsLong());
+            }
+        }
+    }
+
+    private long nextJobTimeoutNs(long timeoutNs) {
+        long next = Long.MAX_VALUE;
+        for (Slot slot : slots) {
+            if (slot.jobId != null) {
+                next = Math.min(next, slot.startNs + timeoutNs);
+            }
+        }
+        return next;
+    }
+
+    private void expireJobs(long nowNs, long timeoutNs) {
+        for (int i = 0; i < slots.length; i++) {
+            Slot slot = slots[i];
+            if (slot.jobId == null || nowNs - (slot.startNs + timeoutNs) < 0) {
+                continue;
+            }
+            LOG.error("job ran longer than the timeout {}: its result will not be sent. Thread stacks:{}",
+                options.timeout(), allStacks());
+            reply(slot.jobId, false, utf8("job timed out after " + options.timeout() + " in worker " + pid
+                + "; its result will not be sent"));
+            slot.runner.abandon();
+            slot.thread.interrupt();
+            poller.unregister(slot.socket);
+            slot.socket.close();
+            abandonedRunners++;
+            slots[i] = startSlot(i);
+            byte[][] next = waitingJobs.pollFirst();
+            if (next != null) {
+                slots[i].start(next, nowNs);
+            }
+        }
+    }
+
+    private boolean isIdle() {
+        if (!waitingJobs.isEmpty()) {
+            return false;
+        }
+        for (Slot slot : slots) {
+            if (slot.jobId != null) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private void reply(byte[] jobId, boolean ok, byte[] payload) {
+        Sockets.send(dealer, null, BackendCodec.reply(jobId, ok, payload));
+    }
+
+    private Slot startSlot(int index) {
+        String endpoint = "inproc://powerhose-worker-" + instance + "-slot-" + index + "-" + (generation++);
+        ZMQ.Socket socket = Sockets.create(context, ZMQ.PAIR, 0);
+        socket.bind(endpoint);
+        JobRunner runner = new JobRunner(context, endpoint, handler);
+        Thread thread = new Thread(runner, "powerhose-job-" + index);
+        thread.setDaemon(true);
+        thread.start();
+        return new Slot(socket, poller.register(socket, ZMQ.Poller.POLLIN), runner, thread);
+    }
+
+    private void shutdown(Monitor monitor, ZMQ.Socket beat) {
+        if (slots != null) {
+            for (Slot slot : slots) {
+                if (slot != null) {
+                    Sockets.send(slot.socket, null, new byte[][] {JobRunner.STOP});
+                }
+            }
+            for (Slot slot : slots) {
+                if (slot != null) {
+                    joinQuietly(slot.thread);
+                    slot.socket.close();
+                    if (slot.thread.isAlive()) {
+                        abandonedRunners++;
+                    }
+                }
+            }
+        }
+        if (monitor != null) {
+            monitor.close();
+        }
+        if (beat != null) {
+            beat.close();
+        }
+        if (dealer != null) {
+            dealer.close();
+        }
+        wakeup.close();
+        if (abandonedRunners == 0 && context != null) {
+            context.term();
+        } else if (context != null) {
+            LOG.warn("{} timed-out job(s) still running: leaving their sockets to the process's exit",
+                abandonedRunners);
+        }
+    }
+
+    private static void joinQuietly(Thread thread) {
+        try {
+            thread.join(2_000);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    private static String allStacks() {
+        StringBuilder out = new StringBuilder(4096);
+        for (Map.Entry<Thread, StackTraceElement[]> entry : Thread.getAllStackTraces().entrySet()) {
+            out.append("\n\"").append(entry.getKey().getName()).append("\" ").append(entry.getKey().getState());
+            for (StackTraceElement element : entry.getValue()) {
+                out.append("\n\tat ").append(element);
+            }
+        }
+        return out.toString();
+    }
+
+    private static byte[] utf8(String text) {
+        return text.getBytes(StandardCharsets.UTF_8);
+    }
+
+    /** One job slot: the I/O end of a runner's PAIR, the runner, and the job it runs. */
+    private final class Slot {
+        final ZMQ.Socket socket;
+        final int pollItem;
+        final JobRunner runner;
+        final Thread thread;
+        byte[] jobId;
+        long startNs;
+
+        Slot(ZMQ.Socket socket, int pollItem, JobRunner runner, Thread thread) {
+            this.socket = socket;
+            this.pollItem = pollItem;
+            this.runner = runner;
+            this.thread = thread;
+        }
+
+        void start(byte[][] job, long nowNs) {
+            jobId = job[0];
+            startNs = nowNs;
+            Sockets.send(socket, null, job);
+        }
+    }
+}

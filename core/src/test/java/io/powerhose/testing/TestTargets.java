@@ -1,0 +1,71 @@
+package io.powerhose.testing;
+
+import io.powerhose.Job;
+
+import java.nio.charset.StandardCharsets;
+
+/** Job handlers for the tests, run by real worker processes as {@code io.powerhose.testing.TestTargets::name}. */
+public final class TestTargets {
+    private TestTargets() {
+    }
+
+    /**
+     * @param job any job
+     * @return its data
+     */
+    public static byte[] echo(Job job) {
+        return job.data();
+    }
+
+    /**
+     * @param job any job
+     * @return never
+     */
+    public static String fail(Job job) {
+        throw new IllegalStateException("boom: " + job.dataAsString());
+    }
+
+    /**
+     * Sleeps for the number of milliseconds in the data, then echoes "slept N in PID".
+     *
+     * @param job data = milliseconds
+     * @return what it did
+     * @throws InterruptedException never in practice
+     */
+    public static String sleep(Job job) throws InterruptedException {
+        long ms = Long.parseLong(job.dataAsString().trim());
+        Thread.sleep(ms);
+        return "slept " + ms + " in " + ProcessHandle.current().pid();
+    }
+
+    /**
+     * Burns CPU for the number of milliseconds in the data (a busy loop), then returns the worker's pid.
+     *
+     * @param job data = milliseconds
+     * @return the pid
+     */
+    public static String spin(Job job) {
+        long until = System.nanoTime() + Long.parseLong(job.dataAsString().trim()) * 1_000_000;
+        long x = 0;
+        while (System.nanoTime() < until) {
+            x += System.nanoTime() % 7;
+        }
+        return ProcessHandle.current().pid() + (x == 42 ? "!" : "");
+    }
+
+    /**
+     * @param job any job
+     * @return the pid of the worker running it
+     */
+    public static String pid(Job job) {
+        return Long.toString(ProcessHandle.current().pid());
+    }
+
+    /**
+     * @param job any job
+     * @return the header {@code h} and the data, as "h|data"
+     */
+    public static byte[] headerAndData(Job job) {
+        return (job.header("h") + "|" + new String(job.data(), StandardCharsets.UTF_8)).getBytes(StandardCharsets.UTF_8);
+    }
+}
