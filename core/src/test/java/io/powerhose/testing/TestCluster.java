@@ -51,6 +51,16 @@ public final class TestCluster implements BeforeEachCallback, AfterEachCallback 
     public void afterEach(ExtensionContext context) throws Exception {
         boolean failed = context.getExecutionException().isPresent();
         List<String> problems = new ArrayList<>();
+        List<String> alive = new ArrayList<>();
+        for (ManagedProcess process : reversed(processes)) {
+            if (process.isAlive() && process.expectedToBeStoppedByTest) {
+                alive.add(process.name + " (pid " + process.pid() + ")");
+            }
+            process.stop();
+            if (process.isAlive()) {
+                alive.add(process.name + " (pid " + process.pid() + ") could not be ended");
+            }
+        }
         for (AutoCloseable closeable : reversed(closeables)) {
             try {
                 closeable.close();
@@ -59,13 +69,6 @@ public final class TestCluster implements BeforeEachCallback, AfterEachCallback 
             }
         }
         closeables.clear();
-        List<String> alive = new ArrayList<>();
-        for (ManagedProcess process : processes) {
-            if (process.isAlive() && process.expectedToBeStoppedByTest) {
-                alive.add(process.name + " (pid " + process.pid() + ")");
-            }
-            process.stop();
-        }
         if (failed || !alive.isEmpty()) {
             for (ManagedProcess process : processes) {
                 System.err.println("----- log of " + process.name + " (pid " + process.pid() + ") -----");

@@ -38,7 +38,11 @@ public final class Dispatcher {
     private final Map<Long, InFlightJob> inFlightByJobId = new HashMap<>();
     private final ArrayDeque<QueuedJob> queue = new ArrayDeque<>();
     private final long startNs;
-    private long nextJobId = 1;
+    /**
+     * Job ids start at a random point so that a reply to a job of an earlier broker (one that was killed
+     * while a worker ran the job) never matches a job of this one.
+     */
+    private long nextJobId = java.util.concurrent.ThreadLocalRandom.current().nextLong();
     private long nextBeatNs;
     private long nextLivenessCheckNs = Long.MAX_VALUE;
     private long nextQueueCheckNs = Long.MAX_VALUE;
@@ -117,7 +121,9 @@ public final class Dispatcher {
         if (queue.isEmpty()) {
             WorkerEntry worker = leastLoadedWorker();
             if (worker != null) {
-                dispatch(job, worker, nowNs);
+                if (!dispatch(job, worker, nowNs)) {
+                    dispatchQueued(nowNs); // it went back to the queue: try the next worker
+                }
                 return;
             }
         }
@@ -237,7 +243,7 @@ public final class Dispatcher {
         if (loadA != loadB) {
             return loadA < loadB;
         }
-        return a.lastDispatchNs < b.lastDispatchNs;
+        return a.lastDispatchSeq < b.lastDispatchSeq;
     }
 
     private void dispatchQueued(long nowNs) {
@@ -250,19 +256,20 @@ public final class Dispatcher {
         }
     }
 
-    private void dispatch(QueuedJob job, WorkerEntry worker, long nowNs) {
+    private boolean dispatch(QueuedJob job, WorkerEntry worker, long nowNs) {
         long jobId = nextJobId++;
         long budgetMs = Math.max(0, (job.deadlineNs - nowNs) / 1_000_000);
         if (!outbox.toWorker(worker.routingId, BackendCodec.request(Frames.longId(jobId), budgetMs, job.payload))) {
             // Never reached the worker, so it did not run: route it again, and forget the worker.
             queue.addFirst(job);
             removeWorker(worker, "unreachable");
-            return;
+            return false;
         }
         worker.inFlight.add(jobId);
-        worker.lastDispatchNs = nowNs;
+        worker.lastDispatchSeq = jobId;
         inFlightByJobId.put(jobId, new InFlightJob(jobId, job.client, worker));
         counters.jobsRouted++;
+        return true;
     }
 
     // ------------------------------------------------------------------------------------------ timers
@@ -476,7 +483,7 @@ public final class Dispatcher {
         final java.util.Set<Long> inFlight = new java.util.HashSet<>();
         int capacity;
         long lastSeenNs;
-        long lastDispatchNs;
+        long lastDispatchSeq;
         boolean leaving;
 
         WorkerEntry(byte[] routingId, long pid, int capacity, String label, long nowNs) {
@@ -486,7 +493,6 @@ public final class Dispatcher {
             this.label = label;
             this.registeredNs = nowNs;
             this.lastSeenNs = nowNs;
-            this.lastDispatchNs = Long.MIN_VALUE;
         }
     }
 }

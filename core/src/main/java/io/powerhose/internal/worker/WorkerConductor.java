@@ -52,6 +52,7 @@ public final class WorkerConductor implements Runnable {
     private int abandonedRunners;
     private boolean leaving;
     private boolean leaveAcknowledged;
+    private boolean connected;
     private long leaveStartNs;
     private Exit leaveReason = Exit.STOPPED;
 
@@ -160,7 +161,7 @@ public final class WorkerConductor implements Runnable {
                 startLeaving(Exit.MAX_AGE);
             }
             if (leaving && isIdle()
-                && (leaveAcknowledged || nowNs - (leaveStartNs + LEAVE_ACK_WAIT_NS) >= 0)) {
+                && (leaveAcknowledged || !connected || nowNs - (leaveStartNs + LEAVE_ACK_WAIT_NS) >= 0)) {
                 return leaveReason;
             }
         }
@@ -189,9 +190,14 @@ public final class WorkerConductor implements Runnable {
     private void onMonitorEvents(Monitor monitor) {
         int event;
         while ((event = monitor.poll()) != 0) {
-            if (event == Monitor.EVENT_CONNECTED && !leaving) {
-                LOG.debug("connected to {}: registering", options.backend());
-                sendReady();
+            if (event == Monitor.EVENT_CONNECTED) {
+                connected = true;
+                if (!leaving) {
+                    LOG.debug("connected to {}: registering", options.backend());
+                    sendReady();
+                }
+            } else if (event == Monitor.EVENT_DISCONNECTED) {
+                connected = false;
             }
         }
     }

@@ -1,0 +1,181 @@
+package io.powerhose;
+
+import io.powerhose.internal.zmq.NativeLibrary;
+import io.powerhose.internal.zmq.Sockets;
+import io.powerhose.testing.TestCluster;
+import io.powerhose.testing.TestCluster.ManagedProcess;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.zeromq.ZMQ;
+
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** Powerhose 0.x clients, bad peers, a second broker, and a broker restart, with real sockets and processes. */
+@Timeout(120)
+class CompatibilityAndRecoveryTest {
+    @RegisterExtension
+    final TestCluster cluster = new TestCluster();
+
+    /** A raw ZeroMQ socket in the test, as a peer written in another language would use. */
+    private static final class RawSocket implements AutoCloseable {
+        final ZMQ.Context context = ZMQ.context(1);
+        final ZMQ.Socket socket;
+
+        RawSocket(int type, String endpoint) {
+            NativeLibrary.load();
+            socket = Sockets.create(context, type, 0);
+            socket.setReceiveTimeOut(5_000);
+            socket.connect(endpoint);
+        }
+
+        void send(String... frames) {
+            byte[][] bytes = new byte[frames.length][];
+            for (int i = 0; i < frames.length; i++) {
+                bytes[i] = frames[i].getBytes(StandardCharsets.ISO_8859_1);
+            }
+            Sockets.send(socket, null, bytes);
+        }
+
+        String receive() {
+            byte[] frame = socket.recv(0);
+            if (frame == null) {
+                throw new AssertionError("no answer within 5 s");
+            }
+            StringBuilder out = new StringBuilder(new String(frame, StandardCharsets.ISO_8859_1));
+            while (socket.hasReceiveMore()) {
+                out.append('|').append(new String(socket.recv(0), StandardCharsets.ISO_8859_1));
+            }
+            return out.toString();
+        }
+
+        @Override
+        public void close() {
+            socket.close();
+            context.term();
+        }
+    }
+
+    @Test
+    void powerhose0xReqClientGetsPidOkResultAndPingGetsThePid() {
+        Broker broker = cluster.startBroker();
+        ManagedProcess worker = cluster.startJavaWorker("io.powerhose.examples.Echo");
+        cluster.awaitWorkers(1);
+        try (RawSocket req = new RawSocket(ZMQ.REQ, cluster.frontend())) {
+            req.send("NONE:::hello");
+            assertEquals(worker.pid() + ":OK:hello", req.receive());
+            req.send("k:v:::with header");
+            assertEquals(worker.pid() + ":OK:with header", req.receive());
+            req.send("PING");
+            assertEquals(Long.toString(broker.pid()), req.receive());
+            req.send("no separator");
+            String error = req.receive();
+            assertTrue(error.startsWith(worker.pid() + ":ERROR:io.powerhose.ProtocolException"), error);
+        }
+    }
+
+    @Test
+    void powerhose0xReqClientGetsNoWorker() {
+        Broker broker = cluster.startBroker(cluster.brokerOptions().noWorkerGrace(Duration.ofMillis(100)).build());
+        try (RawSocket req = new RawSocket(ZMQ.REQ, cluster.frontend())) {
+            req.send("NONE:::x");
+            assertEquals(broker.pid() + ":ERROR:No worker", req.receive());
+        }
+    }
+
+    @Test
+    void malformedMessagesAreAnsweredOrDroppedAndTheBrokerCarriesOn() {
+        Broker broker = cluster.startBroker();
+        cluster.startJavaWorker("io.powerhose.examples.Echo");
+        cluster.awaitWorkers(1);
+        try (RawSocket dealer = new RawSocket(ZMQ.DEALER, cluster.frontend());
+             RawSocket fakeWorker = new RawSocket(ZMQ.DEALER, cluster.backend())) {
+            dealer.send("PHC1", "\u0063", "id-1");
+            assertEquals("PHC1|\u0003|id-1|INVALID|" + broker.pid() + "|command: unknown command 0x63", dealer.receive());
+            dealer.send("PHC1", "\u0002", "id-2", "not a number", "NONE:::x");
+            String invalid = dealer.receive();
+            assertTrue(invalid.startsWith("PHC1|\u0003|id-2|INVALID|"), invalid);
+            dealer.send("garbage", "frames", "here");
+            dealer.send("PHC1", "\u0002", "id-3", "5000", "NONE:::still works");
+            String ok = dealer.receive();
+            assertTrue(ok.startsWith("PHC1|\u0003|id-3|OK|") && ok.endsWith("|still works"), ok);
+            fakeWorker.send("PHW1", "\u0001", "not-a-pid", "1");
+            fakeWorker.send("junk");
+            fakeWorker.send("PHW1", "\u0003", "12345678", "OK", "a reply for no job");
+            assertEquals("PHW1|\u0005", fakeWorker.receive(), "an unknown worker is told to register");
+        }
+        Client client = cluster.client();
+        assertEquals("after", client.execute("after"));
+        String status = client.status(Duration.ofSeconds(1)).orElseThrow();
+        assertEquals("5", TestCluster.value(status, "frames_dropped"), "3 from the client, 2 from the fake worker");
+        assertEquals("1", TestCluster.value(status, "late_replies"), "the reply for no job");
+    }
+
+    @Test
+    void secondBrokerOnTheSameFrontendRefusesToStart() {
+        Broker first = cluster.startBroker();
+        DuplicateBrokerException e = assertThrows(DuplicateBrokerException.class, () -> cluster.startBroker(
+            cluster.brokerOptions().backend("ipc://" + cluster.dir().resolve("other-back.ipc"))
+                .heartbeat("ipc://" + cluster.dir().resolve("other-beat.ipc")).build()));
+        assertEquals(first.pid(), e.livePid());
+        assertEquals(first.pid(), cluster.client().ping(Duration.ofSeconds(1)).getAsLong(), "the first one still serves");
+    }
+
+    @Test
+    void staleIpcFileOfAKilledBrokerDoesNotBlockANewOne() {
+        ManagedProcess killed = cluster.startBrokerProcess();
+        killed.kill();
+        assertTrue(cluster.dir().resolve("front.ipc").toFile().exists(), "a SIGKILL leaves the ipc file behind");
+        Broker broker = cluster.startBroker();
+        assertEquals(broker.pid(), cluster.client().ping(Duration.ofSeconds(2)).getAsLong());
+    }
+
+    @Test
+    void brokerStopRemovesItsIpcFiles() {
+        Broker broker = cluster.startBroker();
+        assertTrue(cluster.dir().resolve("front.ipc").toFile().exists());
+        broker.close();
+        assertTrue(!cluster.dir().resolve("front.ipc").toFile().exists()
+            && !cluster.dir().resolve("back.ipc").toFile().exists()
+            && !cluster.dir().resolve("beat.ipc").toFile().exists());
+    }
+
+    @Test
+    void brokerKilledAndRestartedServesTheSameWorkersAndClientAgain() throws Exception {
+        ManagedProcess broker = cluster.startBrokerProcess();
+        ManagedProcess worker1 = cluster.startJavaWorker("io.powerhose.testing.TestTargets::sleep");
+        ManagedProcess worker2 = cluster.startJavaWorker("io.powerhose.testing.TestTargets::sleep");
+        cluster.awaitWorkers(2);
+        Client client = cluster.client(ClientOptions.builder().timeout(Duration.ofSeconds(10))
+            .timeoutMaxOverflow(Duration.ofSeconds(15)));
+        client.execute("1");
+        CompletableFuture<byte[]> inFlight = client.submit(new Job("4000"));
+        TestCluster.await(() -> "1".equals(TestCluster.value(client.status(Duration.ofSeconds(1)).orElse("in_flight=0"),
+            "in_flight")), Duration.ofSeconds(5), () -> "the long job never started");
+
+        broker.kill();
+        ExecutionException lost = assertThrows(ExecutionException.class, () -> inFlight.get());
+        assertInstanceOf(BrokerLostException.class, lost.getCause(), "a call in flight fails clearly, no hang");
+
+        ManagedProcess restarted = cluster.startBrokerProcess();
+        long restartedAt = System.nanoTime();
+        cluster.awaitWorkers(2);
+        long registeredMs = (System.nanoTime() - restartedAt) / 1_000_000;
+        assertTrue(registeredMs < 3_000, "workers registered again after " + registeredMs + " ms");
+        assertTrue(worker1.isAlive() && worker2.isAlive(), "the same worker processes");
+        for (int i = 0; i < 10; i++) {
+            String result = client.execute("1");
+            assertTrue(result.equals("slept 1 in " + worker1.pid()) || result.equals("slept 1 in " + worker2.pid()),
+                result);
+        }
+        assertEquals(restarted.pid(), client.ping(Duration.ofSeconds(1)).getAsLong(), "the same client, new broker");
+    }
+}

@@ -1,0 +1,261 @@
+package io.powerhose;
+
+import io.powerhose.testing.TestCluster;
+import io.powerhose.testing.TestCluster.ManagedProcess;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** The original's test cases and the request/reply path, against a real broker and real worker processes. */
+@Timeout(120)
+class RequestReplyTest {
+    private static final String TARGETS = "io.powerhose.testing.TestTargets::";
+
+    @RegisterExtension
+    final TestCluster cluster = new TestCluster();
+
+    @Test
+    void echoReturnsTheJobData() {
+        cluster.startBroker();
+        cluster.startJavaWorker("io.powerhose.examples.Echo");
+        cluster.awaitWorkers(1);
+        Client client = cluster.client();
+        assertEquals("test", client.execute("test"));
+        byte[] binary = {0, ':', ':', ':', (byte) 0xff};
+        assertArrayEquals(binary, client.execute(binary));
+    }
+
+    @Test
+    void headersReachTheHandler() {
+        cluster.startBroker();
+        cluster.startJavaWorker(TARGETS + "headerAndData");
+        cluster.awaitWorkers(1);
+        assertEquals("v:1|data", new String(cluster.client().execute(new Job("data", Map.of("h", "v:1")))));
+    }
+
+    @Test
+    void failingJobRaisesWithItsMessageAndTheWorkerCarriesOn() {
+        cluster.startBroker();
+        ManagedProcess worker = cluster.startJavaWorker(TARGETS + "fail");
+        cluster.awaitWorkers(1);
+        Client client = cluster.client();
+        JobFailedException e = assertThrows(JobFailedException.class, () -> client.execute("abc"));
+        assertEquals("java.lang.IllegalStateException", e.remoteType());
+        assertEquals("boom: abc", e.remoteMessage());
+        assertEquals(worker.pid(), e.workerPid());
+        JobFailedException again = assertThrows(JobFailedException.class, () -> client.execute("def"));
+        assertEquals("boom: def", again.remoteMessage());
+    }
+
+    @Test
+    void jobSlowerThanMaxOverflowTimesOut() {
+        cluster.startBroker();
+        cluster.startJavaWorker(TARGETS + "sleep");
+        cluster.awaitWorkers(1);
+        Client client = cluster.client(ClientOptions.builder().timeout(Duration.ofMillis(500))
+            .timeoutMaxOverflow(Duration.ofSeconds(1)));
+        long start = System.nanoTime();
+        JobTimeoutException e = assertThrows(JobTimeoutException.class, () -> client.execute("1500"));
+        long elapsedMs = (System.nanoTime() - start) / 1_000_000;
+        assertTrue(elapsedMs >= 1000 && elapsedMs < 1400, "timed out after " + elapsedMs + " ms");
+        assertEquals(Duration.ofSeconds(1), e.timeout());
+    }
+
+    @Test
+    void overflowSequenceReturnsThenRaisesThenResetsOnTime() {
+        cluster.startBroker();
+        cluster.startJavaWorker(TARGETS + "sleep");
+        cluster.awaitWorkers(1);
+        Client client = cluster.client(ClientOptions.builder().timeout(Duration.ofMillis(500))
+            .timeoutMaxOverflow(Duration.ofMillis(1500)).timeoutOverflows(1));
+        assertTrue(client.execute("700").startsWith("slept 700"), "first overflow returns the result");
+        assertThrows(JobTimeoutException.class, () -> client.execute("700"), "second overflow in a row raises");
+        assertTrue(client.execute("10").startsWith("slept 10"), "an on-time job");
+        assertTrue(client.execute("700").startsWith("slept 700"), "the count was reset");
+    }
+
+    @Test
+    void pingReturnsTheBrokerPid() {
+        Broker broker = cluster.startBroker();
+        assertEquals(ProcessHandle.current().pid(), broker.pid());
+        assertEquals(broker.pid(), cluster.client().ping(Duration.ofSeconds(1)).getAsLong());
+    }
+
+    @Test
+    void pingWithoutBrokerIsEmpty() {
+        assertFalse(cluster.client().ping(Duration.ofMillis(300)).isPresent());
+    }
+
+    @Test
+    void noWorkerRaisesNoWorkerAfterTheGrace() {
+        cluster.startBroker(cluster.brokerOptions().noWorkerGrace(Duration.ofMillis(300)).build());
+        long start = System.nanoTime();
+        assertThrows(NoWorkerException.class, () -> cluster.client().execute("x"));
+        long elapsedMs = (System.nanoTime() - start) / 1_000_000;
+        assertTrue(elapsedMs >= 250 && elapsedMs < 2000, "answered after " + elapsedMs + " ms");
+    }
+
+    @Test
+    void workerWithMaxAgeLeavesAfterItsRunningJobReturns() {
+        cluster.startBroker(cluster.brokerOptions().noWorkerGrace(Duration.ofMillis(200)).build());
+        ManagedProcess worker = cluster.startJavaWorker(TARGETS + "sleep", "--max-age", "1.5");
+        cluster.awaitWorkers(1);
+        Client client = cluster.client();
+        // A job that is still running when max age is reached still returns its result.
+        assertTrue(client.execute("2500").startsWith("slept 2500 in " + worker.pid()));
+        assertEquals(0, worker.waitFor(Duration.ofSeconds(10)), "the worker exits by itself");
+        cluster.awaitWorkers(0);
+        assertThrows(NoWorkerException.class, () -> client.execute("1"), "nothing routed to the departed worker");
+    }
+
+    @Test
+    void lateReplyIsDroppedAndTheNextCallGetsItsOwnResult() {
+        cluster.startBroker();
+        cluster.startJavaWorker(TARGETS + "sleep");
+        cluster.awaitWorkers(1);
+        Client client = cluster.client(ClientOptions.builder().timeout(Duration.ofMillis(300))
+            .timeoutMaxOverflow(Duration.ofMillis(500)));
+        assertThrows(JobTimeoutException.class, () -> client.execute("900"));
+        assertTrue(client.execute("1", Duration.ofSeconds(2)).startsWith("slept 1 in"), "own result, not the late one");
+        TestCluster.await(() -> client.lateReplies() == 1, Duration.ofSeconds(5),
+            () -> "late replies: " + client.lateReplies());
+    }
+
+    @Test
+    void workerKilledMidJobFailsTheCallQuickly() {
+        cluster.startBroker();
+        ManagedProcess worker = cluster.startJavaWorker(TARGETS + "sleep");
+        cluster.awaitWorkers(1);
+        Client client = cluster.client(ClientOptions.builder().timeout(Duration.ofSeconds(20))
+            .timeoutMaxOverflow(Duration.ofSeconds(30)));
+        CompletableFuture<byte[]> call = client.submit(new Job("15000"));
+        TestCluster.await(() -> "1".equals(TestCluster.value(client.status(Duration.ofSeconds(1)).orElse(""),
+            "in_flight")), Duration.ofSeconds(5), () -> "job never started");
+        long killedAt = System.nanoTime();
+        worker.kill();
+        WorkerLostException lost = assertThrows(WorkerLostException.class, () -> unwrap(call));
+        long afterMs = (System.nanoTime() - killedAt) / 1_000_000;
+        assertEquals(worker.pid(), lost.workerPid());
+        assertTrue(afterMs < 4_500, "worker lost reported after " + afterMs + " ms");
+    }
+
+    private static Object unwrap(CompletableFuture<byte[]> call) {
+        try {
+            return call.get();
+        } catch (java.util.concurrent.ExecutionException e) {
+            throw (RuntimeException) e.getCause();
+        } catch (InterruptedException e) {
+            throw new AssertionError(e);
+        }
+    }
+
+    @Test
+    void tenThousandJobsFromFourThreadsThroughTwoWorkersAllAnswered() throws Exception {
+        cluster.startBroker();
+        ManagedProcess first = cluster.startJavaWorker(TARGETS + "pid");
+        ManagedProcess second = cluster.startJavaWorker("io.powerhose.examples.Echo");
+        cluster.awaitWorkers(2);
+        Client client = cluster.client();
+        ExecutorService threads = Executors.newFixedThreadPool(4);
+        try {
+            List<Future<Set<String>>> results = new ArrayList<>();
+            for (int t = 0; t < 4; t++) {
+                int thread = t;
+                results.add(threads.submit(() -> {
+                    Set<String> seen = new HashSet<>();
+                    List<CompletableFuture<byte[]>> inFlight = new ArrayList<>();
+                    List<String> sent = new ArrayList<>();
+                    for (int i = 0; i < 2_500; i++) {
+                        String data = "job-" + thread + "-" + i;
+                        sent.add(data);
+                        inFlight.add(client.submit(new Job(data)));
+                    }
+                    for (int i = 0; i < inFlight.size(); i++) {
+                        String result = new String(inFlight.get(i).get());
+                        if (!result.equals(sent.get(i))) {
+                            assertEquals(Long.toString(first.pid()), result, "a pid job's own result");
+                        }
+                        seen.add(result.equals(sent.get(i)) ? "echo" : "pid");
+                    }
+                    return seen;
+                }));
+            }
+            Set<String> workersSeen = new HashSet<>();
+            for (Future<Set<String>> result : results) {
+                workersSeen.addAll(result.get());
+            }
+            assertEquals(Set.of("echo", "pid"), workersSeen, "both workers took jobs");
+        } finally {
+            threads.shutdownNow();
+        }
+        String status = client.status(Duration.ofSeconds(1)).orElseThrow();
+        assertEquals("10000", TestCluster.value(status, "jobs_ok"));
+        assertEquals("0", TestCluster.value(status, "in_flight"));
+        assertTrue(second.isAlive());
+    }
+
+    @Test
+    void jobOverTheBrokerLimitIsRefusedAndNothingIsLost() {
+        cluster.startBroker(cluster.brokerOptions().maxJobBytes(1000).build());
+        cluster.startJavaWorker("io.powerhose.examples.Echo");
+        cluster.awaitWorkers(1);
+        Client client = cluster.client();
+        JobTooLargeException e = assertThrows(JobTooLargeException.class, () -> client.execute(new byte[5000]));
+        assertEquals(1000, e.limitBytes());
+        assertEquals("small", client.execute("small"));
+        Client strict = cluster.client(ClientOptions.builder().maxJobBytes(100));
+        assertThrows(JobTooLargeException.class, () -> strict.execute(new byte[200]), "refused before sending");
+    }
+
+    @Test
+    void busyWorkerStaysAliveThroughAJobLongerThanTheLivenessWindow() {
+        cluster.startBroker(cluster.brokerOptions().heartbeatInterval(Duration.ofMillis(200)).liveness(3).build());
+        ManagedProcess worker = cluster.startJavaWorker(TARGETS + "spin", "--heartbeat-interval", "0.2");
+        cluster.awaitWorkers(1);
+        // 2 s of CPU is more than three times the 0.6 s liveness window.
+        assertEquals(Long.toString(worker.pid()), cluster.client().execute("2000"));
+        assertEquals("0", TestCluster.value(cluster.client().status(Duration.ofSeconds(1)).orElseThrow(),
+            "workers_lost"));
+    }
+
+    @Test
+    void jobPastTheWorkerTimeoutFailsAtOnceAndTheWorkerKeepsWorking() {
+        cluster.startBroker();
+        ManagedProcess worker = cluster.startJavaWorker(TARGETS + "sleep", "--timeout", "0.5");
+        cluster.awaitWorkers(1);
+        Client client = cluster.client();
+        JobFailedException e = assertThrows(JobFailedException.class, () -> client.execute("3000"));
+        assertTrue(e.getMessage().contains("timed out"), e.getMessage());
+        assertTrue(client.execute("10").startsWith("slept 10 in " + worker.pid()), "the worker is not deaf");
+        TestCluster.await(() -> worker.log().contains("\"powerhose-job-0\""), Duration.ofSeconds(5),
+            () -> "the thread stacks were not logged:\n" + worker.log());
+    }
+
+    @Test
+    void workerQuitsWhenTheBeatIsLost() {
+        Broker broker = cluster.startBroker();
+        ManagedProcess worker = cluster.startJavaWorker("io.powerhose.examples.Echo", "--ping-delay", "0.5",
+            "--ping-retries", "2");
+        cluster.awaitWorkers(1);
+        broker.close();
+        assertEquals(0, worker.waitFor(Duration.ofSeconds(10)));
+        assertTrue(worker.log().contains("no beat from the broker"), worker.log());
+    }
+}

@@ -1,0 +1,114 @@
+package io.powerhose.internal.protocol;
+
+import io.powerhose.ProtocolException;
+import org.junit.jupiter.api.Test;
+
+import java.nio.charset.StandardCharsets;
+import java.util.Random;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+class CodecTest {
+    private static byte[] b(String s) {
+        return s.getBytes(StandardCharsets.UTF_8);
+    }
+
+    @Test
+    void backendMessagesRoundTrip() {
+        BackendCodec.Ready ready = (BackendCodec.Ready) BackendCodec.decodeFromWorker(BackendCodec.ready(42, 3, "c"));
+        assertEquals(new BackendCodec.Ready(42, 3, "c"), ready);
+        BackendCodec.Reply reply = (BackendCodec.Reply) BackendCodec.decodeFromWorker(
+            BackendCodec.reply(b("id"), false, b("Err: x")));
+        assertArrayEquals(b("id"), reply.jobId());
+        assertEquals(false, reply.ok());
+        BackendCodec.Request request = (BackendCodec.Request) BackendCodec.decodeFromBroker(
+            BackendCodec.request(b("id"), 1234, b("NONE:::x")));
+        assertEquals(1234, request.budgetMs());
+        assertInstanceOf(BackendCodec.Heartbeat.class, BackendCodec.decodeFromWorker(BackendCodec.heartbeat()));
+        assertInstanceOf(BackendCodec.Disconnect.class, BackendCodec.decodeFromBroker(BackendCodec.disconnect()));
+    }
+
+    @Test
+    void readyWithoutLabelIsAccepted() {
+        byte[][] frames = {b("PHW1"), {1}, b("7"), b("2")};
+        assertEquals(new BackendCodec.Ready(7, 2, ""), BackendCodec.decodeFromWorker(frames));
+    }
+
+    @Test
+    void frontendMessagesRoundTrip() {
+        FrontendCodec.Request request = (FrontendCodec.Request) FrontendCodec.decodeFromClient(
+            FrontendCodec.request(b("r1"), 7500, b("NONE:::x")));
+        assertEquals(7500, request.timeoutMs());
+        FrontendCodec.Reply reply = (FrontendCodec.Reply) FrontendCodec.decodeFromBroker(
+            FrontendCodec.reply(b("r1"), ReplyStatus.NO_WORKER, 9, b("No worker")));
+        assertEquals(ReplyStatus.NO_WORKER, reply.status());
+        assertEquals(9, reply.pid());
+        assertEquals(new FrontendCodec.Pong(b("r").length == 1 ? reply.requestId() : null, 5).brokerPid(),
+            ((FrontendCodec.Pong) FrontendCodec.decodeFromBroker(FrontendCodec.pong(b("r1"), 5))).brokerPid());
+    }
+
+    @Test
+    void legacyRequestKeepsItsEnvelope() {
+        byte[][] frames = {b("hop"), new byte[0], b("NONE:::x")};
+        FrontendCodec.LegacyRequest legacy = (FrontendCodec.LegacyRequest) FrontendCodec.decodeFromClient(frames);
+        assertEquals(2, legacy.envelope().length);
+        byte[][] answer = FrontendCodec.legacyReply(legacy.envelope(), true, 31388, b("payload-back"));
+        assertArrayEquals(b("31388:OK:payload-back"), answer[2]);
+        assertInstanceOf(FrontendCodec.LegacyPing.class, FrontendCodec.decodeFromClient(
+            new byte[][] {new byte[0], b("PING")}));
+    }
+
+    @Test
+    void malformedMessagesRaiseProtocolExceptionNamingTheFrame() {
+        ProtocolException e = assertThrows(ProtocolException.class, () -> BackendCodec.decodeFromWorker(
+            new byte[][] {b("PHW1"), {1}, b("12x"), b("1")}));
+        assertEquals("READY pid", e.frame());
+        assertThrows(ProtocolException.class, () -> BackendCodec.decodeFromWorker(new byte[][] {b("PHW9"), {4}}));
+        assertThrows(ProtocolException.class, () -> BackendCodec.decodeFromWorker(
+            new byte[][] {b("PHW1"), {1}, b("1"), b("0")}));
+        assertThrows(ProtocolException.class, () -> FrontendCodec.decodeFromClient(new byte[][] {b("x"), b("y")}));
+        assertThrows(ProtocolException.class, () -> FrontendCodec.decodeFromClient(
+            new byte[][] {b("PHC1"), {2}, new byte[256], b("1"), b("x")}));
+        assertNull(FrontendCodec.requestIdOrNull(new byte[][] {b("PHC1"), {2}}));
+    }
+
+    @Test
+    void unknownCommandMapsToUnknown() {
+        assertEquals(Command.UNKNOWN, Command.fromWire((byte) 0x63));
+        assertEquals(Command.STATUS, Command.fromWire((byte) 8));
+    }
+
+    @Test
+    void randomFramesOnlyEverRaiseProtocolException() {
+        Random random = new Random(11);
+        byte[][] seeds = {b("PHC1"), b("PHW1"), {1}, {2}, {3}, {4}, {5}, {6}, {7}, {8}, b("OK"), b("ERROR"), b("9"),
+            new byte[0], b("PING"), b("NONE:::x")};
+        for (int i = 0; i < 50_000; i++) {
+            byte[][] frames = new byte[random.nextInt(8)][];
+            for (int f = 0; f < frames.length; f++) {
+                if (random.nextInt(4) == 0) {
+                    frames[f] = new byte[random.nextInt(10)];
+                    random.nextBytes(frames[f]);
+                } else {
+                    frames[f] = seeds[random.nextInt(seeds.length)];
+                }
+            }
+            for (int decoder = 0; decoder < 4; decoder++) {
+                try {
+                    switch (decoder) {
+                        case 0 -> BackendCodec.decodeFromWorker(frames);
+                        case 1 -> BackendCodec.decodeFromBroker(frames);
+                        case 2 -> FrontendCodec.decodeFromClient(frames);
+                        default -> FrontendCodec.decodeFromBroker(frames);
+                    }
+                } catch (ProtocolException expected) {
+                    // the only failure a decoder may report
+                }
+            }
+        }
+    }
+}
