@@ -18,7 +18,7 @@ int main(int argc, char **argv)
 {
     ph_worker_options_t opts;
     int rc = ph_worker_parse_args(argc, argv, &opts);
-    if (rc != 0)
-        return rc < 0 ? PH_EXIT_USAGE : PH_EXIT_OK;
+    if (rc != PH_RUN)
+        return rc;
     return ph_worker_run(&opts, echo, NULL);
 }

@@ -5,7 +5,8 @@
  *   repeat rounds times: msg = HMAC-SHA256(key, msg)      (32 bytes)
  *   reply = lowercase hex of the final 32 bytes (64 characters)
  * rounds = job header "rounds", else worker param "rounds", else 400 (a decimal integer
- * >= 1; anything else answers ERROR). */
+ * >= 0; 0 replies the hex of the data itself, as the Java Sign does; anything else answers
+ * ERROR "ValueError: bad rounds: ..."). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,7 +23,7 @@ static int parse_rounds(const char *s, long *out)
 {
     char *end;
     long v = strtol(s, &end, 10);
-    if (*s < '0' || *s > '9' || *end != '\0' || v < 1 || v > 100000000L)
+    if (*s < '0' || *s > '9' || *end != '\0' || v < 0 || v > 1000000000L)
         return -1;
     *out = v;
     return 0;
@@ -52,10 +53,14 @@ static int sign(const ph_job_t *job, ph_reply_t *out, void *user)
         msg = prev;
         msglen = mdlen;
     }
-    char hex[2 * EVP_MAX_MD_SIZE + 1];
-    for (unsigned i = 0; i < mdlen; i++)
-        snprintf(hex + 2 * i, 3, "%02x", md[i]);
-    return ph_reply_set(out, hex, 2 * (size_t)mdlen);
+    static const char digits[] = "0123456789abcdef";
+    out->len = 0;
+    for (size_t i = 0; i < msglen; i++) {
+        char pair[2] = {digits[msg[i] >> 4], digits[msg[i] & 15]};
+        if (ph_reply_append(out, pair, 2) != 0)
+            return -1;
+    }
+    return 0;
 }
 
 int main(int argc, char **argv)
@@ -64,7 +69,7 @@ int main(int argc, char **argv)
         g_key[i] = (unsigned char)((i * 31 + 7) & 0xff);
     ph_worker_options_t opts;
     int rc = ph_worker_parse_args(argc, argv, &opts);
-    if (rc != 0)
-        return rc < 0 ? PH_EXIT_USAGE : PH_EXIT_OK;
+    if (rc != PH_RUN)
+        return rc;
     return ph_worker_run(&opts, sign, NULL);
 }

@@ -1,7 +1,8 @@
 /* powerhose-worker-square: the job's data is a decimal number; the reply is its square.
  * Integers (optional sign, digits) give the exact integer ("-3" -> "9", also beyond 64 bits);
  * other numbers ("1.5", "2e3") give the shortest text that reads back as the same double
- * ("2.25"). Anything else answers ERROR "not a number: <data>".
+ * ("2.25"); a square beyond the double range answers ERROR "out of range: ...".
+ * Anything else answers ERROR "not a number: <data>".
  * Test hook: data exactly "crash" dereferences NULL on purpose (the process dies with
  * SIGSEGV), for the crash-isolation tests of the broker. */
 #define _POSIX_C_SOURCE 200809L
@@ -78,6 +79,10 @@ static int square(const ph_job_t *job, ph_reply_t *out, void *user)
         return 1;
     }
     double sq = v * v;
+    if (!isfinite(sq)) {
+        ph_reply_printf(out, "out of range: the square of %.*s overflows a double", (int)(n > 200 ? 200 : n), s);
+        return 1;
+    }
     char text[64];
     for (int prec = 1; prec <= 17; prec++) {  /* shortest round-tripping text */
         snprintf(text, sizeof text, "%.*g", prec, sq);
@@ -91,7 +96,7 @@ int main(int argc, char **argv)
 {
     ph_worker_options_t opts;
     int rc = ph_worker_parse_args(argc, argv, &opts);
-    if (rc != 0)
-        return rc < 0 ? PH_EXIT_USAGE : PH_EXIT_OK;
+    if (rc != PH_RUN)
+        return rc;
     return ph_worker_run(&opts, square, NULL);
 }

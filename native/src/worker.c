@@ -90,6 +90,9 @@ static void usage(FILE *f, const char *name)
             "  --max-age SECONDS      leave gracefully after this long; <= 0 never (default -1)\n"
             "  --max-age-delta SECS   add random(0, SECS) to --max-age (default 0)\n"
             "  --params \"k:v|k2:v2\"   parameters for the job handler\n"
+            "  --ping-delay SECONDS   beat check period (default 10)\n"
+            "  --ping-retries N       beat checks without a beat before leaving (default 3)\n"
+            "  --heartbeat-interval SECONDS  time between two heartbeats (default 1)\n"
             "  --debug                log every message\n"
             "  --help                 print this and exit\n",
             name);
@@ -116,12 +119,13 @@ int ph_worker_parse_args(int argc, char **argv, ph_worker_options_t *o)
         o->name = slash ? slash + 1 : argv[0];
     }
     static const char *const with_value[] = {"--backend", "--heartbeat", "--timeout", "--max-age",
-                                             "--max-age-delta", "--params"};
+                                             "--max-age-delta", "--params", "--ping-delay",
+                                             "--ping-retries", "--heartbeat-interval"};
     for (int i = 1; i < argc; i++) {
         const char *arg = argv[i];
         if (strcmp(arg, "--help") == 0 || strcmp(arg, "-h") == 0) {
             usage(stdout, o->name);
-            return 1;
+            return PH_EXIT_OK;
         }
         if (strcmp(arg, "--debug") == 0) {
             o->debug = 1;
@@ -138,7 +142,7 @@ int ph_worker_parse_args(int argc, char **argv, ph_worker_options_t *o)
         if (opt == NULL) {
             log_line(o->name, "%s option: %s (try --help)",
                      arg[0] == '-' ? "unknown" : "unexpected argument, not an", arg);
-            return -1;
+            return PH_EXIT_USAGE;
         }
         if (arg[optlen] == '=') {
             value = arg + optlen + 1;
@@ -146,7 +150,7 @@ int ph_worker_parse_args(int argc, char **argv, ph_worker_options_t *o)
             value = argv[++i];
         } else {
             log_line(o->name, "option %s needs a value", opt);
-            return -1;
+            return PH_EXIT_USAGE;
         }
         double d = 0;
         if (strcmp(opt, "--backend") == 0) {
@@ -158,30 +162,42 @@ int ph_worker_parse_args(int argc, char **argv, ph_worker_options_t *o)
             char err[256];
             if (ph_params_parse(value, &p, err, sizeof err) != 0) {
                 log_line(o->name, "--params: %s", err);
-                return -1;
+                return PH_EXIT_CONFIG;
             }
             ph_params_free(&p);
             o->params = value;
         } else if (parse_double(value, &d) != 0) {
-            log_line(o->name, "option %s needs a number of seconds, not '%s'", opt, value);
-            return -1;
+            log_line(o->name, "option %s needs a number, not '%s'", opt, value);
+            return PH_EXIT_CONFIG;
         } else if (strcmp(opt, "--timeout") == 0) {
             if (d <= 0) {
                 log_line(o->name, "--timeout must be > 0, not '%s'", value);
-                return -1;
+                return PH_EXIT_CONFIG;
             }
             o->timeout_s = d;
+        } else if (strcmp(opt, "--ping-delay") == 0 || strcmp(opt, "--heartbeat-interval") == 0) {
+            if (d <= 0) {
+                log_line(o->name, "%s must be > 0, not '%s'", opt, value);
+                return PH_EXIT_CONFIG;
+            }
+            *(opt[2] == 'p' ? &o->ping_delay_s : &o->heartbeat_interval_s) = d;
+        } else if (strcmp(opt, "--ping-retries") == 0) {
+            if (d < 1 || d > 1000000 || d != (int)d) {
+                log_line(o->name, "--ping-retries must be a whole number >= 1, not '%s'", value);
+                return PH_EXIT_CONFIG;
+            }
+            o->ping_retries = (int)d;
         } else if (strcmp(opt, "--max-age") == 0) {
             o->max_age_s = d;
         } else {   /* --max-age-delta */
             if (d < 0) {
                 log_line(o->name, "--max-age-delta must be >= 0, not '%s'", value);
-                return -1;
+                return PH_EXIT_CONFIG;
             }
             o->max_age_delta_s = d;
         }
     }
-    return 0;
+    return PH_RUN;
 }
 
 /* ---------------------------------------------------------------- the job thread */
@@ -532,7 +548,7 @@ static void stop_job_thread(run_t *r)
         atomic_store(&r->shared->abandoned, 1);
         pthread_detach(r->thread);
     } else {
-        zmq_send(r->pair, "", 0, 0);
+        zmq_send(r->pair, "", 0, ZMQ_DONTWAIT);   /* fails only if the thread has ended */
         pthread_join(r->thread, NULL);
     }
     zmq_close(r->pair);
@@ -549,12 +565,12 @@ int ph_worker_run(const ph_worker_options_t *o, ph_handler_fn fn, void *user)
     shared_t *s = calloc(1, sizeof *s);
     if (s == NULL) {
         LOG(&r, "out of memory");
-        return PH_EXIT_ERROR;
+        return PH_EXIT_FAILED;
     }
     if (ph_params_parse(o->params, &s->params, err, sizeof err) != 0) {
         LOG(&r, "--params: %s", err);
         free(s);
-        return PH_EXIT_USAGE;
+        return PH_EXIT_CONFIG;
     }
     atomic_init(&s->refs, 2);
     atomic_init(&s->abandoned, 0);
@@ -574,13 +590,15 @@ int ph_worker_run(const ph_worker_options_t *o, ph_handler_fn fn, void *user)
     zmq_setsockopt(r.sub, ZMQ_LINGER, &zero, sizeof zero);
     zmq_setsockopt(r.pair, ZMQ_LINGER, &zero, sizeof zero);
     zmq_setsockopt(r.sub, ZMQ_SUBSCRIBE, "", 0);
-    int setup = 0;
+    int setup = 0, setup_rc = PH_EXIT_FAILED;
     if (zmq_connect(r.dealer, o->backend) != 0) {
         LOG(&r, "cannot connect to backend %s: %s", o->backend, zmq_strerror(errno));
         setup = -1;
+        setup_rc = PH_EXIT_CONFIG;
     } else if (zmq_connect(r.sub, o->heartbeat) != 0) {
         LOG(&r, "cannot connect to heartbeat %s: %s", o->heartbeat, zmq_strerror(errno));
         setup = -1;
+        setup_rc = PH_EXIT_CONFIG;
     } else if (zmq_bind(r.pair, s->endpoint) != 0) {
         LOG(&r, "cannot bind %s: %s", s->endpoint, zmq_strerror(errno));
         setup = -1;
@@ -606,7 +624,7 @@ int ph_worker_run(const ph_worker_options_t *o, ph_handler_fn fn, void *user)
         zmq_ctx_term(r.ctx);
         shared_release(s);
         shared_release(s);
-        return PH_EXIT_ERROR;
+        return setup_rc;
     }
 
     struct sigaction sa, old_term, old_int;
@@ -635,7 +653,7 @@ int ph_worker_run(const ph_worker_options_t *o, ph_handler_fn fn, void *user)
         double now = now_s();
         if (g_signals >= 2 && r.leaving) {
             LOG(&r, "second signal: exiting now%s", r.busy ? ", abandoning the running job" : "");
-            rc = PH_EXIT_ERROR;
+            rc = PH_EXIT_FAILED;
             break;
         }
         if (!r.leaving && (g_signals > 0 || (max_age_at > 0 && now >= max_age_at))) {
@@ -657,15 +675,16 @@ int ph_worker_run(const ph_worker_options_t *o, ph_handler_fn fn, void *user)
             char text[96];
             snprintf(text, sizeof text, "job timed out after %gs", o->timeout_s);
             LOG(&r, "%s: answered ERROR; exiting with code %d so that a supervisor restarts the "
-                    "worker (the handler thread cannot be stopped)", text, PH_EXIT_TIMEOUT);
+                    "worker (the handler thread cannot be stopped)", text, PH_EXIT_FAILED);
             send_reply(&r, r.job_id, r.job_id_len, "ERROR", text);
-            rc = PH_EXIT_TIMEOUT;
+            rc = PH_EXIT_FAILED;
             break;
         }
         if (now - last_beat > beat_limit) {
-            LOG(&r, "no heartbeat from the broker for %.1fs (%d x %gs): exiting with code %d",
-                now - last_beat, o->ping_retries, o->ping_delay_s, PH_EXIT_BEAT_LOST);
-            rc = PH_EXIT_BEAT_LOST;
+            LOG(&r, "no heartbeat from the broker for %.1fs (%d x %gs): the broker is gone; exiting%s",
+                now - last_beat, o->ping_retries, o->ping_delay_s,
+                r.busy ? ", abandoning the running job" : "");
+            rc = PH_EXIT_OK;
             break;
         }
         if (now >= next_hb) {
@@ -689,7 +708,7 @@ int ph_worker_run(const ph_worker_options_t *o, ph_handler_fn fn, void *user)
             if (errno == EINTR)
                 continue;
             LOG(&r, "poll failed: %s", zmq_strerror(errno));
-            rc = PH_EXIT_ERROR;
+            rc = PH_EXIT_FAILED;
             break;
         }
         now = now_s();

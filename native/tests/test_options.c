@@ -39,7 +39,7 @@ static void test_args(void)
 {
     ph_worker_options_t o;
     const char *none[] = {"/usr/bin/w"};
-    CHECK(parse(&o, 1, none) == 0, "no args");
+    CHECK(parse(&o, 1, none) == PH_RUN, "no args");
     CHECK(strcmp(o.name, "w") == 0, "name from argv[0]");
     CHECK(strcmp(o.backend, "ipc:///tmp/powerhose-back.ipc") == 0, "default backend");
     CHECK(strcmp(o.heartbeat, "ipc:///tmp/powerhose-beat.ipc") == 0, "default heartbeat");
@@ -49,8 +49,10 @@ static void test_args(void)
 
     const char *all[] = {"w", "--backend", "tcp://127.0.0.1:5000", "--heartbeat=tcp://127.0.0.1:5001",
                          "--timeout", "2.5", "--max-age=60", "--max-age-delta", "10",
-                         "--params", "rounds:3|a:b", "--debug"};
-    CHECK(parse(&o, 12, all) == 0, "all options");
+                         "--params", "rounds:3|a:b", "--debug", "--ping-delay", "0.5",
+                         "--ping-retries=5", "--heartbeat-interval", "0.25"};
+    CHECK(parse(&o, 17, all) == PH_RUN, "all options");
+    CHECK(o.ping_delay_s == 0.5 && o.ping_retries == 5 && o.heartbeat_interval_s == 0.25, "beat options");
     CHECK(strcmp(o.backend, "tcp://127.0.0.1:5000") == 0, "backend");
     CHECK(strcmp(o.heartbeat, "tcp://127.0.0.1:5001") == 0, "heartbeat");
     CHECK(o.timeout_s == 2.5 && o.max_age_s == 60 && o.max_age_delta_s == 10, "numbers");
@@ -58,21 +60,23 @@ static void test_args(void)
 
     fprintf(stderr, "(the usage errors below are expected)\n");
     const char *unknown[] = {"w", "--bakend", "x"};
-    CHECK(parse(&o, 3, unknown) == -1, "unknown option");
+    CHECK(parse(&o, 3, unknown) == PH_EXIT_USAGE, "unknown option");
     const char *stray[] = {"w", "stray"};
-    CHECK(parse(&o, 2, stray) == -1, "stray argument");
+    CHECK(parse(&o, 2, stray) == PH_EXIT_USAGE, "stray argument");
     const char *missing[] = {"w", "--timeout"};
-    CHECK(parse(&o, 2, missing) == -1, "missing value");
+    CHECK(parse(&o, 2, missing) == PH_EXIT_USAGE, "missing value");
     const char *notnum[] = {"w", "--timeout", "soon"};
-    CHECK(parse(&o, 3, notnum) == -1, "not a number");
+    CHECK(parse(&o, 3, notnum) == PH_EXIT_CONFIG, "not a number");
     const char *zero[] = {"w", "--timeout", "0"};
-    CHECK(parse(&o, 3, zero) == -1, "zero timeout");
+    CHECK(parse(&o, 3, zero) == PH_EXIT_CONFIG, "zero timeout");
     const char *negdelta[] = {"w", "--max-age-delta=-1"};
-    CHECK(parse(&o, 2, negdelta) == -1, "negative delta");
+    CHECK(parse(&o, 2, negdelta) == PH_EXIT_CONFIG, "negative delta");
     const char *badparams[] = {"w", "--params", "nocolon"};
-    CHECK(parse(&o, 3, badparams) == -1, "bad params");
+    CHECK(parse(&o, 3, badparams) == PH_EXIT_CONFIG, "bad params");
     const char *help[] = {"w", "--help"};
-    CHECK(parse(&o, 2, help) == 1, "help");
+    CHECK(parse(&o, 2, help) == PH_EXIT_OK, "help");
+    const char *retries[] = {"w", "--ping-retries", "1.5"};
+    CHECK(parse(&o, 3, retries) == PH_EXIT_CONFIG, "fractional retries");
 }
 
 int main(void)

@@ -360,10 +360,19 @@ static void scenario_timeout(void)
     const char *job = "sleep:1000:::late";
     send_request("t1", "5000", job, strlen(job));
     expect_reply("timeout", "t1", "ERROR", "job timed out after 0.3s", 0);
-    expect_exit(&w, PH_EXIT_TIMEOUT, "timeout");
+    expect_exit(&w, PH_EXIT_FAILED, "timeout");
     msg_t m;
     CHECK(broker_recv(&m, 1200, 0) == -1, "no REPLY from the abandoned job");
     msg_free(&m);
+}
+
+static void scenario_bad_endpoint(void)
+{
+    worker_t w;
+    default_opts(&w);
+    w.opts.backend = "nonsense://x";
+    w.rc = ph_worker_run(&w.opts, handler, NULL);
+    CHECK(w.rc == PH_EXIT_CONFIG, "bad endpoint: exit code %d", w.rc);
 }
 
 static void scenario_beat_lost(void)
@@ -380,7 +389,7 @@ static void scenario_beat_lost(void)
     CHECK(!atomic_load(&w.done), "worker exited while beats were coming");
     struct timespec t0;
     clock_gettime(CLOCK_MONOTONIC, &t0);
-    expect_exit(&w, PH_EXIT_BEAT_LOST, "beat lost");
+    expect_exit(&w, PH_EXIT_OK, "beat lost");
     double t = since(&t0);
     CHECK(t >= 0.2 && t < 1.0, "beat loss noticed after %.2fs (limit 0.3 s)", t);
 }
@@ -408,6 +417,7 @@ int main(void)
     scenario_max_age();
     scenario_timeout();
     scenario_beat_lost();
+    scenario_bad_endpoint();
     scenario_no_answer();
     zmq_close(g_router);
     zmq_close(g_pub);

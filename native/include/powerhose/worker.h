@@ -11,11 +11,11 @@
  *     int main(int argc, char **argv) {
  *         ph_worker_options_t opts;
  *         int rc = ph_worker_parse_args(argc, argv, &opts);
- *         if (rc != 0) return rc < 0 ? PH_EXIT_USAGE : PH_EXIT_OK;
+ *         if (rc != PH_RUN) return rc;                    // --help, or a bad command line
  *         return ph_worker_run(&opts, handler, NULL);
  *     }
  *
- * Link with: libpowerhose-worker.a -lzmq -lpthread
+ * Link with: libpowerhose-worker.a -lzmq -lpthread -lm
  *
  * Threads: ph_worker_run() runs the sockets on the calling thread and calls the handler
  * on one job thread of its own, one job at a time (capacity 1). The handler therefore
@@ -31,14 +31,16 @@
 extern "C" {
 #endif
 
-/* ---- exit codes returned by ph_worker_run() (and used by the example workers) ---- */
+/* ---- exit codes (the same as the Java powerhose-worker's; a supervisor such as the Java
+ * cluster respawns a worker that exits with any code but PH_EXIT_CONFIG) ---- */
 enum {
-    PH_EXIT_OK = 0,        /* left gracefully: SIGTERM/SIGINT, --max-age */
-    PH_EXIT_ERROR = 1,     /* setup failed (bad endpoint, out of memory) or a second signal */
-    PH_EXIT_USAGE = 2,     /* bad command line (ph_worker_parse_args) */
-    PH_EXIT_TIMEOUT = 3,   /* a job ran longer than --timeout; see ph_worker_run() */
-    PH_EXIT_BEAT_LOST = 4  /* no heartbeat from the broker for ping_retries x ping_delay */
+    PH_EXIT_OK = 0,        /* a normal end: SIGTERM/SIGINT, --max-age, or the broker's beat lost */
+    PH_EXIT_FAILED = 1,    /* a failure at run time: a job ran past --timeout, a second signal */
+    PH_EXIT_USAGE = 2,     /* bad command line: unknown option, missing value, stray argument */
+    PH_EXIT_CONFIG = 3     /* bad option value or endpoint: respawning would not help */
 };
+/* ph_worker_parse_args() returns this when the worker should run. */
+#define PH_RUN (-1)
 
 /* ---- key/value lists: job headers and worker params ---- */
 
@@ -139,10 +141,12 @@ void ph_worker_options_init(ph_worker_options_t *opts);
 /* Initialises opts, then reads the command line, with the same option names as the Java
  * powerhose-worker:
  *   --backend ENDPOINT --heartbeat ENDPOINT --timeout SECONDS --max-age SECONDS
- *   --max-age-delta SECONDS --params "k:v|k2:v2" --debug --help
- * ("--opt value" or "--opt=value"). Strings point into argv.
- * Returns 0 to run; 1 after printing usage for --help (exit 0); -1 after printing an error
- * for an unknown option, a missing or bad value, or stray arguments (exit PH_EXIT_USAGE). */
+ *   --max-age-delta SECONDS --params "k:v|k2:v2" --ping-delay SECONDS --ping-retries N
+ *   --heartbeat-interval SECONDS --debug --help
+ * ("--opt value" or "--opt=value"). Strings point into argv; opts->name is argv[0]'s base name.
+ * Returns PH_RUN to run. Otherwise it has printed usage (--help) or an error, and returns the
+ * code for main() to exit with at once: PH_EXIT_OK after --help, PH_EXIT_USAGE for an unknown
+ * option, a missing value or a stray argument, PH_EXIT_CONFIG for a bad value. */
 int ph_worker_parse_args(int argc, char **argv, ph_worker_options_t *opts);
 
 /* Runs the worker until it leaves; returns a PH_EXIT_* code for main() to return.
@@ -150,13 +154,17 @@ int ph_worker_parse_args(int argc, char **argv, ph_worker_options_t *opts);
  * - SIGTERM/SIGINT (handlers installed for the duration of the call) and --max-age start a
  *   graceful leave: send DISCONNECT, finish the current job and send its reply, wait up to
  *   5 s for the broker's DISCONNECT answer, return PH_EXIT_OK. A second signal while
- *   leaving returns PH_EXIT_ERROR at once.
+ *   leaving returns PH_EXIT_FAILED at once.
+ * - No message on the heartbeat socket for ping_retries x ping_delay_s: the broker is gone;
+ *   returns PH_EXIT_OK (as the Java worker does).
  * - A job running longer than timeout_s is answered REPLY ERROR "job timed out after Xs"
  *   and its result, if it ever comes, is dropped. A C thread cannot be killed safely, so
- *   ph_worker_run() then returns PH_EXIT_TIMEOUT while the handler is still running on its
+ *   ph_worker_run() then returns PH_EXIT_FAILED while the handler is still running on its
  *   thread: the caller must end the process promptly (return from main); its supervisor
- *   restarts it. The same applies to PH_EXIT_BEAT_LOST and to a second signal when a job is
- *   running. Should the abandoned handler return, its thread frees its resources and ends.
+ *   restarts it. The same holds whenever ph_worker_run() returns while a job runs (beat lost,
+ *   second signal). Should the abandoned handler return, its thread frees what it holds and
+ *   ends.
+ * - A bad endpoint returns PH_EXIT_CONFIG; a setup failure PH_EXIT_FAILED.
  */
 int ph_worker_run(const ph_worker_options_t *opts, ph_handler_fn fn, void *user);
 

@@ -1,0 +1,327 @@
+#!/usr/bin/python3
+"""A Powerhose worker in Python (pyzmq), following docs/PROTOCOL.md.
+
+    /usr/bin/python3 examples/python/worker.py echo.echo --backend ipc:///tmp/b.ipc \
+        --heartbeat ipc:///tmp/h.ipc [--timeout 7.5] [--max-age -1] [--max-age-delta 0] \
+        [--params "k:v|k2:v2"] [--debug]
+
+Runs the callable MODULE.FUNCTION(job) for every job. job.data is bytes, job.headers a dict
+(str -> str; the first of duplicate names wins), job.params the --params dict, job.budget_ms
+how long the caller will still wait. Return bytes or str (UTF-8 encoded; None is empty);
+an exception becomes REPLY ERROR "ClassName: message".
+
+The main thread owns the broker sockets and heartbeats every second; the job runs on a
+second thread, so a long job does not stop heartbeats (a pure-Python loop still yields the
+GIL at switch intervals). Exit codes, as the C and Java workers: 0 a normal end (SIGTERM,
+SIGINT, --max-age, no beat from the broker for ping-retries x ping-delay), 1 a failure at run
+time (a job ran longer than --timeout: a thread cannot be killed, so the worker answers ERROR
+and exits for its supervisor to restart it; a second signal), 2 usage, 3 configuration
+(bad target, params or endpoint; a supervisor does not respawn it).
+"""
+import argparse
+import importlib
+import os
+import random
+import signal
+import sys
+import threading
+import time
+
+import zmq
+
+VERSION = b"PHW1"
+READY, REQUEST, REPLY, HEARTBEAT, DISCONNECT = (bytes([c]) for c in range(1, 6))
+MAX_JOB_BYTES = 16 * 1024 * 1024
+LEAVE_WAIT = 5.0
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_CONFIG = range(4)
+PROG = "powerhose-worker-python"
+
+
+def log(msg):
+    sys.stderr.write("%s[%d]: %s\n" % (PROG, os.getpid(), msg))
+    sys.stderr.flush()
+
+
+class MalformedJob(ValueError):
+    pass
+
+
+class Job:
+    def __init__(self, data, headers, params=None, budget_ms=-1):
+        self.data, self.headers, self.params, self.budget_ms = data, headers, params or {}, budget_ms
+
+
+def _read_token(p, i):
+    """Reads an escaped name or value from p[i:] up to the next unescaped ':'."""
+    start, out = i, bytearray()
+    while i < len(p) and p[i] != 0x3A:
+        if p[i] == 0x5C:
+            if i + 1 >= len(p):
+                raise MalformedJob("malformed job: backslash at the end of the headers")
+            out.append(p[i + 1])
+            i += 2
+        else:
+            out.append(p[i])
+            i += 1
+    if i >= len(p):
+        raise MalformedJob("malformed job: payload ends inside the headers (no ':::')")
+    if p[start:i] == b"\\0":  # "\0" standing alone is the empty string
+        out = bytearray()
+    return out.decode("utf-8", "replace"), i
+
+
+def parse_job(payload):
+    """Returns (headers as a list of (name, value), data). See PROTOCOL.md "The job payload"."""
+    p = bytes(payload)
+    if p.startswith(b"NONE:::"):
+        return [], p[7:]
+    headers, i = [], 0
+    while True:
+        name, i = _read_token(p, i)
+        value, i = _read_token(p, i + 1)
+        headers.append((name, value))
+        run = 0
+        while i + run < len(p) and p[i + run] == 0x3A:
+            run += 1
+        if run == 1:
+            raise MalformedJob("malformed job: single ':' after a header value at byte %d" % i)
+        if run == 2:
+            i += 2
+            if i >= len(p):
+                raise MalformedJob("malformed job: payload ends inside the headers (no ':::')")
+            continue
+        return headers, p[i + 3:]
+
+
+def _escape(text, is_name):
+    if text == "":
+        return b"\\0"
+    if is_name and text == "NONE":
+        return b"\\NONE"
+    return text.encode("utf-8").replace(b"\\", b"\\\\").replace(b":", b"\\:")
+
+
+def serialize_job(headers, data):
+    """headers: a dict or a list of (name, value); data: bytes."""
+    items = list(headers.items()) if isinstance(headers, dict) else list(headers)
+    if not items:
+        return b"NONE:::" + data
+    return b"::".join(_escape(n, True) + b":" + _escape(v, False) for n, v in items) + b":::" + data
+
+
+def parse_params(text):
+    """'key:value|k2:v2' -> dict; a value may contain ':'; empty items are skipped."""
+    params = {}
+    for item in (text or "").split("|"):
+        if not item:
+            continue
+        key, colon, value = item.partition(":")
+        if not colon or not key:
+            raise ValueError("bad param %r: expected key:value with a non-empty key" % item)
+        params[key] = value
+    return params
+
+
+def run_job(fn, params, budget, payload):
+    """Runs one job; returns (status, bytes)."""
+    try:
+        headers, data = parse_job(payload)
+    except MalformedJob as e:
+        log("%s; answered ERROR" % e)
+        return b"ERROR", str(e).encode()
+    job = Job(data, {}, params, int(budget))
+    for name, value in headers:
+        job.headers.setdefault(name, value)
+    try:
+        result = fn(job)
+    except Exception as e:  # the job's failure is the caller's answer, not ours
+        return b"ERROR", ("%s: %s" % (type(e).__name__, e)).encode("utf-8", "replace")
+    if result is None:
+        return b"OK", b""
+    if isinstance(result, str):
+        return b"OK", result.encode("utf-8")
+    if isinstance(result, (bytes, bytearray, memoryview)):
+        return b"OK", bytes(result)
+    return b"ERROR", ("TypeError: job returned %s; return bytes or str" % type(result).__name__).encode()
+
+
+class Worker:
+    def __init__(self, fn, args):
+        self.fn, self.args = fn, args
+        self.params = parse_params(args.params)
+        self.signals = 0
+
+    def _job_thread(self, ctx, endpoint):
+        pair = ctx.socket(zmq.PAIR)
+        pair.connect(endpoint)
+        while True:
+            frames = pair.recv_multipart()
+            if len(frames) != 3:
+                break
+            status, result = run_job(self.fn, self.params, frames[1], frames[2])
+            pair.send_multipart([frames[0], status, result])
+        pair.close(0)
+
+    def _send(self, *frames):
+        try:
+            self.dealer.send_multipart([VERSION] + list(frames), zmq.DONTWAIT)
+        except zmq.Again:
+            log("could not send to the broker (queue full); message dropped")
+
+    def _ready(self):
+        self._send(READY, str(os.getpid()).encode(), b"1", b"python")
+
+    def _on_signal(self, signum, frame):
+        self.signals += 1
+
+    def run(self):
+        a = self.args
+        self.ctx, job_ctx = zmq.Context(), zmq.Context()
+        self.dealer = self.ctx.socket(zmq.DEALER)
+        self.dealer.linger = 2000
+        self.sub = sub = self.ctx.socket(zmq.SUB)
+        sub.linger = 0
+        sub.setsockopt(zmq.SUBSCRIBE, b"")
+        pair = job_ctx.socket(zmq.PAIR)
+        endpoint = "inproc://powerhose-job"
+        try:
+            self.dealer.connect(a.backend)
+            sub.connect(a.heartbeat)
+            pair.bind(endpoint)
+        except zmq.ZMQError as e:
+            log("cannot connect: %s" % e)
+            return EXIT_CONFIG
+        threading.Thread(target=self._job_thread, args=(job_ctx, endpoint), daemon=True).start()
+        signal.signal(signal.SIGTERM, self._on_signal)
+        signal.signal(signal.SIGINT, self._on_signal)
+
+        start = last_beat = next_hb = time.monotonic()
+        beat_limit = a.ping_retries * a.ping_delay
+        max_age_at = start + a.max_age + random.uniform(0, a.max_age_delta) if a.max_age > 0 else None
+        busy_id = busy_since = None
+        leaving_at, answered = None, False
+        poller = zmq.Poller()
+        for s in (self.dealer, sub, pair):
+            poller.register(s, zmq.POLLIN)
+        log("connected to %s (heartbeat %s), timeout %gs" % (a.backend, a.heartbeat, a.timeout))
+        self._ready()
+        while True:
+            now = time.monotonic()
+            if self.signals >= 2:
+                log("second signal: exiting now")
+                return self._exit(EXIT_FAILED, busy_id is not None)
+            if leaving_at is None and (self.signals or (max_age_at and now >= max_age_at)):
+                log("%s: leaving (DISCONNECT sent)" % ("signal received" if self.signals else "max age reached"))
+                self._send(DISCONNECT)
+                leaving_at = now
+            if leaving_at is not None and busy_id is None and (answered or now - leaving_at >= LEAVE_WAIT):
+                if not answered:
+                    log("no DISCONNECT answer from the broker within %gs" % LEAVE_WAIT)
+                log("left the broker; exiting")
+                pair.send(b"")
+                return self._exit(EXIT_OK, False)
+            if busy_id is not None and now - busy_since > a.timeout:
+                text = "job timed out after %gs" % a.timeout
+                log("%s: answered ERROR; exiting with code %d" % (text, EXIT_FAILED))
+                self._send(REPLY, busy_id, b"ERROR", text.encode())
+                return self._exit(EXIT_FAILED, True)
+            if now - last_beat > beat_limit:
+                log("no heartbeat from the broker for %.1fs: the broker is gone; exiting" % (now - last_beat))
+                return self._exit(EXIT_OK, busy_id is not None)
+            if now >= next_hb:
+                self._send(HEARTBEAT)
+                next_hb = max(next_hb + a.heartbeat_interval, now)
+
+            wake = min(next_hb, last_beat + beat_limit)
+            if busy_id is not None:
+                wake = min(wake, busy_since + a.timeout)
+            if max_age_at and leaving_at is None:
+                wake = min(wake, max_age_at)
+            if leaving_at is not None:
+                wake = min(wake, leaving_at + LEAVE_WAIT)
+            events = dict(poller.poll(max(0, int((wake - now) * 1000) + 1)))
+            now = time.monotonic()
+            if sub in events:
+                while sub.poll(0):
+                    sub.recv_multipart()
+                last_beat = now
+            if pair in events:
+                job_id, status, result = pair.recv_multipart()
+                self._send(REPLY, job_id, status, result)
+                busy_id = None
+            while self.dealer in events and self.dealer.poll(0):
+                frames = self.dealer.recv_multipart()
+                if len(frames) < 2 or frames[0] != VERSION or len(frames[1]) != 1:
+                    log("dropped a message that is not %s with a one-byte command" % VERSION.decode())
+                elif frames[1] == REQUEST:
+                    busy_id, busy_since = self._request(frames, pair, busy_id, busy_since, now)
+                elif frames[1] == DISCONNECT:
+                    if leaving_at is not None:
+                        answered = True
+                    else:
+                        log("broker sent DISCONNECT (restarted or forgot us); sending READY again")
+                        self._ready()
+                elif frames[1] != HEARTBEAT:
+                    log("dropped a message with unknown command 0x%02x" % frames[1][0])
+
+    def _request(self, frames, pair, busy_id, busy_since, now):
+        if len(frames) < 3 or not 1 <= len(frames[2]) <= 255:
+            log("REQUEST without a valid job id (1-255 bytes); dropped")
+            return busy_id, busy_since
+        job_id = frames[2]
+        if len(frames) != 5:
+            error = "malformed request: expected 5 frames, got %d" % len(frames)
+        elif not frames[3].isdigit():
+            error = "malformed request: budget is not a decimal number of ms"
+        elif len(frames[4]) > MAX_JOB_BYTES:
+            error = "job too large: %d > %d bytes" % (len(frames[4]), MAX_JOB_BYTES)
+        elif busy_id is not None:
+            error = "worker busy: capacity 1"
+        else:
+            pair.send_multipart([job_id, frames[3], frames[4]], copy=False)
+            return job_id, now
+        log(error)
+        self._send(REPLY, job_id, b"ERROR", error.encode())
+        return busy_id, busy_since
+
+    def _exit(self, code, job_running):
+        """Closes the broker sockets (delivering what was sent, up to 2 s) and returns code.
+        A job still running cannot be stopped: the process then exits at once."""
+        self.sub.close()
+        self.dealer.close()
+        self.ctx.term()
+        if job_running:
+            sys.stderr.flush()
+            os._exit(code)
+        return code
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(prog="worker.py", description="A Powerhose worker running MODULE.FUNCTION(job).")
+    ap.add_argument("target", metavar="MODULE.FUNCTION")
+    ap.add_argument("--backend", default="ipc:///tmp/powerhose-back.ipc")
+    ap.add_argument("--heartbeat", default="ipc:///tmp/powerhose-beat.ipc")
+    ap.add_argument("--timeout", type=float, default=7.5, help="longest a job may run (s); then the worker exits")
+    ap.add_argument("--max-age", type=float, default=-1, help="leave gracefully after this long (s); <= 0 never")
+    ap.add_argument("--max-age-delta", type=float, default=0, help="add random(0, this) s to --max-age")
+    ap.add_argument("--params", default=None, help='"key:value|k2:v2" for job.params')
+    ap.add_argument("--ping-delay", type=float, default=10, help="beat check period (s)")
+    ap.add_argument("--ping-retries", type=int, default=3, help="beat checks without a beat before leaving")
+    ap.add_argument("--heartbeat-interval", type=float, default=1, help="time between two heartbeats (s)")
+    ap.add_argument("--debug", action="store_true", help="accepted for compatibility")
+    args = ap.parse_args(argv)
+    module_name, _, fn_name = args.target.rpartition(".")
+    try:
+        parse_params(args.params)
+        if not module_name:
+            raise ValueError("expected MODULE.FUNCTION, got %r" % args.target)
+        sys.path.insert(0, os.getcwd())
+        fn = getattr(importlib.import_module(module_name), fn_name)
+    except (ValueError, ImportError, AttributeError) as e:
+        log("%s" % e)
+        return EXIT_CONFIG
+    return Worker(fn, args).run()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
