@@ -109,6 +109,11 @@ public final class Broker implements AutoCloseable {
         return conductor.lastStatus();
     }
 
+    /** @return the pids of the workers registered and not leaving, as of the last change */
+    public java.util.Set<Long> registeredWorkerPids() {
+        return conductor.activeWorkerPids();
+    }
+
     /** Blocks until the broker stops (after {@link #close()} from another thread). */
     public void awaitStop() {
         try {

@@ -4,7 +4,6 @@ import io.powerhose.ConfigurationException;
 import io.powerhose.BrokerOptions;
 import io.powerhose.Worker;
 import io.powerhose.WorkerOptions;
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -67,6 +66,10 @@ public final class WorkerCommand implements Callable<Integer> {
         description = "Time between two heartbeats sent to the broker. Default: ${DEFAULT-VALUE}")
     double heartbeatInterval = 1;
 
+    @Option(names = "--parent-pid", paramLabel = "PID", hidden = true,
+        description = "Leave when this process ends (set by the cluster supervisor).")
+    long parentPid = -1;
+
     /**
      * Builds the options these arguments describe, without starting anything.
      *
@@ -96,6 +99,9 @@ public final class WorkerCommand implements Callable<Integer> {
         Thread hook = new Thread(worker::close, "powerhose-worker-shutdown");
         Runtime.getRuntime().addShutdownHook(hook);
         worker.start();
+        if (parentPid > 0) {
+            ProcessHandle.of(parentPid).ifPresentOrElse(parent -> parent.onExit().thenRun(worker::stop), worker::stop);
+        }
         Worker.Exit exit = worker.awaitExit();
         return exit == Worker.Exit.FAILED ? ExitCodes.FAILED : ExitCodes.OK;
     }

@@ -31,6 +31,7 @@ public final class BrokerConductor implements Runnable, Outbox {
     private final DistinctErrorLog errors = new DistinctErrorLog(LOG);
     private volatile boolean running = true;
     private volatile String lastStatus = "";
+    private volatile java.util.Set<Long> activeWorkerPids = java.util.Set.of();
 
     private ZMQ.Socket frontend;
     private ZMQ.Socket backend;
@@ -68,7 +69,12 @@ public final class BrokerConductor implements Runnable, Outbox {
         wakeup.wake();
     }
 
-    /** @return the STATUS text as of the last pass that changed it (for logs and tests; any thread) */
+    /** @return the pids of registered workers that are not leaving, as of the last change (any thread) */
+    public java.util.Set<Long> activeWorkerPids() {
+        return activeWorkerPids;
+    }
+
+    /** @return the STATUS text as of the last heartbeat or worker change (for logs and tests; any thread) */
     public String lastStatus() {
         return lastStatus;
     }
@@ -131,6 +137,10 @@ public final class BrokerConductor implements Runnable, Outbox {
                 drain(frontend, false);
             }
             nextTimerNs = dispatcher.onTimer();
+            if (dispatcher.takeWorkersChanged()) {
+                activeWorkerPids = java.util.Set.copyOf(dispatcher.activeWorkerPids());
+                lastStatus = dispatcher.statusText(nanoClock.getAsLong());
+            }
         }
     }
 

@@ -48,6 +48,7 @@ public final class Dispatcher {
     private long nextQueueCheckNs = Long.MAX_VALUE;
     private long noWorkersSinceNs;
     private boolean draining;
+    private boolean workersChanged = true;
 
     /**
      * Creates the dispatcher.
@@ -177,6 +178,7 @@ public final class Dispatcher {
         } else {
             WorkerEntry worker = new WorkerEntry(key.bytes(), ready.pid(), ready.capacity(), ready.label(), nowNs);
             workerByRoutingId.put(key, worker);
+            workersChanged = true;
             LOG.info("worker {} registered (pid {}, capacity {}{})", key, ready.pid(), ready.capacity(),
                 ready.label().isEmpty() ? "" : ", " + ready.label());
             nextLivenessCheckNs = Math.min(nextLivenessCheckNs, nowNs + settings.livenessNs());
@@ -213,6 +215,7 @@ public final class Dispatcher {
             return;
         }
         worker.leaving = true;
+        workersChanged = true;
         LOG.info("worker pid {} is leaving ({} jobs to finish)", worker.pid, worker.inFlight.size());
         if (worker.inFlight.isEmpty()) {
             removeWorker(worker, "left");
@@ -347,6 +350,7 @@ public final class Dispatcher {
 
     private void removeWorker(WorkerEntry worker, String why) {
         workerByRoutingId.remove(new RoutingId(worker.routingId));
+        workersChanged = true;
         if (!worker.inFlight.isEmpty()) {
             counters.workersLost++;
             LOG.warn("worker pid {} lost ({}): failing its {} job(s)", worker.pid, why, worker.inFlight.size());
@@ -454,6 +458,28 @@ public final class Dispatcher {
     /** @return the counters (live; read on the broker thread) */
     public BrokerCounters counters() {
         return counters;
+    }
+
+    /**
+     * Tells whether a worker registered or was removed since the last call, and clears the flag.
+     *
+     * @return true when the worker set changed
+     */
+    public boolean takeWorkersChanged() {
+        boolean changed = workersChanged;
+        workersChanged = false;
+        return changed;
+    }
+
+    /** @return the pids of the registered workers that are not leaving */
+    public java.util.Set<Long> activeWorkerPids() {
+        java.util.Set<Long> pids = new java.util.HashSet<>();
+        for (WorkerEntry worker : workerByRoutingId.values()) {
+            if (!worker.leaving) {
+                pids.add(worker.pid);
+            }
+        }
+        return pids;
     }
 
     /** @return the number of registered workers */

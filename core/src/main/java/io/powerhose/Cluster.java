@@ -1,0 +1,248 @@
+package io.powerhose;
+
+import io.powerhose.internal.cluster.Supervisor;
+import io.powerhose.internal.process.JavaCommand;
+import io.powerhose.internal.worker.Targets;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.File;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+
+import java.util.Objects;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
+
+/**
+ * One broker and N worker processes, kept running: the documented {@code get_cluster}. Workers are child JVMs
+ * on this JVM's classpath running a target, or any command line (workers in C, Python, ...).
+ *
+ * <pre>{@code
+ * try (Cluster cluster = Cluster.start(ClusterOptions.builder("io.powerhose.examples.Echo")
+ *         .numProcesses(4).background(true).build());
+ *      Client client = new Client()) {
+ *     client.execute("test");
+ *     cluster.scale(8);
+ * }
+ * }</pre>
+ *
+ * <p>It respawns a worker that exits (max-age recycling relies on it), backs off when one dies right after it
+ * starts and gives up on a slot after several quick deaths in a row. {@link #stop()} is graceful: no new jobs,
+ * running jobs finish within the stop grace, workers get SIGTERM then SIGKILL, the broker stops and removes
+ * its ipc files; a shutdown hook does the same when the owning JVM exits.
+ *
+ * <p><b>Note:</b> thread safe. Start once, stop once; not reusable.
+ */
+public final class Cluster implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(Cluster.class);
+    private static final Duration START_TIMEOUT = Duration.ofSeconds(60);
+
+    private final ClusterOptions options;
+    private final Broker broker;
+    private final Supervisor supervisor;
+    private final Thread supervisorThread;
+    private final Thread shutdownHook;
+    private final Object stopLock = new Object();
+    private volatile boolean stopped;
+
+    private Cluster(ClusterOptions options) {
+        this.options = options;
+        if (options.target() != null) {
+            // Fail fast, in this JVM, on a target that child JVMs on the same classpath could not load either.
+            Targets.resolve(options.target(), options.workerParams());
+        }
+        this.broker = Broker.start(options.broker().newBuilder().drainTimeout(options.stopGrace()).build());
+        this.supervisor = new Supervisor(options, this::workerCommand, this::workerLog);
+        this.supervisorThread = new Thread(supervisor, "powerhose-cluster");
+        this.supervisorThread.setDaemon(true);
+        this.shutdownHook = new Thread(this::stop, "powerhose-cluster-shutdown");
+    }
+
+    /**
+     * Starts a cluster. With {@code background} it returns once every worker has registered with the broker;
+     * without, it blocks until {@link #stop()} is called from another thread (or the JVM exits).
+     *
+     * @param options the settings
+     * @return the running (or, without background, the stopped) cluster
+     * @throws ConfigurationException when the target cannot be loaded
+     * @throws PowerhoseException when the workers do not come up
+     */
+    public static Cluster start(ClusterOptions options) {
+        Objects.requireNonNull(options, "options");
+        Cluster cluster = new Cluster(options);
+        Runtime.getRuntime().addShutdownHook(cluster.shutdownHook);
+        cluster.supervisorThread.start();
+        cluster.supervisor.scale(options.numProcesses());
+        try {
+            cluster.awaitWorkers(options.numProcesses(), START_TIMEOUT);
+        } catch (RuntimeException e) {
+            cluster.stop();
+            throw e;
+        }
+        LOG.info("workers started");
+        if (!options.background()) {
+            cluster.awaitStop();
+        }
+        return cluster;
+    }
+
+    /** @return the settings */
+    public ClusterOptions options() {
+        return options;
+    }
+
+    /** @return the broker's pid (this JVM's: the broker runs in the cluster's process) */
+    public long brokerPid() {
+        return broker.pid();
+    }
+
+    /** @return the broker */
+    public Broker broker() {
+        return broker;
+    }
+
+    /** @return each worker slot's pid, state, age and restart count */
+    public List<WorkerInfo> workers() {
+        return supervisor.workers();
+    }
+
+    /**
+     * Sets the number of workers while jobs run: new ones start, removed ones finish their job first.
+     *
+     * @param count the new number of workers
+     */
+    public void scale(int count) {
+        if (count < 0) {
+            throw new IllegalArgumentException("count=" + count + " must be 0 or more");
+        }
+        supervisor.scale(count);
+    }
+
+    /**
+     * Waits until exactly this many worker processes run and are registered with the broker.
+     *
+     * @param count the number of workers
+     * @param timeout the longest wait
+     * @throws PowerhoseException when they are not up in time, or a slot stopped being respawned
+     */
+    public void awaitWorkers(int count, Duration timeout) {
+        long deadlineNs = System.nanoTime() + timeout.toNanos();
+        while (true) {
+            String failure = supervisor.failure();
+            if (failure != null) {
+                throw new PowerhoseException("cluster workers failed: " + failure);
+            }
+            Set<Long> running = workers().stream().filter(w -> w.state() == WorkerInfo.State.RUNNING)
+                .map(WorkerInfo::pid).collect(Collectors.toSet());
+            Set<Long> registered = broker.registeredWorkerPids();
+            if (running.size() == count && registered.containsAll(running) && registered.size() == count) {
+                return;
+            }
+            if (System.nanoTime() - deadlineNs > 0) {
+                throw new PowerhoseException("expected " + count + " workers within " + timeout + "; running "
+                    + running + ", registered " + registered);
+            }
+            sleepQuietly(20);
+        }
+    }
+
+    /** Blocks until the cluster is stopped. */
+    public void awaitStop() {
+        synchronized (stopLock) {
+            while (!stopped) {
+                try {
+                    stopLock.wait();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    return;
+                }
+            }
+        }
+    }
+
+    /**
+     * Stops gracefully: no new jobs, running jobs finish within the stop grace, workers get SIGTERM then
+     * SIGKILL, the broker stops and removes its ipc files. Idempotent.
+     */
+    public void stop() {
+        synchronized (stopLock) {
+            if (stopped) {
+                return;
+            }
+            stopped = true;
+        }
+        LOG.info("stopping the cluster");
+        broker.close();
+        try {
+            supervisor.stopAll(options.stopGrace()).get(options.stopGrace().toMillis() + 30_000, TimeUnit.MILLISECONDS);
+        } catch (Exception e) {
+            LOG.error("workers did not all stop: {}", e.toString());
+        }
+        if (Thread.currentThread() != shutdownHook) {
+            try {
+                Runtime.getRuntime().removeShutdownHook(shutdownHook);
+            } catch (IllegalStateException e) {
+                // the JVM is already shutting down
+            }
+        }
+        synchronized (stopLock) {
+            stopLock.notifyAll();
+        }
+        LOG.info("cluster stopped");
+    }
+
+    @Override
+    public void close() {
+        stop();
+    }
+
+    private List<String> workerCommand(int slot) {
+        List<String> args = new ArrayList<>(List.of("--backend", options.broker().backend(),
+            "--heartbeat", options.broker().heartbeat(), "--timeout", seconds(options.timeout())));
+        if (options.maxAge() != null) {
+            args.addAll(List.of("--max-age", seconds(options.maxAge()), "--max-age-delta", seconds(options.maxAgeDelta())));
+        }
+        if (!options.workerParams().isEmpty()) {
+            args.addAll(List.of("--params", options.workerParams().entrySet().stream()
+                .map(e -> e.getKey() + ":" + e.getValue()).collect(Collectors.joining("|"))));
+        }
+        if (options.workerCommand() != null) {
+            List<String> command = new ArrayList<>(options.workerCommand());
+            command.addAll(args);
+            return command;
+        }
+        if (options.debug()) {
+            args.add("--debug");
+        }
+        File log = workerLog(slot);
+        args.addAll(List.of("--logfile", log == null ? "stdout" : log.getPath(),
+            "--parent-pid", Long.toString(ProcessHandle.current().pid())));
+        args.add(options.target());
+        return JavaCommand.of("io.powerhose.cli.WorkerCommand", options.workerJvmOptions(), args);
+    }
+
+    private File workerLog(int slot) {
+        String logfile = options.logfile();
+        if (logfile.equals("stdout") || logfile.equals("stderr") || logfile.equals("-")) {
+            return null;
+        }
+        return new File(logfile + ".worker-" + slot);
+    }
+
+    private static String seconds(Duration duration) {
+        return Double.toString(duration.toNanos() / 1e9);
+    }
+
+    private static void sleepQuietly(long ms) {
+        try {
+            Thread.sleep(ms);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new PowerhoseException("interrupted while waiting for workers", e);
+        }
+    }
+
+}

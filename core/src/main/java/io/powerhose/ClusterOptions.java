@@ -1,0 +1,347 @@
+package io.powerhose;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+
+/**
+ * The settings of a {@link Cluster}: the documented {@code get_cluster} options and defaults, plus what a
+ * supervisor needs (worker command lines for other languages, respawn limits, the stop grace). Immutable;
+ * build with {@link #builder()}.
+ */
+public final class ClusterOptions {
+    private final String target;
+    private final List<String> workerCommand;
+    private final int numProcesses;
+    private final BrokerOptions broker;
+    private final Path workingDir;
+    private final String logfile;
+    private final boolean debug;
+    private final boolean background;
+    private final Map<String, String> workerParams;
+    private final Duration timeout;
+    private final Duration maxAge;
+    private final Duration maxAgeDelta;
+    private final List<String> workerJvmOptions;
+    private final Duration stopGrace;
+    private final int maxQuickDeaths;
+    private final Duration quickDeath;
+
+    private ClusterOptions(Builder b) {
+        this.target = b.target;
+        this.workerCommand = b.workerCommand == null ? null : List.copyOf(b.workerCommand);
+        this.numProcesses = b.numProcesses;
+        this.broker = b.broker.build();
+        this.workingDir = b.workingDir;
+        this.logfile = b.logfile;
+        this.debug = b.debug;
+        this.background = b.background;
+        this.workerParams = Map.copyOf(b.workerParams);
+        this.timeout = b.timeout;
+        this.maxAge = b.maxAge;
+        this.maxAgeDelta = b.maxAgeDelta;
+        this.workerJvmOptions = List.copyOf(b.workerJvmOptions);
+        this.stopGrace = b.stopGrace;
+        this.maxQuickDeaths = b.maxQuickDeaths;
+        this.quickDeath = b.quickDeath;
+    }
+
+    /**
+     * A builder for a cluster of Java workers running a target.
+     *
+     * @param target a class implementing {@link JobHandler}, or {@code com.example.Echo::echo}
+     * @return the builder
+     */
+    public static Builder builder(String target) {
+        return new Builder(Objects.requireNonNull(target, "target"), null);
+    }
+
+    /**
+     * A builder for a cluster of workers in another language: each worker runs this command line, to which the
+     * cluster appends {@code --backend B --heartbeat H --timeout T} (and {@code --max-age}, {@code --max-age-delta},
+     * {@code --params} when set), the options of {@code powerhose-worker}.
+     *
+     * @param command the program and its first arguments, e.g. {@code ["native/build/powerhose-worker-square"]}
+     * @return the builder
+     */
+    public static Builder builderForCommand(List<String> command) {
+        if (command.isEmpty()) {
+            throw new ConfigurationException("workerCommand must not be empty");
+        }
+        return new Builder(null, command);
+    }
+
+    /** @return the Java target, or null for a command-line worker */
+    public String target() {
+        return target;
+    }
+
+    /** @return the worker command line, or null for Java workers */
+    public List<String> workerCommand() {
+        return workerCommand;
+    }
+
+    /** @return the number of worker processes (documented default 5) */
+    public int numProcesses() {
+        return numProcesses;
+    }
+
+    /** @return the broker's settings, endpoints included */
+    public BrokerOptions broker() {
+        return broker;
+    }
+
+    /** @return the workers' working directory (default ".") */
+    public Path workingDir() {
+        return workingDir;
+    }
+
+    /** @return "stdout", or the file the cluster logs to (each worker then logs to {@code FILE.worker-N}) */
+    public String logfile() {
+        return logfile;
+    }
+
+    /** @return whether workers log at DEBUG level */
+    public boolean debug() {
+        return debug;
+    }
+
+    /** @return whether {@link Cluster#start()} returns once the cluster is up (else it blocks until stop) */
+    public boolean background() {
+        return background;
+    }
+
+    /** @return the params handed to every worker */
+    public Map<String, String> workerParams() {
+        return workerParams;
+    }
+
+    /** @return the workers' job timeout (default 7.5 s) */
+    public Duration timeout() {
+        return timeout;
+    }
+
+    /** @return the workers' max age, or null for never */
+    public Duration maxAge() {
+        return maxAge;
+    }
+
+    /** @return the largest random time added to the max age */
+    public Duration maxAgeDelta() {
+        return maxAgeDelta;
+    }
+
+    /** @return extra JVM options for Java workers */
+    public List<String> workerJvmOptions() {
+        return workerJvmOptions;
+    }
+
+    /** @return how long {@link Cluster#stop()} lets running jobs and workers finish before killing */
+    public Duration stopGrace() {
+        return stopGrace;
+    }
+
+    /** @return how many quick deaths in a row of one worker slot stop its respawning */
+    public int maxQuickDeaths() {
+        return maxQuickDeaths;
+    }
+
+    /** @return a worker that exits sooner than this after starting died "quickly" */
+    public Duration quickDeath() {
+        return quickDeath;
+    }
+
+    /** Builds {@link ClusterOptions}. Not thread safe. */
+    public static final class Builder {
+        private final String target;
+        private final List<String> workerCommand;
+        private int numProcesses = 5;
+        private BrokerOptions.Builder broker = BrokerOptions.builder();
+        private Path workingDir = Path.of(".");
+        private String logfile = "stdout";
+        private boolean debug;
+        private boolean background;
+        private Map<String, String> workerParams = Map.of();
+        private Duration timeout = Duration.ofMillis(7500);
+        private Duration maxAge;
+        private Duration maxAgeDelta = Duration.ZERO;
+        private List<String> workerJvmOptions = List.of();
+        private Duration stopGrace = Duration.ofSeconds(10);
+        private int maxQuickDeaths = 5;
+        private Duration quickDeath = Duration.ofSeconds(5);
+
+        private Builder(String target, List<String> workerCommand) {
+            this.target = target;
+            this.workerCommand = workerCommand;
+        }
+
+        /**
+         * @param count number of worker processes (default 5)
+         * @return this builder
+         */
+        public Builder numProcesses(int count) {
+            this.numProcesses = count;
+            return this;
+        }
+
+        /**
+         * @param endpoint the broker's frontend
+         * @return this builder
+         */
+        public Builder frontend(String endpoint) {
+            broker.frontend(endpoint);
+            return this;
+        }
+
+        /**
+         * @param endpoint the broker's backend
+         * @return this builder
+         */
+        public Builder backend(String endpoint) {
+            broker.backend(endpoint);
+            return this;
+        }
+
+        /**
+         * @param endpoint the broker's heartbeat
+         * @return this builder
+         */
+        public Builder heartbeat(String endpoint) {
+            broker.heartbeat(endpoint);
+            return this;
+        }
+
+        /**
+         * @param options all broker settings (endpoints included), replacing those set so far
+         * @return this builder
+         */
+        public Builder broker(BrokerOptions options) {
+            this.broker = options.newBuilder();
+            return this;
+        }
+
+        /**
+         * @param dir the workers' working directory
+         * @return this builder
+         */
+        public Builder workingDir(Path dir) {
+            this.workingDir = Objects.requireNonNull(dir, "workingDir");
+            return this;
+        }
+
+        /**
+         * @param logfile "stdout" or a file path
+         * @return this builder
+         */
+        public Builder logfile(String logfile) {
+            this.logfile = Objects.requireNonNull(logfile, "logfile");
+            return this;
+        }
+
+        /**
+         * @param debug DEBUG level for the workers' logs
+         * @return this builder
+         */
+        public Builder debug(boolean debug) {
+            this.debug = debug;
+            return this;
+        }
+
+        /**
+         * @param background true to return from {@link Cluster#start()} once up
+         * @return this builder
+         */
+        public Builder background(boolean background) {
+            this.background = background;
+            return this;
+        }
+
+        /**
+         * @param params params for every worker
+         * @return this builder
+         */
+        public Builder workerParams(Map<String, String> params) {
+            this.workerParams = Objects.requireNonNull(params, "workerParams");
+            return this;
+        }
+
+        /**
+         * @param timeout the workers' job timeout
+         * @return this builder
+         */
+        public Builder timeout(Duration timeout) {
+            this.timeout = Objects.requireNonNull(timeout, "timeout");
+            return this;
+        }
+
+        /**
+         * @param maxAge the workers' max age, or null for never
+         * @return this builder
+         */
+        public Builder maxAge(Duration maxAge) {
+            this.maxAge = maxAge;
+            return this;
+        }
+
+        /**
+         * @param delta largest random time added to the max age
+         * @return this builder
+         */
+        public Builder maxAgeDelta(Duration delta) {
+            this.maxAgeDelta = Objects.requireNonNull(delta, "maxAgeDelta");
+            return this;
+        }
+
+        /**
+         * @param options extra JVM options for Java workers, e.g. {@code -Xmx512m}
+         * @return this builder
+         */
+        public Builder workerJvmOptions(List<String> options) {
+            this.workerJvmOptions = Objects.requireNonNull(options, "workerJvmOptions");
+            return this;
+        }
+
+        /**
+         * @param grace how long stopping waits for running jobs and for workers to exit (default 10 s)
+         * @return this builder
+         */
+        public Builder stopGrace(Duration grace) {
+            this.stopGrace = Objects.requireNonNull(grace, "stopGrace");
+            return this;
+        }
+
+        /**
+         * @param deaths quick deaths in a row after which a worker slot is not respawned (default 5)
+         * @param within a worker exiting sooner than this after its start died quickly (default 5 s)
+         * @return this builder
+         */
+        public Builder respawnLimit(int deaths, Duration within) {
+            this.maxQuickDeaths = deaths;
+            this.quickDeath = Objects.requireNonNull(within, "within");
+            return this;
+        }
+
+        /**
+         * Checks the settings and builds them.
+         *
+         * @return the options
+         */
+        public ClusterOptions build() {
+            if (numProcesses < 0) {
+                throw new ConfigurationException("numProcesses=" + numProcesses + " must be 0 or more");
+            }
+            if (maxQuickDeaths < 1) {
+                throw new ConfigurationException("maxQuickDeaths=" + maxQuickDeaths + " must be 1 or more");
+            }
+            Settings.positive("timeout", timeout);
+            Settings.notNegative("stopGrace", stopGrace);
+            Settings.notNegative("maxAgeDelta", maxAgeDelta);
+            if (maxAge != null) {
+                Settings.positive("maxAge", maxAge);
+            }
+            return new ClusterOptions(this);
+        }
+    }
+}
