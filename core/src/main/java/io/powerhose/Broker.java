@@ -9,8 +9,11 @@ import org.slf4j.LoggerFactory;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.BasicFileAttributes;
 import java.time.Duration;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -39,6 +42,7 @@ public final class Broker implements AutoCloseable {
     private final BrokerConductor conductor;
     private final Thread thread;
     private final long pid = ProcessHandle.current().pid();
+    private final Map<Path, Object> ipcFileKeys = new HashMap<>();
     private volatile boolean closed;
 
     private Broker(BrokerOptions options) {
@@ -81,6 +85,7 @@ public final class Broker implements AutoCloseable {
             broker.close();
             throw new PowerhoseException("broker did not bind its endpoints within 10 s", e);
         }
+        broker.rememberIpcFiles();
         LOG.info("broker started (pid {}): frontend {}, backend {}, heartbeat {}", broker.pid, options.frontend(),
             options.backend(), options.heartbeat());
         return broker;
@@ -92,6 +97,24 @@ public final class Broker implements AutoCloseable {
         }
         long livePid = Probe.ping(frontend, DUPLICATE_PING_TIMEOUT);
         throw new DuplicateBrokerException(frontend, livePid);
+    }
+
+    private void rememberIpcFiles() {
+        for (String endpoint : List.of(options.frontend(), options.backend(), options.heartbeat())) {
+            if (endpoint.startsWith("ipc://")) {
+                Path path = Path.of(endpoint.substring("ipc://".length()));
+                try {
+                    ipcFileKeys.put(path, fileKey(path));
+                } catch (java.io.IOException e) {
+                    LOG.warn("cannot read {}: {}", path, e.toString());
+                }
+            }
+        }
+    }
+
+    private static Object fileKey(Path path) throws java.io.IOException {
+        Object key = Files.readAttributes(path, BasicFileAttributes.class).fileKey();
+        return key != null ? key : Files.getLastModifiedTime(path);
     }
 
     /** @return the settings */
@@ -135,13 +158,14 @@ public final class Broker implements AutoCloseable {
         closed = true;
         conductor.requestStop();
         join();
-        for (String endpoint : List.of(options.frontend(), options.backend(), options.heartbeat())) {
-            if (endpoint.startsWith("ipc://")) {
-                try {
-                    Files.deleteIfExists(Path.of(endpoint.substring("ipc://".length())));
-                } catch (java.io.IOException e) {
-                    LOG.warn("could not remove {}: {}", endpoint, e.toString());
+        for (Map.Entry<Path, Object> owned : ipcFileKeys.entrySet()) {
+            try {
+                // Remove only the file this broker bound: another broker may have bound the same path since.
+                if (Files.exists(owned.getKey()) && owned.getValue().equals(fileKey(owned.getKey()))) {
+                    Files.delete(owned.getKey());
                 }
+            } catch (java.io.IOException e) {
+                LOG.warn("could not remove {}: {}", owned.getKey(), e.toString());
             }
         }
         LOG.info("broker stopped (pid {})", pid);

@@ -39,11 +39,12 @@ final class GhostPurge {
                 continue;
             }
             log.info("Killing ghost broker PID {} ({})", process.pid(), String.join(" ", tail(arguments.get())));
-            process.destroy();
+            // SIGKILL, not SIGTERM: a ghost's orderly stop would unlink the ipc path that the active broker uses.
+            process.destroyForcibly();
             try {
                 process.onExit().get(5, TimeUnit.SECONDS);
             } catch (Exception e) {
-                process.destroyForcibly();
+                log.warn("ghost broker PID {} did not exit within 5 s of SIGKILL", process.pid());
             }
             killed.add(process.pid());
         }

@@ -1,0 +1,253 @@
+package io.powerhose;
+
+import io.powerhose.internal.process.JavaCommand;
+import io.powerhose.testing.TestCluster;
+import io.powerhose.testing.TestCluster.ManagedProcess;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+import java.nio.file.Files;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.stream.Collectors;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** The supervisor and the commands, with real processes. */
+@Timeout(180)
+class ClusterTest {
+    @RegisterExtension
+    final TestCluster cluster = new TestCluster();
+
+    private ClusterOptions.Builder options(String target) {
+        return ClusterOptions.builder(target).broker(cluster.brokerOptions().build()).background(true)
+            .workerJvmOptions(List.of("-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-Xmx128m"));
+    }
+
+    private Cluster startCluster(ClusterOptions options) {
+        return cluster.closeAfter(Cluster.start(options));
+    }
+
+    private ManagedProcess command(String name, String mainClass, String... args) {
+        return cluster.start(name, JavaCommand.of(mainClass, List.of("-XX:TieredStopAtLevel=1"), List.of(args)));
+    }
+
+    private static Set<Long> runningPids(Cluster c) {
+        return c.workers().stream().filter(w -> w.state() == WorkerInfo.State.RUNNING).map(WorkerInfo::pid)
+            .collect(Collectors.toSet());
+    }
+
+    @Test
+    void powerhoseCommandAnswersTheClientCommandAndSigtermLeavesNothingBehind() throws Exception {
+        ManagedProcess powerhose = command("powerhose", "io.powerhose.cli.ClusterCommand",
+            "--frontend", cluster.frontend(), "--backend", cluster.backend(), "--heartbeat", cluster.heartbeat(),
+            "--numprocesses", "2", "io.powerhose.examples.Echo");
+        TestCluster.await(() -> powerhose.log().contains("workers started"), Duration.ofSeconds(60), powerhose::log);
+        assertTrue(powerhose.log().contains("broker started"), powerhose.log());
+        List<ProcessHandle> children = powerhose.process().descendants().toList();
+        assertEquals(2, children.size(), "two worker processes");
+
+        ManagedProcess client = command("client", "io.powerhose.cli.ClientCommand", "--frontend", cluster.frontend(),
+            "hello");
+        assertEquals(0, client.waitFor(Duration.ofSeconds(30)), client.log());
+        assertEquals("hello", client.log().trim());
+        ManagedProcess ping = command("ping", "io.powerhose.cli.ClientCommand", "--frontend", cluster.frontend(), "--ping");
+        assertEquals(0, ping.waitFor(Duration.ofSeconds(30)), ping.log());
+        assertEquals(Long.toString(powerhose.pid()), ping.log().trim());
+
+        powerhose.terminate();
+        powerhose.waitFor(Duration.ofSeconds(30));
+        for (ProcessHandle child : children) {
+            child.onExit().get();
+            assertFalse(child.isAlive(), "worker " + child.pid() + " left behind");
+        }
+        try (var files = Files.list(cluster.dir())) {
+            List<String> ipc = files.map(p -> p.getFileName().toString()).filter(n -> n.endsWith(".ipc")).toList();
+            assertEquals(List.of(), ipc, "ipc files left behind");
+        }
+    }
+
+    @Test
+    void clientCommandExitCodesTellFailuresApart() {
+        cluster.startBroker(cluster.brokerOptions().noWorkerGrace(Duration.ofMillis(100)).build());
+        ManagedProcess noWorker = command("client", "io.powerhose.cli.ClientCommand", "--frontend", cluster.frontend(), "x");
+        assertEquals(6, noWorker.waitFor(Duration.ofSeconds(30)), noWorker.log());
+        cluster.startJavaWorker("io.powerhose.testing.TestTargets::fail");
+        cluster.awaitWorkers(1);
+        ManagedProcess failed = command("client", "io.powerhose.cli.ClientCommand", "--frontend", cluster.frontend(), "x");
+        assertEquals(5, failed.waitFor(Duration.ofSeconds(30)), failed.log());
+        assertTrue(failed.log().contains("boom: x"), failed.log());
+    }
+
+    @Test
+    void workerKilledWithSigkillIsReplacedWithinTwoSeconds() {
+        Cluster c = startCluster(options("io.powerhose.examples.Echo").numProcesses(2).build());
+        Client client = cluster.client();
+        assertEquals("before", client.execute("before"));
+        long victim = c.workers().get(0).pid();
+        ProcessHandle.of(victim).orElseThrow().destroyForcibly();
+        long killedAt = System.nanoTime();
+        TestCluster.await(() -> runningPids(c).size() == 2 && !runningPids(c).contains(victim),
+            Duration.ofSeconds(2), () -> "not replaced: " + c.workers());
+        long replacedMs = (System.nanoTime() - killedAt) / 1_000_000;
+        assertTrue(replacedMs < 2_000, "replaced after " + replacedMs + " ms");
+        assertEquals(1, c.workers().get(0).restarts());
+        c.awaitWorkers(2, Duration.ofSeconds(30));
+        for (int i = 0; i < 20; i++) {
+            assertEquals("after-" + i, client.execute("after-" + i));
+        }
+    }
+
+    @Test
+    void workerWithMaxAgeIsReplacedByAnotherPidWhileJobsKeepBeingAnswered() {
+        Cluster c = startCluster(options("io.powerhose.testing.TestTargets::pid").numProcesses(2)
+            .maxAge(Duration.ofSeconds(1)).maxAgeDelta(Duration.ofSeconds(1))
+            .broker(cluster.brokerOptions().noWorkerGrace(Duration.ofSeconds(10)).build()).build());
+        Set<Long> first = runningPids(c);
+        Client client = cluster.client(ClientOptions.builder().timeout(Duration.ofSeconds(10))
+            .timeoutMaxOverflow(Duration.ofSeconds(15)));
+        Set<String> answeredBy = new java.util.HashSet<>();
+        long until = System.nanoTime() + Duration.ofSeconds(8).toNanos();
+        int jobs = 0;
+        while (System.nanoTime() < until || answeredBy.stream().allMatch(pid -> first.contains(Long.parseLong(pid)))) {
+            answeredBy.add(client.execute("x"));
+            jobs++;
+            assertTrue(jobs < 100_000, "never answered by a new worker");
+        }
+        assertTrue(answeredBy.stream().anyMatch(pid -> !first.contains(Long.parseLong(pid))),
+            "a replacement worker answered: " + answeredBy + " vs first " + first);
+        assertTrue(c.workers().stream().mapToInt(WorkerInfo::restarts).sum() >= 2, c.workers().toString());
+    }
+
+    @Test
+    void targetThatDoesNotExistFailsFastWithAClearMessageAndNoRespawnLoop() {
+        ManagedProcess powerhose = command("powerhose", "io.powerhose.cli.ClusterCommand",
+            "--frontend", cluster.frontend(), "--backend", cluster.backend(), "--heartbeat", cluster.heartbeat(),
+            "com.example.NoSuchTarget");
+        assertEquals(3, powerhose.waitFor(Duration.ofSeconds(30)), powerhose.log());
+        assertTrue(powerhose.log().contains("class com.example.NoSuchTarget not found"), powerhose.log());
+        assertFalse(powerhose.log().contains("workers started"), powerhose.log());
+        assertThrows(ConfigurationException.class, () -> Cluster.start(options("com.example.NoSuchTarget").build()));
+    }
+
+    @Test
+    void workerCommandThatDiesAtOnceStopsBeingRespawnedAndSaysWhy() {
+        long start = System.nanoTime();
+        PowerhoseException e = assertThrows(PowerhoseException.class, () -> Cluster.start(
+            ClusterOptions.builderForCommand(List.of("/bin/false")).broker(cluster.brokerOptions().build())
+                .numProcesses(1).background(true).respawnLimit(4, Duration.ofSeconds(5)).build()));
+        long elapsedMs = (System.nanoTime() - start) / 1_000_000;
+        assertTrue(e.getMessage().contains("died 4 times in a row") && e.getMessage().contains("not respawning"),
+            e.getMessage());
+        assertTrue(elapsedMs < 15_000, "gave up after " + elapsedMs + " ms");
+    }
+
+    @Test
+    void scalingFromTwoToFourToOneWhileAClientSendsContinuouslyLosesNoJob() throws Exception {
+        Cluster c = startCluster(options("io.powerhose.testing.TestTargets::sleep").numProcesses(2).build());
+        Client client = cluster.client(ClientOptions.builder().timeout(Duration.ofSeconds(10))
+            .timeoutMaxOverflow(Duration.ofSeconds(20)));
+        AtomicBoolean sending = new AtomicBoolean(true);
+        AtomicLong answered = new AtomicLong();
+        AtomicReference<Throwable> firstError = new AtomicReference<>();
+        Set<String> workersSeen = ConcurrentHashMap.newKeySet();
+        Semaphore inFlight = new Semaphore(8);
+        Thread sender = new Thread(() -> {
+            while (sending.get()) {
+                inFlight.acquireUninterruptibly();
+                client.submit(new Job("20")).whenComplete((result, error) -> {
+                    if (error != null) {
+                        firstError.compareAndSet(null, error);
+                    } else {
+                        answered.incrementAndGet();
+                        workersSeen.add(new String(result).replaceAll(".* in ", ""));
+                    }
+                    inFlight.release();
+                });
+            }
+        }, "test-sender");
+        sender.start();
+        try {
+            TestCluster.await(() -> answered.get() > 20, Duration.ofSeconds(30), () -> "no job answered");
+            c.scale(4);
+            c.awaitWorkers(4, Duration.ofSeconds(60));
+            long atFour = answered.get();
+            TestCluster.await(() -> answered.get() > atFour + 50, Duration.ofSeconds(30), () -> "stalled at 4");
+            c.scale(1);
+            c.awaitWorkers(1, Duration.ofSeconds(60));
+            long atOne = answered.get();
+            TestCluster.await(() -> answered.get() > atOne + 20, Duration.ofSeconds(30), () -> "stalled at 1");
+        } finally {
+            sending.set(false);
+            sender.join();
+            inFlight.acquireUninterruptibly(8);
+        }
+        assertEquals(null, firstError.get(), "every job answered");
+        assertTrue(workersSeen.size() >= 4, "jobs reached the added workers: " + workersSeen);
+        assertEquals(1, runningPids(c).size());
+    }
+
+    @Test
+    void stopIsGracefulAndLeavesNoWorker() {
+        Cluster c = startCluster(options("io.powerhose.testing.TestTargets::sleep").numProcesses(2).build());
+        List<ProcessHandle> workers = new ArrayList<>();
+        runningPids(c).forEach(pid -> workers.add(ProcessHandle.of(pid).orElseThrow()));
+        Client client = cluster.client();
+        var running = client.submit(new Job("1500"));
+        TestCluster.await(() -> "1".equals(TestCluster.value(c.broker().status(), "in_flight")),
+            Duration.ofSeconds(10), c.broker()::status);
+        c.stop();
+        assertTrue(new String(running.join()).startsWith("slept 1500"), "the running job finished");
+        workers.forEach(w -> assertFalse(w.isAlive(), "worker " + w.pid() + " left behind"));
+        assertFalse(Files.exists(cluster.dir().resolve("front.ipc")));
+        assertTrue(c.workers().isEmpty());
+    }
+
+    @Test
+    void brokerCheckSaysWhetherABrokerRuns() {
+        ManagedProcess none = command("check", "io.powerhose.cli.BrokerCommand", "--frontend", cluster.frontend(),
+            "--check");
+        assertEquals(1, none.waitFor(Duration.ofSeconds(30)), none.log());
+        assertTrue(none.log().contains("No broker is running"), none.log());
+        Broker broker = cluster.startBroker();
+        ManagedProcess some = command("check", "io.powerhose.cli.BrokerCommand", "--frontend", cluster.frontend(),
+            "--check");
+        assertEquals(0, some.waitFor(Duration.ofSeconds(30)), some.log());
+        assertTrue(some.log().contains("A broker is running. PID: " + broker.pid()), some.log());
+    }
+
+    @Test
+    void purgeGhostsEndsTheBrokerThatNoLongerAnswersAndKeepsTheActiveOne() throws Exception {
+        ManagedProcess ghost = cluster.startBrokerProcess();
+        // Take the frontend away from it: its ipc file goes, a new broker binds a new one.
+        Files.delete(cluster.dir().resolve("front.ipc"));
+        Broker active = cluster.startBroker(cluster.brokerOptions()
+            .backend("ipc://" + cluster.dir().resolve("back2.ipc"))
+            .heartbeat("ipc://" + cluster.dir().resolve("beat2.ipc")).build());
+        ManagedProcess purge = command("purge", "io.powerhose.cli.BrokerCommand", "--frontend", cluster.frontend(),
+            "--purge-ghosts");
+        assertEquals(0, purge.waitFor(Duration.ofSeconds(30)), purge.log());
+        assertTrue(purge.log().contains("The active broker runs at PID: " + active.pid()), purge.log());
+        assertTrue(purge.log().contains("Killing ghost broker PID " + ghost.pid()), purge.log());
+        ghost.waitFor(Duration.ofSeconds(10));
+        assertEquals(active.pid(), cluster.client().ping(Duration.ofSeconds(1)).getAsLong(), "the active one lives");
+
+        ManagedProcess again = command("purge", "io.powerhose.cli.BrokerCommand", "--frontend", cluster.frontend(),
+            "--purge-ghosts");
+        assertEquals(0, again.waitFor(Duration.ofSeconds(30)), again.log());
+        assertTrue(again.log().contains("No ghosts where killed."), again.log());
+        assertNotEquals(ghost.pid(), active.pid());
+    }
+}
