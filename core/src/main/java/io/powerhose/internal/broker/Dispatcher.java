@@ -49,6 +49,7 @@ public final class Dispatcher {
     private long noWorkersSinceNs;
     private boolean draining;
     private boolean workersChanged = true;
+    private long dispatchCount;
 
     /**
      * Creates the dispatcher.
@@ -269,7 +270,7 @@ public final class Dispatcher {
             return false;
         }
         worker.inFlight.add(jobId);
-        worker.lastDispatchSeq = jobId;
+        worker.lastDispatchSeq = ++dispatchCount;
         inFlightByJobId.put(jobId, new InFlightJob(jobId, job.client, worker));
         counters.jobsRouted++;
         return true;

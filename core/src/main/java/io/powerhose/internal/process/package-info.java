@@ -1,0 +1,4 @@
+/**
+ * Building child JVM command lines. Pure.
+ */
+package io.powerhose.internal.process;
