@@ -258,4 +258,23 @@ class RequestReplyTest {
         assertEquals(0, worker.waitFor(Duration.ofSeconds(10)));
         assertTrue(worker.log().contains("no beat from the broker"), worker.log());
     }
+
+    @Test
+    void paramsInTheDocumentedTextFormReachTheHandler() {
+        cluster.startBroker();
+        cluster.startJavaWorker(TARGETS + "params", "--params", "rounds:3|name:a:b");
+        cluster.awaitWorkers(1);
+        assertEquals("{name=a:b, rounds=3}", cluster.client().execute("x"));
+    }
+
+    @Test
+    void jvmThatCannotFindLibjzmqFailsWithTheFix() {
+        ManagedProcess worker = cluster.start("no-jni", io.powerhose.internal.process.JavaCommand.of(
+            "io.powerhose.cli.WorkerCommand", java.util.List.of("-Djava.library.path=/nonexistent"),
+            java.util.List.of("--backend", cluster.backend(), "--heartbeat", cluster.heartbeat(),
+                "io.powerhose.examples.Echo")));
+        assertEquals(3, worker.waitFor(Duration.ofSeconds(30)), worker.log());
+        assertTrue(worker.log().contains("start java with -Djava.library.path=/usr/lib/x86_64-linux-gnu/jni"),
+            worker.log());
+    }
 }

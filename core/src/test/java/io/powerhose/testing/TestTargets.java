@@ -68,4 +68,13 @@ public final class TestTargets {
     public static byte[] headerAndData(Job job) {
         return (job.header("h") + "|" + new String(job.data(), StandardCharsets.UTF_8)).getBytes(StandardCharsets.UTF_8);
     }
+
+    /**
+     * @param job any job
+     * @param params the worker's params
+     * @return the params, as the map prints them
+     */
+    public static String params(Job job, java.util.Map<String, String> params) {
+        return new java.util.TreeMap<>(params).toString();
+    }
 }
