@@ -6,7 +6,7 @@
         [--params "k:v|k2:v2"] [--debug]
 
 Runs the callable MODULE.FUNCTION(job) for every job. job.data is bytes, job.headers a dict
-(str -> str; the first of duplicate names wins), job.params the --params dict, job.budget_ms
+(str -> str; a repeated name: the last value wins), job.params the --params dict, job.budget_ms
 how long the caller will still wait. Return bytes or str (UTF-8 encoded; None is empty);
 an exception becomes REPLY ERROR "ClassName: message".
 
@@ -129,9 +129,8 @@ def run_job(fn, params, budget, payload):
     except MalformedJob as e:
         log("%s; answered ERROR" % e)
         return b"ERROR", str(e).encode()
-    job = Job(data, {}, params, int(budget))
-    for name, value in headers:
-        job.headers.setdefault(name, value)
+    # A repeated name: the last value wins (at the name's first place), as the Java Job's map.
+    job = Job(data, dict(headers), params, int(budget))
     try:
         result = fn(job)
     except Exception as e:  # the job's failure is the caller's answer, not ours

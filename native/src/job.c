@@ -189,7 +189,17 @@ int ph_job_parse(const unsigned char *payload, size_t len, ph_job_t *job, char *
             free(name);
             goto fail;
         }
-        if (push_pair(&job->headers, &job->header_count, &cap, name, value) != 0) {
+        /* A repeated name: the last value wins, at the name's first place (as the Java Job's
+         * LinkedHashMap.put). */
+        ph_header_t *same = NULL;
+        for (size_t h = 0; h < job->header_count && same == NULL; h++)
+            if (strcmp(job->headers[h].name, name) == 0)
+                same = &job->headers[h];
+        if (same != NULL) {
+            free(name);
+            free((void *)same->value);
+            same->value = value;
+        } else if (push_pair(&job->headers, &job->header_count, &cap, name, value) != 0) {
             set_err(err, errlen, "out of memory");
             goto fail;
         }

@@ -68,7 +68,8 @@ void ph_params_free(ph_params_t *params);
 /* ---- jobs ---- */
 
 typedef struct {
-    ph_header_t *headers;          /* header_count pairs, in payload order */
+    ph_header_t *headers;          /* header_count pairs, in payload order; names are unique
+                                      (a repeated name: the last value wins, at its first place) */
     size_t header_count;
     const unsigned char *data;     /* data_len bytes; data[data_len] is always 0, so text
                                       data can be used as a C string */
@@ -79,7 +80,8 @@ typedef struct {
 
 /* Parses a job payload ("<headers>:::<data>", see PROTOCOL.md "The job payload") into job,
  * copying everything it needs. Returns 0, or -1 with the reason in err (job is then empty).
- * A header name or value holding a NUL byte is rejected (it cannot be a C string). */
+ * A header name or value holding a NUL byte is rejected (it cannot be a C string). A repeated
+ * header name keeps its last value (as the Java Job does). */
 int ph_job_parse(const unsigned char *payload, size_t len, ph_job_t *job, char *err, size_t errlen);
 /* Frees what ph_job_parse() allocated; safe on a zeroed or already freed job. */
 void ph_job_free(ph_job_t *job);
@@ -88,7 +90,7 @@ void ph_job_free(ph_job_t *job);
 int ph_job_serialize(const ph_header_t *headers, size_t header_count,
                      const void *data, size_t data_len,
                      unsigned char **out, size_t *outlen);
-/* The value of the first header named name, or NULL. */
+/* The value of the header named name (the last one when the payload repeats it), or NULL. */
 const char *ph_job_header(const ph_job_t *job, const char *name);
 /* The value of worker param key, or NULL. */
 const char *ph_job_param(const ph_job_t *job, const char *key);

@@ -164,8 +164,9 @@ public final class Cluster implements AutoCloseable {
     }
 
     /**
-     * Stops gracefully: no new jobs, running jobs finish within the stop grace, workers get SIGTERM then
-     * SIGKILL, the broker stops and removes its ipc files. Idempotent.
+     * Stops gracefully: workers get SIGTERM (they take no new job and finish their running one within the stop
+     * grace) then SIGKILL; jobs that found no worker are answered {@link NoWorkerException}; then the broker stops
+     * and removes its ipc files. Idempotent.
      */
     public void stop() {
         synchronized (stopLock) {
@@ -175,12 +176,15 @@ public final class Cluster implements AutoCloseable {
             stopped = true;
         }
         LOG.info("stopping the cluster");
-        broker.close();
+        // Workers first, while the broker still answers: each one sends DISCONNECT, gets no new job, finishes its
+        // running job, gets the broker's DISCONNECT answer and exits. With the broker closed first, a worker that
+        // waits for that answer as PROTOCOL.md says (the C and Python ones: up to 5 s) could only time out.
         try {
             supervisor.stopAll(options.stopGrace()).get(options.stopGrace().toMillis() + 30_000, TimeUnit.MILLISECONDS);
         } catch (Exception e) {
             LOG.error("workers did not all stop: {}", e.toString());
         }
+        broker.close();
         if (Thread.currentThread() != shutdownHook) {
             try {
                 Runtime.getRuntime().removeShutdownHook(shutdownHook);

@@ -27,6 +27,7 @@ import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -175,7 +176,7 @@ class CrossLanguageTest {
                         // Unique per job, and with bytes a text-only codec would mangle.
                         byte[] data = ("job-" + thread + "-" + i + ":::\0\u00e9").getBytes(StandardCharsets.UTF_8);
                         sent.add(data);
-                        calls.add(client.submitForResult(new Job(data), LONG));
+                        calls.add(client.submitForResult(new Job(data), Duration.ofSeconds(30)));
                     }
                     Map<Long, Integer> byPid = new HashMap<>();
                     for (int i = 0; i < perThread; i++) {
@@ -199,6 +200,7 @@ class CrossLanguageTest {
             assertTrue(kind != null, "a result from pid " + entry.getKey() + ", not one of ours: " + kindByPid);
             jobsByKind.merge(kind, entry.getValue(), Integer::sum);
         }
+        System.out.println("mixed pool: jobs by kind " + jobsByKind + ", by pid " + jobsByPid);
         assertEquals(List.of("c", "java", "python"), List.copyOf(jobsByKind.keySet()),
             "every kind of worker took jobs: " + jobsByKind + ", by pid " + jobsByPid);
         String after = client.status(Duration.ofSeconds(1)).orElseThrow();
@@ -216,7 +218,6 @@ class CrossLanguageTest {
             .broker(cluster.brokerOptions().build())
             .numProcesses(1)
             .timeout(Duration.ofSeconds(60))
-            .stopGrace(Duration.ofSeconds(5))
             .logfile(cluster.dir().resolve("cluster.log").toString())
             .background(true)
             .build()));
@@ -244,6 +245,36 @@ class CrossLanguageTest {
         JobResult again = client.executeForResult(new Job("hello", Map.of("rounds", "3")), LONG);
         assertEquals(SIGN_HELLO_3, again.dataAsString());
         assertEquals(second, again.workerPid(), "the respawned worker answers");
+    }
+
+    @Test
+    void cWorkersUnderAClusterFinishTheirJobAndStopPromptly() {
+        Cluster workers = cluster.closeAfter(Cluster.start(ClusterOptions.builderForCommand(
+                List.of(cWorker("sign").toString()))
+            .broker(cluster.brokerOptions().build())
+            .numProcesses(2)
+            .logfile(cluster.dir().resolve("cluster.log").toString())
+            .background(true)
+            .build()));
+        List<ProcessHandle> processes = workers.workers().stream()
+            .map(w -> ProcessHandle.of(w.pid()).orElseThrow()).toList();
+        Client client = cluster.client();
+        // About half a second of signing, running when the stop begins.
+        CompletableFuture<JobResult> running = client.submitForResult(new Job("hello", Map.of("rounds", "100000")), LONG);
+        CompletableFuture<Long> answeredAt = running.thenApply(result -> System.nanoTime());
+        awaitInFlight(client, 1);
+        long stoppingAt = System.nanoTime();
+        workers.stop();
+        long stoppedAt = System.nanoTime();
+        JobResult result = running.join();
+        assertEquals(64, result.dataAsString().length(), "the running job finished: " + result.dataAsString());
+        processes.forEach(p -> assertFalse(p.isAlive(), "worker " + p.pid() + " left behind"));
+        assertTrue(workers.workers().isEmpty());
+        // A C worker leaving waits up to 5 s for the broker's DISCONNECT answer: the broker must still be there to
+        // give it, so that the stop ends soon after the last job, however long that job took on a busy machine.
+        long afterJobMs = (stoppedAt - Math.max(stoppingAt, answeredAt.join())) / 1_000_000;
+        assertTrue(afterJobMs < 4_000, "stop ended " + afterJobMs + " ms after the last job ("
+            + (stoppedAt - stoppingAt) / 1_000_000 + " ms in all)");
     }
 
     @Test
