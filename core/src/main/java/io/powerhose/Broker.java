@@ -3,6 +3,7 @@ package io.powerhose;
 import io.powerhose.internal.broker.BrokerConductor;
 import io.powerhose.internal.broker.DispatcherSettings;
 import io.powerhose.internal.client.Probe;
+import io.powerhose.internal.process.Threads;
 import io.powerhose.internal.zmq.NativeLibrary;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -172,18 +173,6 @@ public final class Broker implements AutoCloseable {
     }
 
     private void join() {
-        long waitMs = options.drainTimeout().toMillis() + 5_000;
-        try {
-            thread.join(waitMs);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
-        if (thread.isAlive()) {
-            StringBuilder stack = new StringBuilder();
-            for (StackTraceElement element : thread.getStackTrace()) {
-                stack.append("\n\tat ").append(element);
-            }
-            LOG.error("broker thread still running {} ms after stop was asked:{}", waitMs, stack);
-        }
+        Threads.joinOrReport(thread, options.drainTimeout().toMillis() + 5_000, LOG);
     }
 }

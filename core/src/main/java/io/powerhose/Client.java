@@ -2,7 +2,11 @@ package io.powerhose;
 
 import io.powerhose.internal.client.ClientConductor;
 import io.powerhose.internal.client.PendingCall;
+import io.powerhose.internal.process.Threads;
 import io.powerhose.internal.zmq.NativeLibrary;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 import java.time.Duration;
 import java.util.Objects;
@@ -29,6 +33,7 @@ import java.util.concurrent.ExecutionException;
  * {@link BrokerLostException}, {@link JobTooLargeException}.
  */
 public final class Client implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(Client.class);
     private final ClientOptions options;
     private final ClientConductor conductor;
     private final Thread thread;
@@ -245,11 +250,7 @@ public final class Client implements AutoCloseable {
         }
         closed = true;
         conductor.requestStop();
-        try {
-            thread.join(5_000);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
+        Threads.joinOrReport(thread, 5_000, LOG);
     }
 
     private CompletableFuture<Object> call(Job job, Duration timeout, java.util.concurrent.Executor executor) {

@@ -1,8 +1,11 @@
 package io.powerhose;
 
+import io.powerhose.internal.process.Threads;
 import io.powerhose.internal.zmq.NativeLibrary;
 import io.powerhose.internal.zmq.Sockets;
 import io.powerhose.internal.zmq.Wakeup;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import org.zeromq.ZMQ;
 
 import java.nio.charset.StandardCharsets;
@@ -19,6 +22,7 @@ import java.util.concurrent.ExecutionException;
  * owns the socket.
  */
 public final class Heartbeat implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(Heartbeat.class);
     static final byte[] BEAT = "BEAT".getBytes(StandardCharsets.US_ASCII);
 
     private final String endpoint;
@@ -65,13 +69,7 @@ public final class Heartbeat implements AutoCloseable {
     public void stop() {
         running = false;
         wakeup.wake();
-        if (thread.isAlive()) {
-            try {
-                thread.join(5_000);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-        }
+        Threads.joinOrReport(thread, 5_000, LOG);
     }
 
     @Override

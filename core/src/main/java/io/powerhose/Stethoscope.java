@@ -1,9 +1,12 @@
 package io.powerhose;
 
 import io.powerhose.internal.worker.BeatWatch;
+import io.powerhose.internal.process.Threads;
 import io.powerhose.internal.zmq.NativeLibrary;
 import io.powerhose.internal.zmq.Sockets;
 import io.powerhose.internal.zmq.Wakeup;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import org.zeromq.ZMQ;
 
 import java.time.Duration;
@@ -19,6 +22,7 @@ import java.util.function.BooleanSupplier;
  * {@code powerhose-stethoscope}, which owns the SUB socket.
  */
 public final class Stethoscope implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(Stethoscope.class);
     private final String endpoint;
     private final Duration warmupDelay;
     private final Duration delay;
@@ -77,13 +81,7 @@ public final class Stethoscope implements AutoCloseable {
     public void stop() {
         running = false;
         wakeup.wake();
-        if (thread.isAlive() && Thread.currentThread() != thread) {
-            try {
-                thread.join(5_000);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-        }
+        Threads.joinOrReport(thread, 5_000, LOG);
     }
 
     @Override
