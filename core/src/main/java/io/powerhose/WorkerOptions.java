@@ -22,6 +22,7 @@ public final class WorkerOptions {
     private final Duration maxAge;
     private final Duration maxAgeDelta;
     private final int capacity;
+    private final int prefetch;
     private final Duration heartbeatInterval;
     private final long maxJobBytes;
 
@@ -37,6 +38,7 @@ public final class WorkerOptions {
         this.maxAge = b.maxAge;
         this.maxAgeDelta = b.maxAgeDelta;
         this.capacity = b.capacity;
+        this.prefetch = b.prefetch;
         this.heartbeatInterval = b.heartbeatInterval;
         this.maxJobBytes = b.maxJobBytes;
     }
@@ -131,6 +133,15 @@ public final class WorkerOptions {
         return capacity;
     }
 
+    /**
+     * @return how many jobs beyond {@link #capacity()} the worker accepts and queues while its slots are busy
+     *     (default 1): the broker uses these only when every worker is busy, so a busy worker does not idle for a
+     *     broker round trip between two jobs
+     */
+    public int prefetch() {
+        return prefetch;
+    }
+
     /** @return the time between two heartbeats the worker sends to the broker (default 1 s) */
     public Duration heartbeatInterval() {
         return heartbeatInterval;
@@ -154,6 +165,7 @@ public final class WorkerOptions {
         private Duration maxAge;
         private Duration maxAgeDelta = Duration.ZERO;
         private int capacity = 1;
+        private int prefetch = 1;
         private Duration heartbeatInterval = Duration.ofSeconds(1);
         private long maxJobBytes = 16L << 20;
 
@@ -172,6 +184,7 @@ public final class WorkerOptions {
             maxAge = o.maxAge;
             maxAgeDelta = o.maxAgeDelta;
             capacity = o.capacity;
+            prefetch = o.prefetch;
             heartbeatInterval = o.heartbeatInterval;
             maxJobBytes = o.maxJobBytes;
         }
@@ -285,6 +298,15 @@ public final class WorkerOptions {
         }
 
         /**
+         * @param jobs jobs beyond capacity to accept and queue while busy (default 1; 0 turns prefetch off)
+         * @return this builder
+         */
+        public Builder prefetch(int jobs) {
+            this.prefetch = jobs;
+            return this;
+        }
+
+        /**
          * @param interval time between two heartbeats to the broker (default 1 s)
          * @return this builder
          */
@@ -329,6 +351,9 @@ public final class WorkerOptions {
             }
             if (maxJobBytes < 1) {
                 throw new ConfigurationException("maxJobBytes=" + maxJobBytes + " must be 1 or more");
+            }
+            if (prefetch < 0 || prefetch > 1024) {
+                throw new ConfigurationException("prefetch=" + prefetch + " must be 0 to 1024");
             }
             return new WorkerOptions(this);
         }

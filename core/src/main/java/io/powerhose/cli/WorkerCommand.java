@@ -54,6 +54,10 @@ public final class WorkerCommand implements Callable<Integer> {
     @Option(names = "--capacity", paramLabel = "N", description = "Jobs run at once. Default: ${DEFAULT-VALUE}")
     int capacity = 1;
 
+    @Option(names = "--prefetch", paramLabel = "N", description = "Jobs beyond --capacity the worker queues while "
+        + "busy, so that it never idles for a broker round trip between two jobs (0: off). Default: ${DEFAULT-VALUE}")
+    int prefetch = 1;
+
     @Option(names = "--ping-delay", paramLabel = "SECONDS",
         description = "Time between two beat checks. Default: ${DEFAULT-VALUE}")
     double pingDelay = 10;
@@ -78,7 +82,7 @@ public final class WorkerCommand implements Callable<Integer> {
     WorkerOptions toOptions() {
         WorkerOptions.Builder builder = WorkerOptions.builder()
             .target(target).backend(backend).heartbeat(heartbeat).params(params)
-            .timeout(Seconds.of(timeout)).maxAgeDelta(Seconds.of(maxAgeDelta)).capacity(capacity)
+            .timeout(Seconds.of(timeout)).maxAgeDelta(Seconds.of(maxAgeDelta)).capacity(capacity).prefetch(prefetch)
             .pingDelay(Seconds.of(pingDelay)).pingRetries(pingRetries).heartbeatInterval(Seconds.of(heartbeatInterval));
         if (maxAge >= 0) {
             builder.maxAge(Seconds.of(maxAge));

@@ -175,9 +175,11 @@ public final class Dispatcher {
     private void onReady(RoutingId key, WorkerEntry known, BackendCodec.Ready ready, long nowNs) {
         if (known != null) {
             known.capacity = ready.capacity();
+            known.prefetch = ready.prefetch();
             known.leaving = false;
         } else {
             WorkerEntry worker = new WorkerEntry(key.bytes(), ready.pid(), ready.capacity(), ready.label(), nowNs);
+            worker.prefetch = ready.prefetch();
             workerByRoutingId.put(key, worker);
             workersChanged = true;
             LOG.info("worker {} registered (pid {}, capacity {}{})", key, ready.pid(), ready.capacity(),
@@ -228,17 +230,28 @@ public final class Dispatcher {
 
     // ------------------------------------------------------------------------------------------ routing
 
+    /**
+     * The least-loaded worker with a free job slot; when every worker's slots are full, the least-loaded one
+     * with a free prefetch slot (it queues the job and starts it the moment a slot frees, instead of idling for
+     * a broker round trip); null when none can take a job.
+     */
     private WorkerEntry leastLoadedWorker() {
         WorkerEntry best = null;
+        WorkerEntry bestPrefetch = null;
         for (WorkerEntry worker : workerByRoutingId.values()) {
-            if (worker.leaving || worker.inFlight.size() >= worker.capacity) {
+            int held = worker.inFlight.size();
+            if (worker.leaving || held >= worker.capacity + worker.prefetch) {
                 continue;
             }
-            if (best == null || isLessLoaded(worker, best)) {
-                best = worker;
+            if (held < worker.capacity) {
+                if (best == null || isLessLoaded(worker, best)) {
+                    best = worker;
+                }
+            } else if (bestPrefetch == null || isLessLoaded(worker, bestPrefetch)) {
+                bestPrefetch = worker;
             }
         }
-        return best;
+        return best != null ? best : bestPrefetch;
     }
 
     private static boolean isLessLoaded(WorkerEntry a, WorkerEntry b) {
@@ -448,6 +461,7 @@ public final class Dispatcher {
             out.append("worker.").append(worker.pid).append('=')
                 .append("label:").append(worker.label.isEmpty() ? "-" : worker.label)
                 .append(",capacity:").append(worker.capacity)
+                .append(",prefetch:").append(worker.prefetch)
                 .append(",in_flight:").append(worker.inFlight.size())
                 .append(",age_ms:").append((nowNs - worker.registeredNs) / 1_000_000)
                 .append(worker.leaving ? ",leaving" : "")
@@ -509,6 +523,7 @@ public final class Dispatcher {
         final long registeredNs;
         final java.util.Set<Long> inFlight = new java.util.HashSet<>();
         int capacity;
+        int prefetch;
         long lastSeenNs;
         long lastDispatchSeq;
         boolean leaving;

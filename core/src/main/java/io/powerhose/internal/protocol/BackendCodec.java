@@ -33,8 +33,9 @@ public final class BackendCodec {
      * @param pid the worker's process id
      * @param capacity how many jobs it runs at once, 1 or more
      * @param label what kind of worker it is ("java", "c", ...), or "" when not said
+     * @param prefetch how many jobs beyond capacity it accepts and queues (0 when not said)
      */
-    public record Ready(long pid, int capacity, String label) implements FromWorker {
+    public record Ready(long pid, int capacity, String label, int prefetch) implements FromWorker {
     }
 
     /**
@@ -74,11 +75,12 @@ public final class BackendCodec {
      * @param pid the worker's pid
      * @param capacity jobs at once
      * @param label the kind of worker
+     * @param prefetch jobs beyond capacity it queues
      * @return the frames
      */
-    public static byte[][] ready(long pid, int capacity, String label) {
+    public static byte[][] ready(long pid, int capacity, String label, int prefetch) {
         return new byte[][] {VERSION, {Command.READY.value()}, Frames.decimal(pid), Frames.decimal(capacity),
-            label.getBytes(StandardCharsets.UTF_8)};
+            label.getBytes(StandardCharsets.UTF_8), Frames.decimal(prefetch)};
     }
 
     /**
@@ -126,14 +128,18 @@ public final class BackendCodec {
         Command command = header(frames);
         switch (command) {
             case READY -> {
-                Frames.checkCount(frames, 4, 5, "READY");
+                Frames.checkCount(frames, 4, 6, "READY");
                 long pid = Frames.parseDecimal(frames[2], "READY pid");
                 long capacity = Frames.parseDecimal(frames[3], "READY capacity");
                 if (capacity < 1 || capacity > 65_536) {
                     throw new ProtocolException("READY capacity", "must be 1 to 65536, got " + capacity);
                 }
-                String label = frames.length == 5 ? new String(frames[4], StandardCharsets.UTF_8) : "";
-                return new Ready(pid, (int) capacity, label);
+                String label = frames.length >= 5 ? new String(frames[4], StandardCharsets.UTF_8) : "";
+                long prefetch = frames.length == 6 ? Frames.parseDecimal(frames[5], "READY prefetch") : 0;
+                if (prefetch > 1024) {
+                    throw new ProtocolException("READY prefetch", "must be 0 to 1024, got " + prefetch);
+                }
+                return new Ready(pid, (int) capacity, label, (int) prefetch);
             }
             case REPLY -> {
                 Frames.checkCount(frames, 5, 5, "REPLY");

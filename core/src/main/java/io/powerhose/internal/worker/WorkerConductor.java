@@ -184,7 +184,7 @@ public final class WorkerConductor implements Runnable {
     }
 
     private void sendReady() {
-        Sockets.send(dealer, null, BackendCodec.ready(pid, options.capacity(), "java"));
+        Sockets.send(dealer, null, BackendCodec.ready(pid, options.capacity(), "java", options.prefetch()));
     }
 
     private void onMonitorEvents(Monitor monitor) {

@@ -71,7 +71,12 @@ class DispatcherTest {
     }
 
     private void ready(String worker, int capacity) {
-        dispatcher.onWorkerMessage(bytes(worker), BackendCodec.ready(100 + worker.hashCode() % 100, capacity, "test"));
+        ready(worker, capacity, 0);
+    }
+
+    private void ready(String worker, int capacity, int prefetch) {
+        dispatcher.onWorkerMessage(bytes(worker), BackendCodec.ready(100 + worker.hashCode() % 100, capacity, "test",
+            prefetch));
     }
 
     private void job(String requestId) {
@@ -101,6 +106,23 @@ class DispatcherTest {
         assertEquals(1, outbox.requestsTo("b").size());
         job("4");
         assertEquals(3, outbox.requestsTo("a").size() + outbox.requestsTo("b").size(), "all busy: the 4th waits");
+        assertEquals(0, outbox.replies.size());
+    }
+
+    @Test
+    void prefetchSlotsAreUsedOnlyWhenEveryJobSlotIsFull() {
+        ready("a", 1, 1);
+        ready("b", 1, 1);
+        job("1");
+        job("2");
+        assertEquals(1, outbox.requestsTo("a").size(), "a free job slot first");
+        assertEquals(1, outbox.requestsTo("b").size(), "then the other free job slot, not a prefetch slot");
+        job("3");
+        job("4");
+        assertEquals(2, outbox.requestsTo("a").size(), "all busy: one job queued at each worker");
+        assertEquals(2, outbox.requestsTo("b").size());
+        job("5");
+        assertEquals(4, outbox.requestsTo("a").size() + outbox.requestsTo("b").size(), "the 5th waits in the broker");
         assertEquals(0, outbox.replies.size());
     }
 

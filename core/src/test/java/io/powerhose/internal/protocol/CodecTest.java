@@ -19,8 +19,8 @@ class CodecTest {
 
     @Test
     void backendMessagesRoundTrip() {
-        BackendCodec.Ready ready = (BackendCodec.Ready) BackendCodec.decodeFromWorker(BackendCodec.ready(42, 3, "c"));
-        assertEquals(new BackendCodec.Ready(42, 3, "c"), ready);
+        BackendCodec.Ready ready = (BackendCodec.Ready) BackendCodec.decodeFromWorker(BackendCodec.ready(42, 3, "c", 2));
+        assertEquals(new BackendCodec.Ready(42, 3, "c", 2), ready);
         BackendCodec.Reply reply = (BackendCodec.Reply) BackendCodec.decodeFromWorker(
             BackendCodec.reply(b("id"), false, b("Err: x")));
         assertArrayEquals(b("id"), reply.jobId());
@@ -35,7 +35,10 @@ class CodecTest {
     @Test
     void readyWithoutLabelIsAccepted() {
         byte[][] frames = {b("PHW1"), {1}, b("7"), b("2")};
-        assertEquals(new BackendCodec.Ready(7, 2, ""), BackendCodec.decodeFromWorker(frames));
+        assertEquals(new BackendCodec.Ready(7, 2, "", 0), BackendCodec.decodeFromWorker(frames));
+        byte[][] withLabel = {b("PHW1"), {1}, b("7"), b("2"), b("c")};
+        assertEquals(new BackendCodec.Ready(7, 2, "c", 0), BackendCodec.decodeFromWorker(withLabel),
+            "a worker that does not say prefetch gets none");
     }
 
     @Test
