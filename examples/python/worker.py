@@ -3,7 +3,7 @@
 
     /usr/bin/python3 examples/python/worker.py echo.echo --backend ipc:///tmp/b.ipc \
         --heartbeat ipc:///tmp/h.ipc [--timeout 7.5] [--max-age -1] [--max-age-delta 0] \
-        [--params "k:v|k2:v2"] [--debug]
+        [--params "k:v|k2:v2"] [--prefetch 1] [--debug]
 
 Runs the callable MODULE.FUNCTION(job) for every job. job.data is bytes, job.headers a dict
 (str -> str; a repeated name: the last value wins), job.params the --params dict, job.budget_ms
@@ -12,13 +12,18 @@ an exception becomes REPLY ERROR "ClassName: message".
 
 The main thread owns the broker sockets and heartbeats every second; the job runs on a
 second thread, so a long job does not stop heartbeats (a pure-Python loop still yields the
-GIL at switch intervals). Exit codes, as the C and Java workers: 0 a normal end (SIGTERM,
-SIGINT, --max-age, no beat from the broker for ping-retries x ping-delay), 1 a failure at run
-time (a job ran longer than --timeout: a thread cannot be killed, so the worker answers ERROR
-and exits for its supervisor to restart it; a second signal), 2 usage, 3 configuration
-(bad target, params or endpoint; a supervisor does not respawn it).
+GIL at switch intervals). One job runs at a time (capacity 1); up to --prefetch further jobs
+(default 1, READY's 6th frame) wait in a local FIFO and start in arrival order the moment the
+running one ends; a job's --timeout counts from when it starts. Exit codes, as the C and
+Java workers: 0 a normal end (SIGTERM, SIGINT, --max-age, no beat from the broker for
+ping-retries x ping-delay), 1 a failure at run time (a job ran longer than --timeout: a thread
+cannot be killed, so the worker answers ERROR and exits for its supervisor to restart it; queued
+jobs that never started are answered ERROR "job not run: ..."; a second signal), 2 usage,
+3 configuration (bad target, params or endpoint, --prefetch out of 0..1024; a supervisor does
+not respawn it).
 """
 import argparse
+import collections
 import importlib
 import os
 import random
@@ -32,6 +37,7 @@ import zmq
 VERSION = b"PHW1"
 READY, REQUEST, REPLY, HEARTBEAT, DISCONNECT = (bytes([c]) for c in range(1, 6))
 MAX_JOB_BYTES = 16 * 1024 * 1024
+MAX_PREFETCH = 1024
 LEAVE_WAIT = 5.0
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_CONFIG = range(4)
 PROG = "powerhose-worker-python"
@@ -149,6 +155,8 @@ class Worker:
         self.fn, self.args = fn, args
         self.params = parse_params(args.params)
         self.signals = 0
+        self.busy_id = self.busy_since = None   # the running job
+        self.queue = collections.deque()        # (job id, budget, payload) waiting their turn
 
     def _job_thread(self, ctx, endpoint):
         pair = ctx.socket(zmq.PAIR)
@@ -168,7 +176,7 @@ class Worker:
             log("could not send to the broker (queue full); message dropped")
 
     def _ready(self):
-        self._send(READY, str(os.getpid()).encode(), b"1", b"python")
+        self._send(READY, str(os.getpid()).encode(), b"1", b"python", str(self.args.prefetch).encode())
 
     def _on_signal(self, signum, frame):
         self.signals += 1
@@ -197,43 +205,49 @@ class Worker:
         start = last_beat = next_hb = time.monotonic()
         beat_limit = a.ping_retries * a.ping_delay
         max_age_at = start + a.max_age + random.uniform(0, a.max_age_delta) if a.max_age > 0 else None
-        busy_id = busy_since = None
         leaving_at, answered = None, False
         poller = zmq.Poller()
         for s in (self.dealer, sub, pair):
             poller.register(s, zmq.POLLIN)
-        log("connected to %s (heartbeat %s), timeout %gs" % (a.backend, a.heartbeat, a.timeout))
+        log("connected to %s (heartbeat %s), timeout %gs, prefetch %d" % (a.backend, a.heartbeat, a.timeout,
+                                                                          a.prefetch))
         self._ready()
         while True:
             now = time.monotonic()
             if self.signals >= 2:
                 log("second signal: exiting now")
-                return self._exit(EXIT_FAILED, busy_id is not None)
+                self._fail_queued("job not run: the worker is exiting (second signal)")
+                return self._exit(EXIT_FAILED, self.busy_id is not None)
             if leaving_at is None and (self.signals or (max_age_at and now >= max_age_at)):
-                log("%s: leaving (DISCONNECT sent)" % ("signal received" if self.signals else "max age reached"))
+                log("%s: leaving (DISCONNECT sent; %s, %d queued)" % (
+                    "signal received" if self.signals else "max age reached",
+                    "finishing the current job" if self.busy_id is not None else "idle", len(self.queue)))
                 self._send(DISCONNECT)
                 leaving_at = now
-            if leaving_at is not None and busy_id is None and (answered or now - leaving_at >= LEAVE_WAIT):
+            idle = self.busy_id is None and not self.queue
+            if leaving_at is not None and idle and (answered or now - leaving_at >= LEAVE_WAIT):
                 if not answered:
                     log("no DISCONNECT answer from the broker within %gs" % LEAVE_WAIT)
                 log("left the broker; exiting")
                 pair.send(b"")
                 return self._exit(EXIT_OK, False)
-            if busy_id is not None and now - busy_since > a.timeout:
+            if self.busy_id is not None and now - self.busy_since > a.timeout:
                 text = "job timed out after %gs" % a.timeout
                 log("%s: answered ERROR; exiting with code %d" % (text, EXIT_FAILED))
-                self._send(REPLY, busy_id, b"ERROR", text.encode())
+                self._send(REPLY, self.busy_id, b"ERROR", text.encode())
+                self._fail_queued("job not run: the worker is exiting after a job timed out")
                 return self._exit(EXIT_FAILED, True)
             if now - last_beat > beat_limit:
                 log("no heartbeat from the broker for %.1fs: the broker is gone; exiting" % (now - last_beat))
-                return self._exit(EXIT_OK, busy_id is not None)
+                self._fail_queued("job not run: the worker lost the broker's heartbeat and is exiting")
+                return self._exit(EXIT_OK, self.busy_id is not None)
             if now >= next_hb:
                 self._send(HEARTBEAT)
                 next_hb = max(next_hb + a.heartbeat_interval, now)
 
             wake = min(next_hb, last_beat + beat_limit)
-            if busy_id is not None:
-                wake = min(wake, busy_since + a.timeout)
+            if self.busy_id is not None:
+                wake = min(wake, self.busy_since + a.timeout)
             if max_age_at and leaving_at is None:
                 wake = min(wake, max_age_at)
             if leaving_at is not None:
@@ -247,13 +261,15 @@ class Worker:
             if pair in events:
                 job_id, status, result = pair.recv_multipart()
                 self._send(REPLY, job_id, status, result)
-                busy_id = None
+                self.busy_id = None
+                if self.queue:  # the next job starts now, without waiting for the broker
+                    self._start(pair, *self.queue.popleft(), now=now)
             while self.dealer in events and self.dealer.poll(0):
                 frames = self.dealer.recv_multipart()
                 if len(frames) < 2 or frames[0] != VERSION or len(frames[1]) != 1:
                     log("dropped a message that is not %s with a one-byte command" % VERSION.decode())
                 elif frames[1] == REQUEST:
-                    busy_id, busy_since = self._request(frames, pair, busy_id, busy_since, now)
+                    self._request(frames, pair, now)
                 elif frames[1] == DISCONNECT:
                     if leaving_at is not None:
                         answered = True
@@ -263,10 +279,21 @@ class Worker:
                 elif frames[1] != HEARTBEAT:
                     log("dropped a message with unknown command 0x%02x" % frames[1][0])
 
-    def _request(self, frames, pair, busy_id, busy_since, now):
+    def _start(self, pair, job_id, budget, payload, now):
+        pair.send_multipart([job_id, budget, payload], copy=False)
+        self.busy_id, self.busy_since = job_id, now
+
+    def _fail_queued(self, why):
+        """Answers every queued job ERROR: the worker exits before it could run them."""
+        if self.queue:
+            log("answering %d queued job(s) ERROR: %s" % (len(self.queue), why))
+        while self.queue:
+            self._send(REPLY, self.queue.popleft()[0], b"ERROR", why.encode())
+
+    def _request(self, frames, pair, now):
         if len(frames) < 3 or not 1 <= len(frames[2]) <= 255:
             log("REQUEST without a valid job id (1-255 bytes); dropped")
-            return busy_id, busy_since
+            return
         job_id = frames[2]
         if len(frames) != 5:
             error = "malformed request: expected 5 frames, got %d" % len(frames)
@@ -274,14 +301,16 @@ class Worker:
             error = "malformed request: budget is not a decimal number of ms"
         elif len(frames[4]) > MAX_JOB_BYTES:
             error = "job too large: %d > %d bytes" % (len(frames[4]), MAX_JOB_BYTES)
-        elif busy_id is not None:
-            error = "worker busy: capacity 1"
+        elif self.busy_id is None:
+            self._start(pair, job_id, frames[3], frames[4], now)
+            return
+        elif len(self.queue) < self.args.prefetch:
+            self.queue.append((job_id, frames[3], frames[4]))
+            return
         else:
-            pair.send_multipart([job_id, frames[3], frames[4]], copy=False)
-            return job_id, now
+            error = "worker busy: capacity 1, prefetch %d" % self.args.prefetch
         log(error)
         self._send(REPLY, job_id, b"ERROR", error.encode())
-        return busy_id, busy_since
 
     def _exit(self, code, job_running):
         """Closes the broker sockets (delivering what was sent, up to 2 s) and returns code.
@@ -307,9 +336,14 @@ def main(argv=None):
     ap.add_argument("--ping-delay", type=float, default=10, help="beat check period (s)")
     ap.add_argument("--ping-retries", type=int, default=3, help="beat checks without a beat before leaving")
     ap.add_argument("--heartbeat-interval", type=float, default=1, help="time between two heartbeats (s)")
+    ap.add_argument("--prefetch", type=int, default=1,
+                    help="jobs queued beyond the running one, 0 to %d (default 1)" % MAX_PREFETCH)
     ap.add_argument("--debug", action="store_true", help="accepted for compatibility")
     args = ap.parse_args(argv)
     module_name, _, fn_name = args.target.rpartition(".")
+    if not 0 <= args.prefetch <= MAX_PREFETCH:
+        log("--prefetch must be 0 to %d, not %d" % (MAX_PREFETCH, args.prefetch))
+        return EXIT_CONFIG
     try:
         parse_params(args.params)
         if not module_name:

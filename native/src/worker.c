@@ -6,6 +6,10 @@
  *     interval whatever the handler does.
  *   job thread: the other PAIR end; receives [job id][budget][payload], parses the payload,
  *     calls the handler, sends back [job id][OK|ERROR][result].
+ * The socket thread hands the job thread one job at a time. REQUESTs that arrive while a job
+ * runs wait in a FIFO on the socket thread (up to opts->prefetch of them, READY's 6th frame)
+ * and the next one starts the moment a result comes back; so a job's timeout counts from
+ * when it starts, and the broker never needs a round trip to keep the handler busy.
  * The PAIR pair lives in a context of its own ("job context") so that the network context
  * can be terminated (flushing the last replies) even when a handler never returns.
  */
@@ -34,6 +38,7 @@
 #define CMD_DISCONNECT 0x05
 #define LEAVE_WAIT_S 5.0
 #define MAX_FRAMES 8
+#define PH_MAX_PREFETCH 1024
 
 /* ---------------------------------------------------------------- helpers */
 
@@ -78,6 +83,7 @@ void ph_worker_options_init(ph_worker_options_t *o)
     o->params = NULL;
     o->debug = 0;
     o->label = "c";
+    o->prefetch = 1;
 }
 
 static void usage(FILE *f, const char *name)
@@ -93,6 +99,7 @@ static void usage(FILE *f, const char *name)
             "  --ping-delay SECONDS   beat check period (default 10)\n"
             "  --ping-retries N       beat checks without a beat before leaving (default 3)\n"
             "  --heartbeat-interval SECONDS  time between two heartbeats (default 1)\n"
+            "  --prefetch N           jobs queued beyond the running one, 0 to 1024 (default 1)\n"
             "  --debug                log every message\n"
             "  --help                 print this and exit\n",
             name);
@@ -120,7 +127,7 @@ int ph_worker_parse_args(int argc, char **argv, ph_worker_options_t *o)
     }
     static const char *const with_value[] = {"--backend", "--heartbeat", "--timeout", "--max-age",
                                              "--max-age-delta", "--params", "--ping-delay",
-                                             "--ping-retries", "--heartbeat-interval"};
+                                             "--ping-retries", "--heartbeat-interval", "--prefetch"};
     for (int i = 1; i < argc; i++) {
         const char *arg = argv[i];
         if (strcmp(arg, "--help") == 0 || strcmp(arg, "-h") == 0) {
@@ -187,6 +194,13 @@ int ph_worker_parse_args(int argc, char **argv, ph_worker_options_t *o)
                 return PH_EXIT_CONFIG;
             }
             o->ping_retries = (int)d;
+        } else if (strcmp(opt, "--prefetch") == 0) {
+            if (d < 0 || d > PH_MAX_PREFETCH || d != (int)d) {
+                log_line(o->name, "--prefetch must be a whole number from 0 to %d, not '%s'",
+                         PH_MAX_PREFETCH, value);
+                return PH_EXIT_CONFIG;
+            }
+            o->prefetch = (int)d;
         } else if (strcmp(opt, "--max-age") == 0) {
             o->max_age_s = d;
         } else {   /* --max-age-delta */
@@ -351,6 +365,11 @@ static void on_signal(int sig)
     g_signals++;
 }
 
+/* A REQUEST accepted while the handler runs: [job id][budget][payload], waiting its turn. */
+typedef struct {
+    zmq_msg_t f[3];
+} queued_t;
+
 typedef struct {
     const ph_worker_options_t *o;
     void *ctx;
@@ -362,7 +381,10 @@ typedef struct {
     int busy;
     unsigned char job_id[255];
     size_t job_id_len;
-    double job_start;
+    double job_start;              /* when the running job started (its timeout counts from here) */
+    queued_t *queue;               /* FIFO ring of prefetched jobs, o->prefetch slots */
+    int q_head;
+    int q_len;
     int leaving;
     int got_answer;
     double leave_at;
@@ -397,10 +419,12 @@ static void send_ready(run_t *r)
     char pid[24];
     snprintf(pid, sizeof pid, "%ld", (long)getpid());
     const char *label = r->o->label ? r->o->label : "c";
-    const void *d[] = {VERSION, &cmd, pid, "1", label};
-    size_t l[] = {4, 1, strlen(pid), 1, strlen(label)};
-    send_frames(r, d, l, 5);
-    DEBUG(r, "sent READY");
+    char prefetch[16];
+    snprintf(prefetch, sizeof prefetch, "%d", r->o->prefetch);
+    const void *d[] = {VERSION, &cmd, pid, "1", label, prefetch};
+    size_t l[] = {4, 1, strlen(pid), 1, strlen(label), strlen(prefetch)};
+    send_frames(r, d, l, 6);
+    DEBUG(r, "sent READY (capacity 1, prefetch %s)", prefetch);
 }
 
 static void send_reply(run_t *r, const void *id, size_t idlen, const char *status, const char *text)
@@ -420,6 +444,45 @@ static int is_decimal(const unsigned char *p, size_t n)
         if (p[i] < '0' || p[i] > '9')
             return 0;
     return 1;
+}
+
+/* Hands [job id][budget][payload] to the job thread; the messages are empty afterwards. */
+static void start_job(run_t *r, zmq_msg_t *f, double now)
+{
+    memcpy(r->job_id, zmq_msg_data(&f[0]), zmq_msg_size(&f[0]));
+    r->job_id_len = zmq_msg_size(&f[0]);
+    r->busy = 1;
+    r->job_start = now;
+    zmq_msg_send(&f[0], r->pair, ZMQ_SNDMORE);
+    zmq_msg_send(&f[1], r->pair, ZMQ_SNDMORE);
+    zmq_msg_send(&f[2], r->pair, 0);
+}
+
+/* Starts the oldest queued job, if any. */
+static void start_next(run_t *r, double now)
+{
+    if (r->q_len == 0)
+        return;
+    queued_t *q = &r->queue[r->q_head];
+    r->q_head = (r->q_head + 1) % r->o->prefetch;
+    r->q_len--;
+    DEBUG(r, "starting a queued job (%d still waiting)", r->q_len);
+    start_job(r, q->f, now);
+    close_frames(q->f, 3);
+}
+
+/* Answers every queued job ERROR (the worker is exiting before it could run them). */
+static void fail_queued(run_t *r, const char *why)
+{
+    if (r->q_len > 0)
+        LOG(r, "answering %d queued job%s ERROR: %s", r->q_len, r->q_len == 1 ? "" : "s", why);
+    while (r->q_len > 0) {
+        queued_t *q = &r->queue[r->q_head];
+        r->q_head = (r->q_head + 1) % r->o->prefetch;
+        r->q_len--;
+        send_reply(r, zmq_msg_data(&q->f[0]), zmq_msg_size(&q->f[0]), "ERROR", why);
+        close_frames(q->f, 3);
+    }
 }
 
 static void handle_request(run_t *r, zmq_msg_t *f, int n, int total, double now)
@@ -450,20 +513,24 @@ static void handle_request(run_t *r, zmq_msg_t *f, int n, int total, double now)
         send_reply(r, id, idlen, "ERROR", text);
         return;
     }
-    if (r->busy) {
-        LOG(r, "REQUEST while busy (capacity 1); answered ERROR");
-        send_reply(r, id, idlen, "ERROR", "worker busy: capacity 1");
+    if (!r->busy) {
+        DEBUG(r, "REQUEST, %zu bytes: started", size);
+        start_job(r, &f[2], now);
         return;
     }
-    DEBUG(r, "REQUEST, %zu bytes", size);
-    memcpy(r->job_id, id, idlen);
-    r->job_id_len = idlen;
-    r->busy = 1;
-    r->job_start = now;
-    zmq_msg_send(&f[2], r->pair, ZMQ_SNDMORE);
-    zmq_msg_send(&f[3], r->pair, ZMQ_SNDMORE);
-    zmq_msg_send(&f[4], r->pair, 0);
-    /* sent messages are empty now; the caller closes them */
+    if (r->q_len < r->o->prefetch) {
+        queued_t *q = &r->queue[(r->q_head + r->q_len) % r->o->prefetch];
+        for (int i = 0; i < 3; i++) {
+            zmq_msg_init(&q->f[i]);
+            zmq_msg_move(&q->f[i], &f[2 + i]);
+        }
+        r->q_len++;
+        DEBUG(r, "REQUEST, %zu bytes: queued (%d waiting)", size, r->q_len);
+        return;
+    }
+    snprintf(text, sizeof text, "worker busy: capacity 1, prefetch %d", r->o->prefetch);
+    LOG(r, "REQUEST beyond capacity 1 + prefetch %d; answered ERROR", r->o->prefetch);
+    send_reply(r, id, idlen, "ERROR", text);
 }
 
 static void handle_backend(run_t *r, double now)
@@ -505,7 +572,7 @@ static void handle_backend(run_t *r, double now)
     }
 }
 
-static void handle_result(run_t *r)
+static void handle_result(run_t *r, double now)
 {
     zmq_msg_t f[3];
     int n = recv_multipart(r->pair, f, 3, ZMQ_DONTWAIT, NULL);
@@ -526,6 +593,7 @@ static void handle_result(run_t *r)
     }
     close_frames(f, n);
     r->busy = 0;
+    start_next(r, now);
 }
 
 static void random_seed(unsigned *seed)
@@ -562,14 +630,22 @@ int ph_worker_run(const ph_worker_options_t *o, ph_handler_fn fn, void *user)
     r.o = o;
     char err[256];
 
+    if (o->prefetch < 0 || o->prefetch > PH_MAX_PREFETCH) {
+        LOG(&r, "prefetch must be 0 to %d, not %d", PH_MAX_PREFETCH, o->prefetch);
+        return PH_EXIT_CONFIG;
+    }
+    r.queue = calloc(o->prefetch > 0 ? (size_t)o->prefetch : 1, sizeof *r.queue);
     shared_t *s = calloc(1, sizeof *s);
-    if (s == NULL) {
+    if (s == NULL || r.queue == NULL) {
         LOG(&r, "out of memory");
+        free(s);
+        free(r.queue);
         return PH_EXIT_FAILED;
     }
     if (ph_params_parse(o->params, &s->params, err, sizeof err) != 0) {
         LOG(&r, "--params: %s", err);
         free(s);
+        free(r.queue);
         return PH_EXIT_CONFIG;
     }
     atomic_init(&s->refs, 2);
@@ -624,6 +700,7 @@ int ph_worker_run(const ph_worker_options_t *o, ph_handler_fn fn, void *user)
         zmq_ctx_term(r.ctx);
         shared_release(s);
         shared_release(s);
+        free(r.queue);
         return setup_rc;
     }
 
@@ -645,7 +722,8 @@ int ph_worker_run(const ph_worker_options_t *o, ph_handler_fn fn, void *user)
         random_seed(&seed);
         max_age_at = start + o->max_age_s + random_unit(&seed) * o->max_age_delta_s;
     }
-    LOG(&r, "connected to %s (heartbeat %s), timeout %gs", o->backend, o->heartbeat, o->timeout_s);
+    LOG(&r, "connected to %s (heartbeat %s), timeout %gs, prefetch %d", o->backend, o->heartbeat,
+        o->timeout_s, o->prefetch);
     send_ready(&r);
 
     int rc = PH_EXIT_OK;
@@ -653,18 +731,19 @@ int ph_worker_run(const ph_worker_options_t *o, ph_handler_fn fn, void *user)
         double now = now_s();
         if (g_signals >= 2 && r.leaving) {
             LOG(&r, "second signal: exiting now%s", r.busy ? ", abandoning the running job" : "");
+            fail_queued(&r, "job not run: the worker is exiting (second signal)");
             rc = PH_EXIT_FAILED;
             break;
         }
         if (!r.leaving && (g_signals > 0 || (max_age_at > 0 && now >= max_age_at))) {
-            LOG(&r, "%s: leaving (DISCONNECT sent; %s)",
+            LOG(&r, "%s: leaving (DISCONNECT sent; %s, %d queued)",
                 g_signals > 0 ? "signal received" : "max age reached",
-                r.busy ? "finishing the current job" : "idle");
+                r.busy ? "finishing the current job" : "idle", r.q_len);
             send_cmd(&r, CMD_DISCONNECT);
             r.leaving = 1;
             r.leave_at = now;
         }
-        if (r.leaving && !r.busy && (r.got_answer || now - r.leave_at >= LEAVE_WAIT_S)) {
+        if (r.leaving && !r.busy && r.q_len == 0 && (r.got_answer || now - r.leave_at >= LEAVE_WAIT_S)) {
             if (!r.got_answer)
                 LOG(&r, "no DISCONNECT answer from the broker within %gs", LEAVE_WAIT_S);
             LOG(&r, "left the broker; exiting");
@@ -677,6 +756,7 @@ int ph_worker_run(const ph_worker_options_t *o, ph_handler_fn fn, void *user)
             LOG(&r, "%s: answered ERROR; exiting with code %d so that a supervisor restarts the "
                     "worker (the handler thread cannot be stopped)", text, PH_EXIT_FAILED);
             send_reply(&r, r.job_id, r.job_id_len, "ERROR", text);
+            fail_queued(&r, "job not run: the worker is exiting after a job timed out");
             rc = PH_EXIT_FAILED;
             break;
         }
@@ -684,6 +764,7 @@ int ph_worker_run(const ph_worker_options_t *o, ph_handler_fn fn, void *user)
             LOG(&r, "no heartbeat from the broker for %.1fs (%d x %gs): the broker is gone; exiting%s",
                 now - last_beat, o->ping_retries, o->ping_delay_s,
                 r.busy ? ", abandoning the running job" : "");
+            fail_queued(&r, "job not run: the worker lost the broker's heartbeat and is exiting");
             rc = PH_EXIT_OK;
             break;
         }
@@ -720,7 +801,7 @@ int ph_worker_run(const ph_worker_options_t *o, ph_handler_fn fn, void *user)
             }
         }
         if (items[2].revents & ZMQ_POLLIN)
-            handle_result(&r);
+            handle_result(&r, now);
         if (items[0].revents & ZMQ_POLLIN)
             handle_backend(&r, now);
     }
@@ -728,6 +809,8 @@ int ph_worker_run(const ph_worker_options_t *o, ph_handler_fn fn, void *user)
     sigaction(SIGTERM, &old_term, NULL);
     sigaction(SIGINT, &old_int, NULL);
     stop_job_thread(&r);
+    fail_queued(&r, "job not run: the worker is exiting");   /* none left on any path above */
+    free(r.queue);
     zmq_close(r.sub);
     zmq_close(r.dealer);       /* lingers up to 2 s to deliver the last REPLY/DISCONNECT */
     zmq_ctx_term(r.ctx);

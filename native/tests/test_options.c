@@ -46,6 +46,11 @@ static void test_args(void)
     CHECK(o.timeout_s == 7.5 && o.max_age_s == -1 && o.max_age_delta_s == 0, "defaults");
     CHECK(o.ping_delay_s == 10 && o.ping_retries == 3 && o.heartbeat_interval_s == 1, "beat defaults");
     CHECK(o.max_job_bytes == 16u * 1024 * 1024 && o.params == NULL && !o.debug, "more defaults");
+    CHECK(o.prefetch == 1, "default prefetch 1, not %d", o.prefetch);
+    const char *pf[] = {"w", "--prefetch", "1024"};
+    CHECK(parse(&o, 3, pf) == PH_RUN && o.prefetch == 1024, "--prefetch 1024");
+    const char *pf0[] = {"w", "--prefetch=0"};
+    CHECK(parse(&o, 2, pf0) == PH_RUN && o.prefetch == 0, "--prefetch=0");
 
     const char *all[] = {"w", "--backend", "tcp://127.0.0.1:5000", "--heartbeat=tcp://127.0.0.1:5001",
                          "--timeout", "2.5", "--max-age=60", "--max-age-delta", "10",
@@ -75,6 +80,14 @@ static void test_args(void)
     CHECK(parse(&o, 3, badparams) == PH_EXIT_CONFIG, "bad params");
     const char *help[] = {"w", "--help"};
     CHECK(parse(&o, 2, help) == PH_EXIT_OK, "help");
+    const char *pfbig[] = {"w", "--prefetch", "1025"};
+    CHECK(parse(&o, 3, pfbig) == PH_EXIT_CONFIG, "prefetch above 1024");
+    const char *pfneg[] = {"w", "--prefetch=-1"};
+    CHECK(parse(&o, 2, pfneg) == PH_EXIT_CONFIG, "negative prefetch");
+    const char *pffrac[] = {"w", "--prefetch", "0.5"};
+    CHECK(parse(&o, 3, pffrac) == PH_EXIT_CONFIG, "fractional prefetch");
+    const char *pfword[] = {"w", "--prefetch", "some"};
+    CHECK(parse(&o, 3, pfword) == PH_EXIT_CONFIG, "prefetch not a number");
     const char *retries[] = {"w", "--ping-retries", "1.5"};
     CHECK(parse(&o, 3, retries) == PH_EXIT_CONFIG, "fractional retries");
 }

@@ -166,16 +166,18 @@ static void expect_reply(const char *what, const char *id, const char *status, c
     msg_free(&m);
 }
 
-static void expect_ready(const char *what)
+static void expect_ready(const char *what, int prefetch)
 {
     msg_t m;
     int rc = broker_recv(&m, 5000, 0);
     CHECK(rc == 0 && cmd_of(&m) == 0x01, "%s: no READY", what);
     if (rc == 0) {
-        char pid[24];
+        char pid[24], pf[16];
         snprintf(pid, sizeof pid, "%ld", (long)getpid());
-        CHECK(m.n == 6 && frame_is(&m, 3, pid, strlen(pid)) && FRAME_IS(&m, 4, "1") && FRAME_IS(&m, 5, "c"),
-              "%s: READY [pid][1][c]", what);
+        snprintf(pf, sizeof pf, "%d", prefetch);
+        CHECK(m.n == 7 && frame_is(&m, 3, pid, strlen(pid)) && FRAME_IS(&m, 4, "1") && FRAME_IS(&m, 5, "c")
+                  && frame_is(&m, 6, pf, strlen(pf)),
+              "%s: READY [pid][1][c][%s] (%d frames)", what, pf, m.n - 1);
     }
     msg_free(&m);
 }
@@ -201,7 +203,7 @@ static void start_worker(worker_t *w)
     atomic_init(&w->done, 0);
     pthread_create(&w->thread, NULL, worker_main, w);
     g_worker_id_len = 0;
-    expect_ready("start");
+    expect_ready("start", w->opts.prefetch);
 }
 
 static void default_opts(worker_t *w)
@@ -288,33 +290,94 @@ static void scenario_main(void)
     send_request("after", "5000", "NONE:::still here", 17);
     expect_reply("after unknown/bad messages", "after", "OK", "still here", 0);
 
-    /* heartbeats keep coming while a slow handler runs; a second REQUEST gets "busy" */
+    /* heartbeats keep coming while a slow handler runs; with prefetch 1 a second REQUEST is
+     * queued and run after it, a third is answered "busy", a malformed one ERROR at once */
     g_heartbeats = 0;
     const char *slow = "sleep:1500:::slow";
     struct timespec t0;
     clock_gettime(CLOCK_MONOTONIC, &t0);
     send_request("slow", "5000", slow, strlen(slow));
-    send_request("second", "5000", "NONE:::x", 8);
-    expect_reply("busy", "second", "ERROR", "worker busy: capacity 1", 0);
+    send_request("second", "5000", "NONE:::second", 13);
+    send_request("third", "5000", "NONE:::x", 8);
+    send_request("bad2", "5000", big, sizeof big);
+    expect_reply("busy beyond capacity + prefetch", "third", "ERROR", "worker busy: capacity 1, prefetch 1", 0);
+    expect_reply("oversized while busy", "bad2", "ERROR", "job too large: 1001 > 1000 bytes", 0);
+    CHECK(since(&t0) < 1.0, "busy and oversized answered at once, not after the job (%.2fs)", since(&t0));
     expect_reply("slow", "slow", "OK", "slow", 0);
     CHECK(since(&t0) >= 1.4, "slow job took %.2fs", since(&t0));
     CHECK(g_heartbeats >= 10, "only %d heartbeats during a 1.5 s job (interval 0.1 s)", g_heartbeats);
+    expect_reply("queued job, after the running one", "second", "OK", "second", 0);
 
-    /* an unasked DISCONNECT: READY again at once */
+    /* queued jobs run in arrival order; the queue frees as jobs start */
+    const char *s1 = "sleep:300:::s1";
+    send_request("s1", "5000", s1, strlen(s1));
+    send_request("s2", "5000", "NONE:::s2", 9);
+    expect_reply("first of two", "s1", "OK", "s1", 0);
+    expect_reply("second of two", "s2", "OK", "s2", 0);
+
+    /* an unasked DISCONNECT: READY again at once, still with the prefetch frame */
     send_cmd(0x05);
-    CHECK(broker_recv(&m, 2000, 0) == 0 && cmd_of(&m) == 0x01, "READY after an unasked DISCONNECT");
-    msg_free(&m);
+    expect_ready("READY after an unasked DISCONNECT", 1);
 
-    /* SIGTERM while a job runs: DISCONNECT, then the job's REPLY, then exit 0 */
+    /* SIGTERM with one job running and one queued: DISCONNECT; a REQUEST that arrives before
+     * the broker's answer is still run; every job is answered, in order; then exit 0 */
     const char *job = "sleep:500:::last";
+    const char *queued = "sleep:300:::queued";
     send_request("last", "5000", job, strlen(job));
+    send_request("queued", "5000", queued, strlen(queued));
     sleep_ms(100);
     pthread_kill(w.thread, SIGTERM);
     CHECK(broker_recv(&m, 2000, 0) == 0 && cmd_of(&m) == 0x05, "DISCONNECT after SIGTERM");
     msg_free(&m);
+    expect_reply("running job finished while leaving", "last", "OK", "last", 0);
+    send_request("late", "5000", "NONE:::late", 11);   /* sent before the broker's answer */
     send_cmd(0x05);   /* the broker's answer */
-    expect_reply("job finished while leaving", "last", "OK", "last", 0);
+    expect_reply("queued job run while leaving", "queued", "OK", "queued", 0);
+    expect_reply("job received before the answer", "late", "OK", "late", 0);
     expect_exit(&w, PH_EXIT_OK, "SIGTERM");
+}
+
+/* prefetch 0: READY says 0, and a REQUEST while the handler runs is answered "busy". */
+static void scenario_no_prefetch(void)
+{
+    worker_t w;
+    default_opts(&w);
+    w.opts.prefetch = 0;
+    start_worker(&w);
+    const char *slow = "sleep:300:::slow";
+    send_request("slow", "5000", slow, strlen(slow));
+    send_request("second", "5000", "NONE:::x", 8);
+    expect_reply("busy without prefetch", "second", "ERROR", "worker busy: capacity 1, prefetch 0", 0);
+    expect_reply("slow", "slow", "OK", "slow", 0);
+    pthread_kill(w.thread, SIGTERM);
+    msg_t m;
+    CHECK(broker_recv(&m, 2000, 0) == 0 && cmd_of(&m) == 0x05, "DISCONNECT after SIGTERM");
+    msg_free(&m);
+    send_cmd(0x05);
+    expect_exit(&w, PH_EXIT_OK, "SIGTERM, prefetch 0");
+}
+
+/* The timeout counts from when a job starts: two 0.4 s jobs, the second queued behind the
+ * first, both finish under a 0.7 s timeout although the second ends 0.8 s after it arrived. */
+static void scenario_timeout_from_start(void)
+{
+    worker_t w;
+    default_opts(&w);
+    w.opts.timeout_s = 0.7;
+    start_worker(&w);
+    const char *a = "sleep:400:::a";
+    const char *b = "sleep:400:::b";
+    send_request("a", "5000", a, strlen(a));
+    send_request("b", "5000", b, strlen(b));
+    expect_reply("first", "a", "OK", "a", 0);
+    expect_reply("queued, not timed out", "b", "OK", "b", 0);
+    CHECK(!atomic_load(&w.done), "worker still running");
+    pthread_kill(w.thread, SIGTERM);
+    msg_t m;
+    CHECK(broker_recv(&m, 2000, 0) == 0 && cmd_of(&m) == 0x05, "DISCONNECT after SIGTERM");
+    msg_free(&m);
+    send_cmd(0x05);
+    expect_exit(&w, PH_EXIT_OK, "SIGTERM after queued jobs");
 }
 
 static void scenario_max_age(void)
@@ -359,7 +422,9 @@ static void scenario_timeout(void)
     start_worker(&w);
     const char *job = "sleep:1000:::late";
     send_request("t1", "5000", job, strlen(job));
+    send_request("t2", "5000", "NONE:::never", 12);
     expect_reply("timeout", "t1", "ERROR", "job timed out after 0.3s", 0);
+    expect_reply("queued job not run", "t2", "ERROR", "job not run: the worker is exiting after a job timed out", 0);
     expect_exit(&w, PH_EXIT_FAILED, "timeout");
     msg_t m;
     CHECK(broker_recv(&m, 1200, 0) == -1, "no REPLY from the abandoned job");
@@ -414,6 +479,8 @@ int main(void)
         return 1;
     }
     scenario_main();
+    scenario_no_prefetch();
+    scenario_timeout_from_start();
     scenario_max_age();
     scenario_timeout();
     scenario_beat_lost();

@@ -20,7 +20,8 @@
  * Threads: ph_worker_run() runs the sockets on the calling thread and calls the handler
  * on one job thread of its own, one job at a time (capacity 1). The handler therefore
  * never runs concurrently with itself, but it does not run on the thread that called
- * ph_worker_run().
+ * ph_worker_run(). Up to `prefetch` further jobs (default 1) wait in a local FIFO while
+ * the handler runs and start, in arrival order, as soon as it returns.
  */
 #ifndef POWERHOSE_WORKER_H
 #define POWERHOSE_WORKER_H
@@ -134,6 +135,8 @@ typedef struct {
     const char *params;            /* "key:value|k2:v2" or NULL */
     int debug;                     /* log every message */
     const char *label;             /* READY label ("c") */
+    int prefetch;                  /* jobs beyond capacity 1 accepted and queued while the
+                                      handler runs, 0 to 1024 (1); READY's 6th frame */
 } ph_worker_options_t;
 
 /* Fills opts with the defaults above; endpoints default to
@@ -144,7 +147,7 @@ void ph_worker_options_init(ph_worker_options_t *opts);
  * powerhose-worker:
  *   --backend ENDPOINT --heartbeat ENDPOINT --timeout SECONDS --max-age SECONDS
  *   --max-age-delta SECONDS --params "k:v|k2:v2" --ping-delay SECONDS --ping-retries N
- *   --heartbeat-interval SECONDS --debug --help
+ *   --heartbeat-interval SECONDS --prefetch N --debug --help
  * ("--opt value" or "--opt=value"). Strings point into argv; opts->name is argv[0]'s base name.
  * Returns PH_RUN to run. Otherwise it has printed usage (--help) or an error, and returns the
  * code for main() to exit with at once: PH_EXIT_OK after --help, PH_EXIT_USAGE for an unknown
@@ -154,13 +157,18 @@ int ph_worker_parse_args(int argc, char **argv, ph_worker_options_t *opts);
 /* Runs the worker until it leaves; returns a PH_EXIT_* code for main() to return.
  *
  * - SIGTERM/SIGINT (handlers installed for the duration of the call) and --max-age start a
- *   graceful leave: send DISCONNECT, finish the current job and send its reply, wait up to
- *   5 s for the broker's DISCONNECT answer, return PH_EXIT_OK. A second signal while
- *   leaving returns PH_EXIT_FAILED at once.
+ *   graceful leave: send DISCONNECT, run every job held (running and queued) or received
+ *   before the broker's DISCONNECT answer and send its reply, wait up to 5 s for that
+ *   answer, return PH_EXIT_OK. A second signal while leaving returns PH_EXIT_FAILED at once.
+ * - A REQUEST that arrives while the handler runs is queued when fewer than prefetch jobs
+ *   wait, otherwise answered REPLY ERROR "worker busy: ...". The timeout of a job counts
+ *   from when it starts, not from when it was queued.
  * - No message on the heartbeat socket for ping_retries x ping_delay_s: the broker is gone;
  *   returns PH_EXIT_OK (as the Java worker does).
  * - A job running longer than timeout_s is answered REPLY ERROR "job timed out after Xs"
- *   and its result, if it ever comes, is dropped. A C thread cannot be killed safely, so
+ *   and its result, if it ever comes, is dropped; queued jobs that never started are
+ *   answered REPLY ERROR "job not run: ..." (the same when the worker exits for any other
+ *   reason while jobs wait). A C thread cannot be killed safely, so
  *   ph_worker_run() then returns PH_EXIT_FAILED while the handler is still running on its
  *   thread: the caller must end the process promptly (return from main); its supervisor
  *   restarts it. The same holds whenever ph_worker_run() returns while a job runs (beat lost,
