@@ -50,19 +50,23 @@ public final class Wakeup implements AutoCloseable {
         }
     }
 
-    /** Empties the pipe and re-arms {@link #wake()}. Owner thread only, before it drains its queue. */
+    /**
+     * Empties the pipe, then re-arms {@link #wake()}. Owner thread only, before it drains its queue. The order
+     * matters: re-arming first would let a producer's byte be drained while the flag stays set, and every later
+     * wake-up would be skipped until the owner's poll timed out.
+     */
     public void clear() {
-        pending.set(false);
         try {
             while (true) {
                 drain.clear();
                 if (pipe.source().read(drain) <= 0) {
-                    return;
+                    break;
                 }
             }
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
+        pending.set(false);
     }
 
     @Override
