@@ -26,9 +26,25 @@ record CpuJob(String target, JobHandler handler, Job job, int rounds, double cos
     /** The built-in job's name in the {@code job} parameter. */
     static final String HMAC = "hmac";
 
+    /**
+     * Rounds calibrated once by {@link Bench} for every fork, as {@code cost:rounds,...}, so that the in-process
+     * and the Powerhose forks run exactly the same job; without it each fork calibrates its own.
+     */
+    static final String ROUNDS_PROPERTY = "powerhose.bench.rounds";
+
     static CpuJob create(String jobName, String costMs, String data) throws Exception {
         byte[] bytes = data.getBytes(StandardCharsets.UTF_8);
         if (jobName.equals(HMAC)) {
+            String given = System.getProperty(ROUNDS_PROPERTY, "");
+            for (String pair : given.split(",")) {
+                String[] kv = pair.split(":");
+                if (kv.length == 2 && kv[0].equals(costMs)) {
+                    Sign sign = new Sign();
+                    Job job = signJob(bytes, Integer.parseInt(kv[1]));
+                    warm(sign, job, 1_000_000_000L);
+                    return new CpuJob(Sign.class.getName(), sign, job, Integer.parseInt(kv[1]), msPerJob(sign, job));
+                }
+            }
             return calibrated(Double.parseDouble(costMs), bytes);
         }
         JobHandler handler = Targets.resolve(jobName, Map.of());
@@ -43,7 +59,7 @@ record CpuJob(String target, JobHandler handler, Job job, int rounds, double cos
             throw new IllegalArgumentException("cost=" + costMs + " ms must be positive");
         }
         Sign sign = new Sign();
-        warm(sign, signJob(data, 500), 500_000_000L);
+        warm(sign, signJob(data, 500), 1_500_000_000L);
         int small = 10;
         int large = 1000;
         double smallMs = msPerJob(sign, signJob(data, small));

@@ -32,7 +32,7 @@ import org.openjdk.jmh.runner.IterationType;
  * The original's bench.py done properly: the same CPU-bound jobs (HMAC-SHA256 rounds calibrated to
  * {@code cost} ms, or a user's job class) run (a) in this process on the benchmark's threads, (b) through a
  * real broker to {@code workers} Java worker processes from the same number of client threads, one job in
- * flight each, and (c) from one thread on the async client with {@code inFlight} jobs in flight. The score is
+ * flight each, and (c) from one thread on the async client with {@code asyncInFlight} jobs in flight. The score is
  * jobs per second; each fork also writes the per-job latency percentiles of (a) and (b) and the calibration
  * check (one job timed in-process and through Powerhose) through {@link Sidecar}.
  *
@@ -169,14 +169,14 @@ public class OffloadBenchmark {
     public static class AsyncState {
         /** Jobs in flight. */
         @Param("32")
-        public int inFlight;
+        public int asyncInFlight;
 
         final Window window = new Window();
 
         /** Sizes the window. */
         @Setup(Level.Trial)
         public void size() {
-            window.resize(inFlight);
+            window.resize(asyncInFlight);
         }
 
         /** Lets the jobs in flight finish between iterations. */
@@ -217,7 +217,7 @@ public class OffloadBenchmark {
     }
 
     /**
-     * (c) The job through Powerhose on the async client, {@code inFlight} jobs in flight.
+     * (c) The job through Powerhose on the async client, {@code asyncInFlight} jobs in flight.
      *
      * @param s the job
      * @param c the cluster

@@ -51,7 +51,7 @@ public class RoundTripBenchmark {
 
         /** How many worker processes. */
         @Param("2")
-        public int workers;
+        public int echoWorkers;
 
         Trial trial;
         Job job;
@@ -62,7 +62,7 @@ public class RoundTripBenchmark {
             byte[] data = new byte[payload];
             new SplittableRandom(payload).nextBytes(data);
             job = new Job(data);
-            trial = Trial.cluster(transport, worker, "io.powerhose.examples.Echo", workers);
+            trial = Trial.cluster(transport, worker, "io.powerhose.examples.Echo", echoWorkers);
             for (int i = 0; i < 1000; i++) {
                 trial.client.execute(job);
             }

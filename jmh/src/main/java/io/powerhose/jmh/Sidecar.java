@@ -9,7 +9,7 @@ import java.nio.file.StandardOpenOption;
 /**
  * Facts a benchmark fork measures besides its score (calibration, latency percentiles), appended as one
  * {@code key=value ...} line each to the file named by the system property {@code powerhose.bench.sidecar}
- * that {@link Bench} gives the forks; printed on stdout too, so that plain JMH runs show them. Thread safe.
+ * that {@link Bench} gives the forks; without it (a plain JMH run) printed on stdout. Thread safe.
  */
 final class Sidecar {
     static final String PROPERTY = "powerhose.bench.sidecar";
@@ -18,9 +18,9 @@ final class Sidecar {
     }
 
     static synchronized void write(String line) {
-        System.out.println("[powerhose] " + line);
         String path = System.getProperty(PROPERTY);
         if (path == null || path.isEmpty()) {
+            System.out.println("[powerhose] " + line);
             return;
         }
         try {

@@ -22,6 +22,9 @@ final class Trial implements AutoCloseable {
     /** The system property naming the folder of the C workers; {@link Bench} sets it. */
     static final String NATIVE_DIR_PROPERTY = "powerhose.native.dir";
 
+    /** Jobs are done when a trial stops; a short grace keeps a worker slow to exit from costing seconds. */
+    private static final Duration STOP_GRACE = Duration.ofSeconds(1);
+
     final Endpoints endpoints;
     final Cluster cluster;
     final Broker broker;
@@ -52,7 +55,7 @@ final class Trial implements AutoCloseable {
             Cluster cluster = Cluster.start(builder.numProcesses(workers).background(true)
                 .frontend(e.frontend()).backend(e.backend()).heartbeat(e.heartbeat())
                 .logfile(e.dir().resolve("worker.log").toString()).timeout(Duration.ofSeconds(60))
-                .stopGrace(Duration.ofSeconds(5)).build());
+                .stopGrace(STOP_GRACE).build());
             return new Trial(e, cluster, null);
         };
         return withRetries(transport, start);
