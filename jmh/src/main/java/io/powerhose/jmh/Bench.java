@@ -222,7 +222,9 @@ public final class Bench {
             double in = score(results, "OffloadBenchmark.inProcess", Map.of("cost", cost));
             double sync = score(results, "OffloadBenchmark.powerhose", Map.of("cost", cost));
             double async = score(results, "OffloadBenchmark.powerhoseAsync", Map.of("cost", cost));
-            points.add(new OffloadPoint(cost, fact(facts, "inProcess", cost, "calibration", "inprocess_ms"), in, sync,
+            double inP50Us = fact(facts, "inProcess", cost, "latency", "p50_us");
+            double jobMs = cost.equals("-") ? inP50Us / 1e3 : Double.parseDouble(cost);
+            points.add(new OffloadPoint(cost, jobMs, in, sync,
                 async, fact(facts, "inProcess", cost, "latency", "p50_us"),
                 fact(facts, "powerhose", cost, "latency", "p50_us"), fact(facts, "powerhose", cost, "latency", "p99_us"),
                 fact(facts, "powerhose", cost, "check", "powerhose_roundtrip_ms"),
@@ -235,22 +237,22 @@ public final class Bench {
         say(String.format(Locale.ROOT, "== Offload: %s; %d in-process threads vs Powerhose with %d workers (%d cores)",
             options.userJob() ? options.target() : "HMAC-SHA256 job", options.threads(), options.workers(),
             Runtime.getRuntime().availableProcessors()));
-        say(String.format(Locale.ROOT, "%-9s %9s %12s %12s %12s %8s %10s %21s", "cost", "job (ms)", "in-process",
+        say(String.format(Locale.ROOT, "%-9s %9s %12s %12s %12s %8s %10s %21s", "cost", "p50 per", "in-process",
             "Powerhose", "Powerhose", "best /", "overhead", "p50 per job (µs)"));
-        say(String.format(Locale.ROOT, "%-9s %9s %12s %12s %12s %8s %10s %21s", "", "measured", "jobs/s",
+        say(String.format(Locale.ROOT, "%-9s %9s %12s %12s %12s %8s %10s %21s", "", "job in-p.", "jobs/s",
             "sync jobs/s", "async jobs/s", "in-proc", "µs/job", "in-proc / Powerhose"));
         for (OffloadPoint p : points) {
-            say(String.format(Locale.ROOT, "%-9s %9.3f %12s %12s %12s %7.0f%% %+10.0f %10s / %-10s",
-                p.cost().equals("-") ? "your job" : p.cost() + " ms", p.jobMs(), rate(p.inProcess()), rate(p.sync()),
+            say(String.format(Locale.ROOT, "%-9s %9s %12s %12s %12s %7.0f%% %+10.0f %10s / %-10s",
+                p.cost().equals("-") ? "your job" : p.cost() + " ms", duration(p.inP50Us() / 1e3), rate(p.inProcess()), rate(p.sync()),
                 rate(p.async()), 100 * p.ratio(), p.overheadUs(), micros(p.inP50Us()), micros(p.syncP50Us())));
         }
         say("  overhead µs/job = 1/(best Powerhose jobs/s) - 1/(in-process jobs/s): machine time each job costs more"
             + " when offloaded.");
         for (OffloadPoint p : points) {
             if (!Double.isNaN(p.checkPowerhoseMs())) {
-                say(String.format(Locale.ROOT, "  check, %s: one job alone takes %.3f ms in-process and %.3f ms"
-                    + " through Powerhose (round trip; a ping alone %.3f ms)", p.cost().equals("-") ? "your job"
-                    : p.cost() + " ms", p.jobMs(), p.checkPowerhoseMs(), p.checkPingMs()));
+                say(String.format(Locale.ROOT, "  check, %s: one job alone through the warm cluster: %.3f ms round"
+                    + " trip (a ping alone %.3f ms); in-process p50 during the run %s", p.cost().equals("-")
+                    ? "your job" : p.cost() + " ms", p.checkPowerhoseMs(), p.checkPingMs(), duration(p.inP50Us() / 1e3)));
             }
         }
         say("");
@@ -271,7 +273,7 @@ public final class Bench {
     }
 
     static String verdict(OffloadPoint p) {
-        String job = p.cost().equals("-") ? String.format(Locale.ROOT, "your %.3f ms job", p.jobMs())
+        String job = p.cost().equals("-") ? "your " + duration(p.jobMs()) + " job"
             : "a " + p.cost() + " ms job";
         double ratio = p.ratio();
         if (Double.isNaN(ratio)) {
@@ -426,6 +428,13 @@ public final class Bench {
     private static String rate(double v) {
         return Double.isNaN(v) ? "-" : v >= 100 ? String.format(Locale.ROOT, "%,.0f", v)
             : String.format(Locale.ROOT, "%.1f", v);
+    }
+
+    private static String duration(double ms) {
+        if (Double.isNaN(ms)) {
+            return "-";
+        }
+        return ms < 0.1 ? String.format(Locale.ROOT, "%.1f µs", ms * 1e3) : String.format(Locale.ROOT, "%.3f ms", ms);
     }
 
     private static String micros(double v) {

@@ -59,7 +59,7 @@ final class Chart {
         // Left panel: throughput, log-log.
         Axis x1 = new Axis(LEFT, PANEL_W, xMin, xMax, true);
         Axis y1 = new Axis(TOP + PANEL_H, -PANEL_H, yMin, yMax, true);
-        frame(s, x1, y1, "job cost (ms of CPU, measured in-process; log scale)", "jobs/s (log scale)",
+        frame(s, x1, y1, "job cost (ms of CPU on one core; log scale)", "jobs/s (log scale)",
             "Throughput");
         series(s, points, x1, y1, OffloadPoint::inProcess, IN_PROCESS, "");
         series(s, points, x1, y1, OffloadPoint::sync, SYNC, "");

@@ -53,22 +53,25 @@ record CpuJob(String target, JobHandler handler, Job job, int rounds, double cos
         return new CpuJob(jobName, handler, job, 0, msPerJob(handler, job));
     }
 
-    /** Finds the rounds of HMAC-SHA256 that take {@code costMs} here: a line through two timings, then one fix. */
+    /**
+     * Finds the rounds of HMAC-SHA256 that take {@code costMs} here: after a warm-up long enough for the JIT
+     * to settle (the HMAC path changes speed by up to 2x during its first seconds), three rounds of
+     * {@code rounds *= cost / measured}. A fixed part per job (the Mac's set-up) is why this is not a line.
+     */
     static CpuJob calibrated(double costMs, byte[] data) throws Exception {
         if (!(costMs > 0)) {
             throw new IllegalArgumentException("cost=" + costMs + " ms must be positive");
         }
         Sign sign = new Sign();
-        warm(sign, signJob(data, 500), 1_500_000_000L);
-        int small = 10;
-        int large = 1000;
-        double smallMs = msPerJob(sign, signJob(data, small));
-        double largeMs = msPerJob(sign, signJob(data, large));
-        double perRoundMs = Math.max(1e-6, (largeMs - smallMs) / (large - small));
-        double fixedMs = Math.max(0, smallMs - small * perRoundMs);
-        int rounds = (int) Math.max(1, Math.round((costMs - fixedMs) / perRoundMs));
-        double measured = msPerJob(sign, signJob(data, rounds));
-        rounds = (int) Math.max(1, Math.round(rounds * costMs / measured));
+        if (!warmedUp) {
+            warm(sign, signJob(data, 2000), 3_000_000_000L);
+            warmedUp = true;
+        }
+        int rounds = (int) Math.max(1, Math.round(2000 * costMs / msPerJob(sign, signJob(data, 2000))));
+        for (int i = 0; i < 3; i++) {
+            double measured = msPerJob(sign, signJob(data, rounds));
+            rounds = (int) Math.max(1, Math.round(rounds * costMs / measured));
+        }
         Job job = signJob(data, rounds);
         return new CpuJob(Sign.class.getName(), sign, job, rounds, msPerJob(sign, job));
     }
@@ -108,6 +111,7 @@ record CpuJob(String target, JobHandler handler, Job job, int rounds, double cos
     }
 
     private static volatile int sinkHole;
+    private static boolean warmedUp;
 
     private static void consume(int value) {
         sinkHole = value;

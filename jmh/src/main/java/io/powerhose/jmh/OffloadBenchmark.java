@@ -33,8 +33,8 @@ import org.openjdk.jmh.runner.IterationType;
  * {@code cost} ms, or a user's job class) run (a) in this process on the benchmark's threads, (b) through a
  * real broker to {@code workers} Java worker processes from the same number of client threads, one job in
  * flight each, and (c) from one thread on the async client with {@code asyncInFlight} jobs in flight. The score is
- * jobs per second; each fork also writes the per-job latency percentiles of (a) and (b) and the calibration
- * check (one job timed in-process and through Powerhose) through {@link Sidecar}.
+ * jobs per second; each fork also writes the per-job latency percentiles of (a) and (b) and, at the end of a
+ * trial, one job timed alone through the warm cluster (the check of the calibration) through {@link Sidecar}.
  *
  * <pre>{@code
  * java -jar jmh/target/benchmarks.jar OffloadBenchmark -t 2 -p cost=1,20
@@ -126,13 +126,12 @@ public class OffloadBenchmark {
         Trial trial;
 
         /**
-         * Starts the cluster, warms its workers up and checks the calibration through it.
+         * Starts the cluster and warms its workers up.
          *
          * @param job the job
-         * @throws Exception when the cluster does not start
          */
         @Setup(Level.Trial)
-        public void start(JobState job) throws Exception {
+        public void start(JobState job) {
             trial = Trial.cluster("ipc", "java", job.cpu.target(), workers);
             Window window = new Window();
             window.resize(2 * workers);
@@ -141,29 +140,35 @@ public class OffloadBenchmark {
                 window.step(() -> trial.client.submit(job.cpu.job()));
             }
             window.drain();
-            // One job at a time on a quiet cluster: its round trip is the job in a worker plus the transport.
-            double[] jobMs = new double[7];
-            double[] pingMs = new double[7];
-            for (int i = 0; i < jobMs.length; i++) {
-                JobResult result = trial.client.executeForResult(job.cpu.job(), Duration.ofSeconds(60));
-                jobMs[i] = result.elapsed().toNanos() / 1e6;
-                long start = System.nanoTime();
-                trial.client.ping();
-                pingMs[i] = (System.nanoTime() - start) / 1e6;
-            }
-            Arrays.sort(jobMs);
-            Arrays.sort(pingMs);
-            Sidecar.write(String.format(Locale.ROOT, "%s check inprocess_ms=%.4f powerhose_roundtrip_ms=%.4f"
-                + " ping_ms=%.4f workers=%d", job.label, job.cpu.costMs(), jobMs[3], pingMs[3], workers));
         }
 
-        /** Stops the client, the workers and the broker. */
+        /**
+         * Times one job at a time through the cluster, now that its workers are warm, and one ping: the check
+         * that a job costs in a worker what it costs in-process (plus the round trip). Then stops everything.
+         *
+         * @param job the job
+         */
         @TearDown(Level.Trial)
-        public void stop() {
-            trial.close();
+        public void stop(JobState job) {
+            try {
+                double[] jobMs = new double[7];
+                double[] pingMs = new double[7];
+                for (int i = 0; i < jobMs.length; i++) {
+                    JobResult result = trial.client.executeForResult(job.cpu.job(), Duration.ofSeconds(60));
+                    jobMs[i] = result.elapsed().toNanos() / 1e6;
+                    long start = System.nanoTime();
+                    trial.client.ping();
+                    pingMs[i] = (System.nanoTime() - start) / 1e6;
+                }
+                Arrays.sort(jobMs);
+                Arrays.sort(pingMs);
+                Sidecar.write(String.format(Locale.ROOT, "%s check powerhose_roundtrip_ms=%.4f ping_ms=%.4f workers=%d",
+                    job.label, jobMs[3], pingMs[3], workers));
+            } finally {
+                trial.close();
+            }
         }
     }
-
     /** The async client's window, one per benchmark thread. */
     @State(Scope.Thread)
     public static class AsyncState {

@@ -4,7 +4,7 @@ package io.powerhose.jmh;
  * The offload results for one job cost. Throughputs are in jobs/s, latencies in µs; NaN when not measured.
  *
  * @param cost the requested cost ("1" ms, or "-" for a user's job)
- * @param jobMs the time one job takes in-process, measured by the calibration
+ * @param jobMs the job's cost in ms: the requested cost, or for a user's job its in-process p50
  * @param inProcess in-process throughput on the benchmark's threads
  * @param sync Powerhose throughput from as many client threads, one job in flight each
  * @param async Powerhose throughput from the async client with many jobs in flight
