@@ -1,0 +1,470 @@
+package io.powerhose.jmh;
+
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.LocalDateTime;
+import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+import org.openjdk.jmh.results.RunResult;
+import org.openjdk.jmh.results.format.ResultFormatType;
+import org.openjdk.jmh.runner.Runner;
+import org.openjdk.jmh.runner.options.ChainedOptionsBuilder;
+import org.openjdk.jmh.runner.options.OptionsBuilder;
+import org.openjdk.jmh.runner.options.TimeValue;
+
+/**
+ * The main of {@code ./bench.sh}: runs {@link OffloadBenchmark} (in-process threads against Powerhose for
+ * each job cost), {@link RoundTripBenchmark} and {@link PingBenchmark} through the JMH Java API, and
+ * {@code zmq-floor} for the libzmq floor; prints a table per job cost with a verdict, the round trips as
+ * ratios of the floor and the issue's targets; writes the raw JMH JSON, the report and an SVG chart into the
+ * results folder. Runs on the main thread.
+ */
+public final class Bench {
+    private static final String BENCH = "io\\.powerhose\\.jmh\\.";
+    private final BenchOptions options;
+    private final PrintStream out;
+    private final long startNs = System.nanoTime();
+    private final StringBuilder report = new StringBuilder();
+
+    private Bench(BenchOptions options, PrintStream out) {
+        this.options = options;
+        this.out = out;
+    }
+
+    /**
+     * Runs the bench.
+     *
+     * @param args see {@code ./bench.sh --help}
+     * @throws Exception when a benchmark cannot run
+     */
+    public static void main(String[] args) throws Exception {
+        Path root = Path.of(System.getProperty("powerhose.root", ".")).toAbsolutePath().normalize();
+        String stamp = LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss"));
+        Path nativeDir = root.resolve("native/build");
+        BenchOptions options;
+        try {
+            options = BenchOptions.parse(args, root.resolve("results").resolve(stamp),
+                Files.isExecutable(nativeDir.resolve("zmq-floor")) ? nativeDir : null);
+        } catch (BenchOptions.HelpRequested e) {
+            System.out.println(BenchOptions.USAGE);
+            return;
+        } catch (IllegalArgumentException e) {
+            System.err.println("bench: " + e.getMessage());
+            System.err.println(BenchOptions.USAGE);
+            System.exit(2);
+            return;
+        }
+        new Bench(options, System.out).run();
+    }
+
+    /**
+     * Runs the bench with parsed options (for tests).
+     *
+     * @param options the options
+     * @param out where the progress and the report go
+     * @return the offload results
+     * @throws Exception when a benchmark cannot run
+     */
+    static List<OffloadPoint> run(BenchOptions options, PrintStream out) throws Exception {
+        return new Bench(options, out).run();
+    }
+
+    /**
+     * Runs everything and writes the results folder.
+     *
+     * @return the offload results, for tests
+     * @throws Exception when a benchmark cannot run
+     */
+    List<OffloadPoint> run() throws Exception {
+        Path dir = options.out().toAbsolutePath();
+        Files.createDirectories(dir);
+        Path sidecar = dir.resolve("facts.txt");
+        Files.deleteIfExists(sidecar);
+        boolean withC = options.nativeDir() != null && Files.isExecutable(options.nativeDir()
+            .resolve("powerhose-worker-echo"));
+        List<String> transports = options.mode() == BenchOptions.Mode.FULL ? List.of("ipc", "tcp") : List.of("ipc");
+        List<String> payloads = options.mode() == BenchOptions.Mode.FULL ? List.of("64", "4096", "65536")
+            : List.of("64");
+        List<String> workerKinds = withC && options.mode() != BenchOptions.Mode.SMOKE ? List.of("java", "c")
+            : List.of("java");
+        int costs = options.costsMs().size();
+        int total = costs * 3 + transports.size() * payloads.size() * workerKinds.size() * 2 + transports.size();
+
+        say("Powerhose bench (" + options.mode().name().toLowerCase(Locale.ROOT) + "): " + machine());
+        say(String.format(Locale.ROOT, "job: %s; in-process: %d threads; Powerhose: %d client threads and the async"
+            + " client (%d in flight) to %d worker processes", options.userJob() ? options.target()
+            : "HMAC-SHA256 rounds, costs " + String.join(", ", options.costsMs()) + " ms", options.threads(),
+            options.threads(), options.inFlight(), options.workers()));
+        say("results: " + dir);
+        say("");
+
+        StringBuilder rounds = new StringBuilder();
+        if (!options.userJob()) {
+            out.print("calibrating the HMAC job in this JVM:");
+            for (String cost : options.costsMs()) {
+                CpuJob job = CpuJob.calibrated(Double.parseDouble(cost), options.data().getBytes(StandardCharsets.UTF_8));
+                rounds.append(rounds.length() == 0 ? "" : ",").append(cost).append(':').append(job.rounds());
+                out.printf(Locale.ROOT, " %s ms = %d rounds;", cost, job.rounds());
+            }
+            out.println();
+        }
+
+        try (PrintStream log = new PrintStream(Files.newOutputStream(dir.resolve("jmh.log")), true,
+            StandardCharsets.UTF_8)) {
+            String data = options.data();
+            String job = options.userJob() ? options.target() : CpuJob.HMAC;
+            String[] costList = options.costsMs().toArray(String[]::new);
+            Progress progress = new Progress(out, log, startNs, total, 0);
+            Collection<RunResult> offload = new Runner(base(sidecar, rounds.toString())
+                .include(BENCH + "OffloadBenchmark\\.(inProcess|powerhose)$")
+                .threads(options.threads())
+                .param("job", job).param("cost", costList).param("data", data)
+                .param("workers", Integer.toString(options.workers()))
+                .result(dir.resolve("jmh-offload.json").toString())
+                .build(), progress).run();
+            progress = new Progress(out, log, startNs, total, progress.done());
+            Collection<RunResult> single = new Runner(base(sidecar, rounds.toString())
+                .include(BENCH + "OffloadBenchmark\\.powerhoseAsync$")
+                .include(BENCH + "RoundTripBenchmark\\.")
+                .include(BENCH + "PingBenchmark\\.")
+                .threads(1)
+                .param("job", job).param("cost", costList).param("data", data)
+                .param("workers", Integer.toString(options.workers()))
+                .param("asyncInFlight", Integer.toString(options.inFlight()))
+                .param("transport", transports.toArray(String[]::new))
+                .param("payload", payloads.toArray(String[]::new))
+                .param("worker", workerKinds.toArray(String[]::new))
+                .result(dir.resolve("jmh-roundtrip.json").toString())
+                .build(), progress).run();
+
+            List<RunResult> all = new ArrayList<>(offload);
+            all.addAll(single);
+            Map<String, Floor> floors = floors(transports, payloads);
+            List<OffloadPoint> points = offloadPoints(all, Files.exists(sidecar) ? Files.readAllLines(sidecar)
+                : List.of());
+            say("");
+            printOffload(points);
+            printRoundTrips(all, floors, transports, payloads, workerKinds);
+            printTargets(all, floors, points);
+
+            String subtitle = machine() + "; " + (options.userJob() ? options.target() : "HMAC-SHA256 job")
+                + "; " + options.mode().name().toLowerCase(Locale.ROOT) + " run " + dir.getFileName();
+            Files.writeString(dir.resolve("offload.svg"), Chart.svg(points, "Offloading CPU-bound jobs: in-process"
+                + " threads vs Powerhose", subtitle, options.threads(), options.workers(), options.inFlight()));
+            long s = (System.nanoTime() - startNs) / 1_000_000_000L;
+            say("");
+            say(String.format(Locale.ROOT, "done in %d:%02d. Files in %s:", s / 60, s % 60, dir));
+            say("  report.txt (this report), offload.svg (the chart: open it in a browser),");
+            say("  jmh-offload.json and jmh-roundtrip.json (raw JMH results), facts.txt (calibration, latencies),"
+                + " jmh.log (JMH's full output)");
+            Files.writeString(dir.resolve("report.txt"), report.toString());
+            return points;
+        }
+    }
+
+    private ChainedOptionsBuilder base(Path sidecar, String rounds) {
+        ChainedOptionsBuilder b = new OptionsBuilder()
+            .jvmArgsAppend("-Djava.library.path=" + System.getProperty("java.library.path"),
+                "-D" + Sidecar.PROPERTY + "=" + sidecar, "-D" + CpuJob.ROUNDS_PROPERTY + "=" + rounds,
+                "-D" + Trial.NATIVE_DIR_PROPERTY + "=" + (options.nativeDir() == null ? "" : options.nativeDir()))
+            .resultFormat(ResultFormatType.JSON)
+            .shouldFailOnError(true);
+        return switch (options.mode()) {
+            case SMOKE -> b.forks(1).warmupIterations(1).warmupTime(TimeValue.milliseconds(100))
+                .measurementIterations(1).measurementTime(TimeValue.milliseconds(200));
+            case QUICK -> b.forks(1).warmupIterations(1).warmupTime(TimeValue.seconds(1))
+                .measurementIterations(2).measurementTime(TimeValue.seconds(1));
+            case FULL -> b.forks(2).warmupIterations(3).warmupTime(TimeValue.seconds(1))
+                .measurementIterations(5).measurementTime(TimeValue.seconds(1));
+        };
+    }
+
+    private Map<String, Floor> floors(List<String> transports, List<String> payloads) throws Exception {
+        Map<String, Floor> floors = new HashMap<>();
+        if (options.nativeDir() == null) {
+            say("zmq-floor: not found (make -C native builds it); no floor in this run");
+            return floors;
+        }
+        int latencyCount = switch (options.mode()) {
+            case SMOKE -> 300;
+            case QUICK -> 5_000;
+            case FULL -> 10_000;
+        };
+        for (String transport : transports) {
+            for (String payload : payloads) {
+                int size = Integer.parseInt(payload);
+                out.printf(Locale.ROOT, "zmq-floor %s %s B: 1 in flight ", transport, payload);
+                Floor latency = Floor.run(options.nativeDir(), transport, size, 1, 2, latencyCount);
+                out.printf(Locale.ROOT, "p50 %.0f µs; 128 in flight ", latency.p50Us());
+                Floor throughput = Floor.run(options.nativeDir(), transport, size, 128, 2, latencyCount * 4);
+                out.printf(Locale.ROOT, "%,.0f jobs/s%n", throughput.jobsPerS());
+                floors.put(transport + "/" + payload + "/1", latency);
+                floors.put(transport + "/" + payload + "/128", throughput);
+            }
+        }
+        return floors;
+    }
+
+    private List<OffloadPoint> offloadPoints(List<RunResult> results, List<String> facts) {
+        List<OffloadPoint> points = new ArrayList<>();
+        for (String cost : options.costsMs()) {
+            double in = score(results, "OffloadBenchmark.inProcess", Map.of("cost", cost));
+            double sync = score(results, "OffloadBenchmark.powerhose", Map.of("cost", cost));
+            double async = score(results, "OffloadBenchmark.powerhoseAsync", Map.of("cost", cost));
+            double inP50Us = fact(facts, "inProcess", cost, "latency", "p50_us");
+            double jobMs = cost.equals("-") ? inP50Us / 1e3 : Double.parseDouble(cost);
+            points.add(new OffloadPoint(cost, jobMs, in, sync,
+                async, fact(facts, "inProcess", cost, "latency", "p50_us"),
+                fact(facts, "powerhose", cost, "latency", "p50_us"), fact(facts, "powerhose", cost, "latency", "p99_us"),
+                fact(facts, "powerhose", cost, "check", "powerhose_roundtrip_ms"),
+                fact(facts, "powerhose", cost, "check", "ping_ms")));
+        }
+        return points;
+    }
+
+    private void printOffload(List<OffloadPoint> points) {
+        say(String.format(Locale.ROOT, "== Offload: %s; %d in-process threads vs Powerhose with %d workers (%d cores)",
+            options.userJob() ? options.target() : "HMAC-SHA256 job", options.threads(), options.workers(),
+            Runtime.getRuntime().availableProcessors()));
+        say(String.format(Locale.ROOT, "%-9s %9s %12s %12s %12s %8s %10s %21s", "cost", "p50 per", "in-process",
+            "Powerhose", "Powerhose", "best /", "overhead", "p50 per job (µs)"));
+        say(String.format(Locale.ROOT, "%-9s %9s %12s %12s %12s %8s %10s %21s", "", "job in-p.", "jobs/s",
+            "sync jobs/s", "async jobs/s", "in-proc", "µs/job", "in-proc / Powerhose"));
+        for (OffloadPoint p : points) {
+            say(String.format(Locale.ROOT, "%-9s %9s %12s %12s %12s %7.0f%% %+10.0f %10s / %-10s",
+                p.cost().equals("-") ? "your job" : p.cost() + " ms", duration(p.inP50Us() / 1e3), rate(p.inProcess()), rate(p.sync()),
+                rate(p.async()), 100 * p.ratio(), p.overheadUs(), micros(p.inP50Us()), micros(p.syncP50Us())));
+        }
+        say("  overhead µs/job = 1/(best Powerhose jobs/s) - 1/(in-process jobs/s): machine time each job costs more"
+            + " when offloaded.");
+        for (OffloadPoint p : points) {
+            if (!Double.isNaN(p.checkPowerhoseMs())) {
+                say(String.format(Locale.ROOT, "  check, %s: one job alone through the warm cluster: %.3f ms round"
+                    + " trip (a ping alone %.3f ms); in-process p50 during the run %s", p.cost().equals("-")
+                    ? "your job" : p.cost() + " ms", p.checkPowerhoseMs(), p.checkPingMs(), duration(p.inP50Us() / 1e3)));
+            }
+        }
+        say("");
+        for (OffloadPoint p : points) {
+            say("verdict: " + verdict(p));
+        }
+        double crossover = Chart.crossover(points.stream().filter(p -> p.jobMs() > 0)
+            .sorted((a, b) -> Double.compare(a.jobMs(), b.jobMs())).toList());
+        if (!options.userJob() && points.size() > 1) {
+            say(Double.isNaN(crossover) ? "verdict: Powerhose stays below 90% of in-process throughput at every cost"
+                + " measured here." : String.format(Locale.ROOT, "verdict: Powerhose reaches 90%% of in-process"
+                + " throughput from about %s ms per job here.", BenchOptions.trim(crossover)));
+        }
+        say("Java has no GIL: in-process threads already use every core, so for pure-Java jobs on one machine"
+            + " offloading cannot be faster; it pays for isolation (a crash or leak stays in the worker), workers"
+            + " in other languages, and workers on other machines.");
+        say("");
+    }
+
+    static String verdict(OffloadPoint p) {
+        String job = p.cost().equals("-") ? "your " + duration(p.jobMs()) + " job"
+            : "a " + p.cost() + " ms job";
+        double ratio = p.ratio();
+        if (Double.isNaN(ratio)) {
+            return "offloading " + job + ": not measured.";
+        }
+        if (ratio >= 1.05) {
+            return String.format(Locale.ROOT, "offloading %s measured %.0f%% faster than in-process here (%s vs %s"
+                + " jobs/s): with no more workers than threads that can only be the JVMs running the job at"
+                + " different speeds (JIT state, noise): read it as no measurable cost at this size.", job,
+                100 * (ratio - 1), rate(p.bestPowerhose()), rate(p.inProcess()));
+        }
+        if (ratio >= 0.9) {
+            return String.format(Locale.ROOT, "offloading %s costs %.0f%% of throughput here (%+.0f µs per job):"
+                + " small; it pays off when the workers must be isolated, in another language or on other"
+                + " machines.", job, Math.max(0, 100 * (1 - ratio)), p.overheadUs());
+        }
+        return String.format(Locale.ROOT, "offloading %s costs %.0f%% of throughput here (%s vs %s jobs/s, %+.0f µs"
+            + " per job): keep it on in-process threads unless it needs isolation, another language or other"
+            + " machines.", job, 100 * (1 - ratio), rate(p.bestPowerhose()), rate(p.inProcess()), p.overheadUs());
+    }
+
+    private void printRoundTrips(List<RunResult> results, Map<String, Floor> floors, List<String> transports,
+                                 List<String> payloads, List<String> kinds) {
+        say("== Round trips (where the time goes): p50 µs with 1 in flight; jobs/s with 128 in flight, 2 workers");
+        say(String.format(Locale.ROOT, "%-13s %8s %9s %9s %9s %6s | %10s %10s %10s %7s", "", "ping", "echo java",
+            "echo C", "floor", "/floor", "java jobs/s", "C jobs/s", "floor", "C/floor"));
+        for (String transport : transports) {
+            double ping = percentile(results, "PingBenchmark.ping", Map.of("transport", transport), 50);
+            for (String payload : payloads) {
+                Map<String, String> java = Map.of("transport", transport, "payload", payload, "worker", "java");
+                Map<String, String> c = Map.of("transport", transport, "payload", payload, "worker", "c");
+                double echoJava = percentile(results, "RoundTripBenchmark.echo", java, 50);
+                double echoC = kinds.contains("c") ? percentile(results, "RoundTripBenchmark.echo", c, 50) : Double.NaN;
+                double tputJava = score(results, "RoundTripBenchmark.echoInFlight", java);
+                double tputC = kinds.contains("c") ? score(results, "RoundTripBenchmark.echoInFlight", c) : Double.NaN;
+                Floor lat = floors.get(transport + "/" + payload + "/1");
+                Floor tput = floors.get(transport + "/" + payload + "/128");
+                double floorP50 = lat == null ? Double.NaN : lat.p50Us();
+                double floorTput = tput == null ? Double.NaN : tput.jobsPerS();
+                say(String.format(Locale.ROOT, "%-13s %8s %9s %9s %9s %5.1fx | %10s %10s %10s %6.0f%%",
+                    transport + " " + size(payload), payload.equals(payloads.get(0)) ? micros(ping) : "",
+                    micros(echoJava), micros(echoC), micros(floorP50), echoJava / floorP50, rate(tputJava), rate(tputC),
+                    rate(floorTput), 100 * tputC / floorTput));
+            }
+        }
+        say("  ping = client -> broker -> client (no worker); echo - ping = the broker -> worker leg and the worker;"
+            + " /floor = echo java p50 / floor p50.");
+        say("  floor = native/build/zmq-floor: C REQ clients -> zmq_proxy(ROUTER, DEALER) -> 2 REP echo processes.");
+        say("");
+    }
+
+    private void printTargets(List<RunResult> results, Map<String, Floor> floors, List<OffloadPoint> points) {
+        say("== The issue's targets, in this run");
+        Floor lat = floors.get("ipc/64/1");
+        Floor tput = floors.get("ipc/64/128");
+        Map<String, String> java = Map.of("transport", "ipc", "payload", "64", "worker", "java");
+        Map<String, String> c = Map.of("transport", "ipc", "payload", "64", "worker", "c");
+        double p50Java = percentile(results, "RoundTripBenchmark.echo", java, 50);
+        double p50C = percentile(results, "RoundTripBenchmark.echo", c, 50);
+        if (lat != null) {
+            double ratio = p50Java / lat.p50Us();
+            say(String.format(Locale.ROOT, "1. echo p50, 1 in flight, 64 B ipc <= 1.5x floor: %.2fx with Java workers"
+                + " (%s µs vs %s), %.2fx with C workers -> %s", ratio, micros(p50Java), micros(lat.p50Us()),
+                p50C / lat.p50Us(), met(ratio <= 1.5, ratio / 1.5, "x too slow")));
+        } else {
+            say("1. echo p50 vs floor: no floor in this run");
+        }
+        double tputC = score(results, "RoundTripBenchmark.echoInFlight", c);
+        if (tput != null && !Double.isNaN(tputC)) {
+            double ratio = tputC / tput.jobsPerS();
+            say(String.format(Locale.ROOT, "2. echo throughput, 128 in flight, 2 C workers, 64 B ipc >= 50%% of floor:"
+                + " %.0f%% (%s vs %s jobs/s) -> %s", 100 * ratio, rate(tputC), rate(tput.jobsPerS()),
+                met(ratio >= 0.5, 0.5 / ratio, "x short")));
+        } else {
+            say("2. echo throughput vs floor: no floor or no C worker in this run");
+        }
+        OffloadPoint oneMs = points.stream().filter(p -> p.cost().equals("1")).findFirst().orElse(null);
+        int cores = Runtime.getRuntime().availableProcessors();
+        if (oneMs != null && !options.userJob()) {
+            say(String.format(Locale.ROOT, "3. 1 ms job, %d workers on %d cores, Powerhose >= 90%% of in-process: sync"
+                + " %.0f%%, async %.0f%% -> %s%s", options.workers(), cores, 100 * oneMs.sync() / oneMs.inProcess(),
+                100 * oneMs.async() / oneMs.inProcess(), met(oneMs.ratio() >= 0.9, 0.9 / oneMs.ratio(), "x short"),
+                options.workers() == cores ? "" : " (the target asks for as many workers as cores)"));
+        } else {
+            say("3. 1 ms job: not in this run's costs");
+        }
+    }
+
+    private static String met(boolean met, double factor, String unit) {
+        return met ? "MET" : String.format(Locale.ROOT, "MISSED (%.2f%s)", factor, unit);
+    }
+
+    private static double score(List<RunResult> results, String benchmark, Map<String, String> params) {
+        RunResult r = find(results, benchmark, params);
+        return r == null ? Double.NaN : r.getPrimaryResult().getScore();
+    }
+
+    private static double percentile(List<RunResult> results, String benchmark, Map<String, String> params, double p) {
+        RunResult r = find(results, benchmark, params);
+        if (r == null) {
+            return Double.NaN;
+        }
+        double v = r.getPrimaryResult().getStatistics().getPercentile(p);
+        return toMicros(v, r.getParams().getTimeUnit());
+    }
+
+    private static double toMicros(double v, TimeUnit unit) {
+        return v * unit.toNanos(1) / 1e3;
+    }
+
+    private static RunResult find(List<RunResult> results, String benchmark, Map<String, String> params) {
+        for (RunResult r : results) {
+            if (!r.getParams().getBenchmark().endsWith("." + benchmark)) {
+                continue;
+            }
+            boolean all = true;
+            for (Map.Entry<String, String> e : params.entrySet()) {
+                String v = r.getParams().getParam(e.getKey());
+                if (v != null && !v.equals(e.getValue())) {
+                    all = false;
+                }
+            }
+            if (all) {
+                return r;
+            }
+        }
+        return null;
+    }
+
+    /** The mean over forks of one value in facts.txt, or NaN. */
+    static double fact(List<String> lines, String method, String cost, String kind, String key) {
+        double sum = 0;
+        int n = 0;
+        for (String line : lines) {
+            Map<String, String> f = new LinkedHashMap<>();
+            boolean hasKind = false;
+            for (String token : line.trim().split("\\s+")) {
+                int eq = token.indexOf('=');
+                if (eq > 0) {
+                    f.put(token.substring(0, eq), token.substring(eq + 1));
+                } else if (token.equals(kind)) {
+                    hasKind = true;
+                }
+            }
+            if (hasKind && method.equals(f.get("method")) && cost.equals(f.get("cost")) && f.containsKey(key)) {
+                sum += Double.parseDouble(f.get(key));
+                n++;
+            }
+        }
+        return n == 0 ? Double.NaN : sum / n;
+    }
+
+    private static String rate(double v) {
+        return Double.isNaN(v) ? "-" : v >= 100 ? String.format(Locale.ROOT, "%,.0f", v)
+            : String.format(Locale.ROOT, "%.1f", v);
+    }
+
+    private static String duration(double ms) {
+        if (Double.isNaN(ms)) {
+            return "-";
+        }
+        return ms < 0.1 ? String.format(Locale.ROOT, "%.1f µs", ms * 1e3) : String.format(Locale.ROOT, "%.3f ms", ms);
+    }
+
+    private static String micros(double v) {
+        return Double.isNaN(v) ? "-" : String.format(Locale.ROOT, "%.0f", v);
+    }
+
+    private static String size(String payload) {
+        int n = Integer.parseInt(payload);
+        return n >= 1024 ? (n / 1024) + " KiB" : n + " B";
+    }
+
+    static String machine() {
+        String cpu = "unknown CPU";
+        try {
+            for (String line : Files.readAllLines(Path.of("/proc/cpuinfo"))) {
+                if (line.startsWith("model name")) {
+                    cpu = line.substring(line.indexOf(':') + 1).trim();
+                    break;
+                }
+            }
+        } catch (IOException e) {
+            // not Linux: keep "unknown CPU"
+        }
+        return Runtime.getRuntime().availableProcessors() + " cores, " + cpu + ", Java "
+            + System.getProperty("java.version");
+    }
+
+    private void say(String line) {
+        out.println(line);
+        report.append(line).append(System.lineSeparator());
+    }
+}

@@ -1,0 +1,119 @@
+package io.powerhose.jmh;
+
+import io.powerhose.Job;
+import io.powerhose.JobHandler;
+import io.powerhose.examples.Sign;
+import io.powerhose.internal.worker.Targets;
+
+import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
+import java.util.Map;
+
+/**
+ * The job of the offload benchmark and its handler: by default {@link Sign} (HMAC-SHA256 rounds) with the
+ * number of rounds calibrated, in this JVM, to a requested cost; or a user's job class run as it is. The
+ * in-process side calls {@link #handler()} on the very {@link #job()} that the Powerhose side sends, so both
+ * run the same code on the same bytes. Immutable once built; the handler may be called from many threads.
+ *
+ * @param target the handler's target name (the class the workers run)
+ * @param handler the handler, for in-process runs
+ * @param job the job, with its {@code rounds} header for {@link Sign}
+ * @param rounds the calibrated rounds, or 0 for a user's job
+ * @param costMs the time one job takes in this JVM, measured after calibration
+ */
+record CpuJob(String target, JobHandler handler, Job job, int rounds, double costMs) {
+
+    /** The built-in job's name in the {@code job} parameter. */
+    static final String HMAC = "hmac";
+
+    /**
+     * Rounds calibrated once by {@link Bench} for every fork, as {@code cost:rounds,...}, so that the in-process
+     * and the Powerhose forks run exactly the same job; without it each fork calibrates its own.
+     */
+    static final String ROUNDS_PROPERTY = "powerhose.bench.rounds";
+
+    static CpuJob create(String jobName, String costMs, String data) throws Exception {
+        byte[] bytes = data.getBytes(StandardCharsets.UTF_8);
+        if (jobName.equals(HMAC)) {
+            String given = System.getProperty(ROUNDS_PROPERTY, "");
+            for (String pair : given.split(",")) {
+                String[] kv = pair.split(":");
+                if (kv.length == 2 && kv[0].equals(costMs)) {
+                    Sign sign = new Sign();
+                    Job job = signJob(bytes, Integer.parseInt(kv[1]));
+                    warm(sign, job, 1_000_000_000L);
+                    return new CpuJob(Sign.class.getName(), sign, job, Integer.parseInt(kv[1]), msPerJob(sign, job));
+                }
+            }
+            return calibrated(Double.parseDouble(costMs), bytes);
+        }
+        JobHandler handler = Targets.resolve(jobName, Map.of());
+        Job job = new Job(bytes);
+        warm(handler, job, 500_000_000L);
+        return new CpuJob(jobName, handler, job, 0, msPerJob(handler, job));
+    }
+
+    /**
+     * Finds the rounds of HMAC-SHA256 that take {@code costMs} here: after a warm-up long enough for the JIT
+     * to settle (the HMAC path changes speed by up to 2x during its first seconds), three rounds of
+     * {@code rounds *= cost / measured}. A fixed part per job (the Mac's set-up) is why this is not a line.
+     */
+    static CpuJob calibrated(double costMs, byte[] data) throws Exception {
+        if (!(costMs > 0)) {
+            throw new IllegalArgumentException("cost=" + costMs + " ms must be positive");
+        }
+        Sign sign = new Sign();
+        if (!warmedUp) {
+            warm(sign, signJob(data, 2000), 3_000_000_000L);
+            warmedUp = true;
+        }
+        int rounds = (int) Math.max(1, Math.round(2000 * costMs / msPerJob(sign, signJob(data, 2000))));
+        for (int i = 0; i < 3; i++) {
+            double measured = msPerJob(sign, signJob(data, rounds));
+            rounds = (int) Math.max(1, Math.round(rounds * costMs / measured));
+        }
+        Job job = signJob(data, rounds);
+        return new CpuJob(Sign.class.getName(), sign, job, rounds, msPerJob(sign, job));
+    }
+
+    static Job signJob(byte[] data, int rounds) {
+        return new Job(data, Map.of("rounds", Integer.toString(rounds)));
+    }
+
+    /** Runs the job until {@code ns} have passed, so that the JIT has compiled it. */
+    static void warm(JobHandler handler, Job job, long ns) throws Exception {
+        long end = System.nanoTime() + ns;
+        int sink = 0;
+        while (System.nanoTime() - end < 0) {
+            sink += handler.handle(job).length;
+        }
+        consume(sink);
+    }
+
+    /** The median of 5 timings, each of as many calls as fill 20 ms; in ms per job. */
+    static double msPerJob(JobHandler handler, Job job) throws Exception {
+        double[] samples = new double[5];
+        int sink = 0;
+        for (int s = 0; s < samples.length; s++) {
+            long start = System.nanoTime();
+            long elapsed;
+            int calls = 0;
+            do {
+                sink += handler.handle(job).length;
+                calls++;
+                elapsed = System.nanoTime() - start;
+            } while (elapsed < 20_000_000L);
+            samples[s] = elapsed / 1e6 / calls;
+        }
+        consume(sink);
+        Arrays.sort(samples);
+        return samples[samples.length / 2];
+    }
+
+    private static volatile int sinkHole;
+    private static boolean warmedUp;
+
+    private static void consume(int value) {
+        sinkHole = value;
+    }
+}

@@ -1,0 +1,126 @@
+package io.powerhose.jmh;
+
+import io.powerhose.Job;
+
+import java.util.SplittableRandom;
+import java.util.concurrent.TimeUnit;
+
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Fork;
+import org.openjdk.jmh.annotations.Level;
+import org.openjdk.jmh.annotations.Measurement;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Param;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.TearDown;
+import org.openjdk.jmh.annotations.Threads;
+import org.openjdk.jmh.annotations.Warmup;
+import org.openjdk.jmh.infra.Blackhole;
+
+/**
+ * The echo round trip client → broker → worker → broker → client: {@link #echo} with one job in flight
+ * (latency, sampled) and {@link #echoInFlight} with 128 in flight on the async client (throughput), for each
+ * payload size, transport (ipc, tcp on 127.0.0.1) and worker kind (the Java {@code Echo} handler, the C
+ * {@code powerhose-worker-echo}). {@link PingBenchmark} measures the client → broker leg alone; the
+ * difference is the broker → worker leg and the worker.
+ */
+@Fork(value = 2, jvmArgsAppend = "-Djava.library.path=/usr/lib/x86_64-linux-gnu/jni")
+@Warmup(iterations = 3, time = 1)
+@Measurement(iterations = 5, time = 1)
+@Threads(1)
+public class RoundTripBenchmark {
+
+    /** A broker and two echo workers for the whole trial, and the job to echo. */
+    @State(Scope.Benchmark)
+    public static class EchoState {
+        /** ipc (a Unix socket in a temp folder) or tcp (127.0.0.1). */
+        @Param({"ipc", "tcp"})
+        public String transport;
+
+        /** The job's data, in bytes. */
+        @Param({"64", "4096", "65536"})
+        public int payload;
+
+        /** java (the Echo handler in a worker JVM) or c (native/build/powerhose-worker-echo). */
+        @Param({"java", "c"})
+        public String worker;
+
+        /** How many worker processes. */
+        @Param("2")
+        public int echoWorkers;
+
+        Trial trial;
+        Job job;
+
+        /** Starts the cluster and warms its workers up. */
+        @Setup(Level.Trial)
+        public void start() {
+            byte[] data = new byte[payload];
+            new SplittableRandom(payload).nextBytes(data);
+            job = new Job(data);
+            trial = Trial.cluster(transport, worker, "io.powerhose.examples.Echo", echoWorkers);
+            for (int i = 0; i < 1000; i++) {
+                trial.client.execute(job);
+            }
+        }
+
+        /** Stops the client, the workers and the broker. */
+        @TearDown(Level.Trial)
+        public void stop() {
+            trial.close();
+        }
+    }
+
+    /** The async client's window, one per benchmark thread. */
+    @State(Scope.Thread)
+    public static class AsyncState {
+        /** Jobs in flight. */
+        @Param("128")
+        public int inFlight;
+
+        final Window window = new Window();
+
+        /** Sizes the window. */
+        @Setup(Level.Trial)
+        public void size() {
+            window.resize(inFlight);
+        }
+
+        /** Lets the jobs in flight finish between iterations. */
+        @TearDown(Level.Iteration)
+        public void drain() {
+            window.drain();
+        }
+    }
+
+    /**
+     * One echo round trip at a time.
+     *
+     * @param s the cluster and job
+     * @return the echoed data
+     */
+    @Benchmark
+    @BenchmarkMode(Mode.SampleTime)
+    @OutputTimeUnit(TimeUnit.MICROSECONDS)
+    public byte[] echo(EchoState s) {
+        return s.trial.client.execute(s.job);
+    }
+
+    /**
+     * Echo jobs with {@code inFlight} in flight.
+     *
+     * @param s the cluster and job
+     * @param a the window
+     * @param bh sinks the results
+     */
+    @Benchmark
+    @BenchmarkMode(Mode.Throughput)
+    @OutputTimeUnit(TimeUnit.SECONDS)
+    public void echoInFlight(EchoState s, AsyncState a, Blackhole bh) {
+        bh.consume(a.window.step(() -> s.trial.client.submit(s.job)));
+    }
+}
