@@ -6,7 +6,6 @@ import io.powerhose.DuplicateBrokerException;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
-import java.time.Duration;
 import java.util.concurrent.Callable;
 
 /**
@@ -90,10 +89,6 @@ public final class BrokerCommand implements Callable<Integer> {
         Runtime.getRuntime().addShutdownHook(new Thread(broker::close, "powerhose-broker-shutdown"));
         broker.awaitStop();
         return ExitCodes.OK;
-    }
-
-    static Duration checkTimeout() {
-        return Duration.ofSeconds(2);
     }
 
     /**

@@ -22,7 +22,7 @@ final class GhostPurge {
     }
 
     static int run(String frontend, Logger log) {
-        long active = Probe.ping(frontend, BrokerCommand.checkTimeout());
+        long active = Probe.ping(frontend, BrokerChecks.PING_TIMEOUT);
         if (active > 0) {
             log.info("The active broker runs at PID: {}", active);
         } else {

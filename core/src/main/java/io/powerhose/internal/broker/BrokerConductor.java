@@ -98,7 +98,7 @@ public final class BrokerConductor implements Runnable, Outbox {
             }
             dispatcher = new Dispatcher(settings, nanoClock, this);
             started.complete(null);
-            serve(context);
+            serve();
         } finally {
             closeQuietly(frontend);
             closeQuietly(backend);
@@ -108,7 +108,7 @@ public final class BrokerConductor implements Runnable, Outbox {
         }
     }
 
-    private void serve(ZMQ.Context context) {
+    private void serve() {
         ZMQ.Poller poller = new ZMQ.Poller(3);
         int frontendItem = poller.register(frontend, ZMQ.Poller.POLLIN);
         int backendItem = poller.register(backend, ZMQ.Poller.POLLIN);
