@@ -264,7 +264,7 @@ public final class Bench {
         if (!options.userJob() && points.size() > 1) {
             say(Double.isNaN(crossover) ? "verdict: Powerhose stays below 90% of in-process throughput at every cost"
                 + " measured here." : String.format(Locale.ROOT, "verdict: Powerhose reaches 90%% of in-process"
-                + " throughput from about %s ms per job here.", BenchOptions.trim(crossover)));
+                + " throughput from about %.1f ms per job here.", crossover));
         }
         say("Java has no GIL: in-process threads already use every core, so for pure-Java jobs on one machine"
             + " offloading cannot be faster; it pays for isolation (a crash or leak stays in the worker), workers"

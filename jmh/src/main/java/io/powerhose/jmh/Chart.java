@@ -15,7 +15,7 @@ final class Chart {
     private static final int PANEL_W = 460;
     private static final int PANEL_H = 340;
     private static final int LEFT = 70;
-    private static final int TOP = 60;
+    private static final int TOP = 72;
     private static final int GAP = 90;
     private static final String IN_PROCESS = "#1f77b4";
     private static final String SYNC = "#ff7f0e";
@@ -84,7 +84,7 @@ final class Chart {
             s.append(String.format(Locale.ROOT, "<line x1=\"%.1f\" y1=\"%d\" x2=\"%.1f\" y2=\"%d\" stroke=\"#c00\""
                 + " stroke-dasharray=\"6,4\"/>%n", cx, TOP, cx, TOP + PANEL_H));
             text(s, cx + 4, TOP + 14, "start", 11, "normal",
-                "≥ 90% from ~" + BenchOptions.trim(crossover) + " ms");
+                "≥ 90% from ~" + String.format(Locale.ROOT, "%.1f", crossover) + " ms");
         }
 
         // Legend.
