@@ -4,6 +4,7 @@ import io.powerhose.Broker;
 import io.powerhose.BrokerOptions;
 import io.powerhose.DuplicateBrokerException;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 import java.util.concurrent.Callable;
@@ -15,16 +16,8 @@ import java.util.concurrent.Callable;
 @Command(name = "powerhose-broker", mixinStandardHelpOptions = true, sortOptions = false,
     description = "Powerhose broker.", version = "powerhose-broker 0.1.0")
 public final class BrokerCommand implements Callable<Integer> {
-    @Option(names = "--frontend", paramLabel = "FRONTEND",
-        description = "ZMQ socket to receive jobs. Default: ${DEFAULT-VALUE}")
-    String frontend = BrokerOptions.DEFAULT_FRONTEND;
-
-    @Option(names = "--backend", paramLabel = "BACKEND", description = "ZMQ socket for workers. Default: ${DEFAULT-VALUE}")
-    String backend = BrokerOptions.DEFAULT_BACKEND;
-
-    @Option(names = "--heartbeat", paramLabel = "HEARTBEAT",
-        description = "ZMQ socket for the heartbeat. Default: ${DEFAULT-VALUE}")
-    String heartbeat = BrokerOptions.DEFAULT_HEARTBEAT;
+    @Mixin
+    EndpointOptions endpoints = new EndpointOptions();
 
     @Option(names = "--debug", description = "Debug mode")
     boolean debug;
@@ -64,7 +57,8 @@ public final class BrokerCommand implements Callable<Integer> {
      * @return the broker options
      */
     BrokerOptions toOptions() {
-        return BrokerOptions.builder().frontend(frontend).backend(backend).heartbeat(heartbeat)
+        return BrokerOptions.builder().frontend(endpoints.frontend).backend(endpoints.backend)
+            .heartbeat(endpoints.heartbeat)
             .heartbeatInterval(Seconds.of(heartbeatInterval)).liveness(liveness).maxQueuedJobs(maxQueued)
             .maxJobBytes(maxJobBytes).noWorkerGrace(Seconds.of(noWorkerGrace)).build();
     }

@@ -1,6 +1,5 @@
 package io.powerhose.cli;
 
-import io.powerhose.BrokerOptions;
 import io.powerhose.Cluster;
 import io.powerhose.ClusterOptions;
 import io.powerhose.ConfigurationException;
@@ -8,6 +7,7 @@ import io.powerhose.DuplicateBrokerException;
 import io.powerhose.PowerhoseException;
 import io.powerhose.WorkerOptions;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
@@ -26,16 +26,8 @@ public final class ClusterCommand implements Callable<Integer> {
             + "Not needed with --worker-command.")
     String target;
 
-    @Option(names = "--frontend", paramLabel = "FRONTEND",
-        description = "ZMQ socket to receive jobs. Default: ${DEFAULT-VALUE}")
-    String frontend = BrokerOptions.DEFAULT_FRONTEND;
-
-    @Option(names = "--backend", paramLabel = "BACKEND", description = "ZMQ socket for workers. Default: ${DEFAULT-VALUE}")
-    String backend = BrokerOptions.DEFAULT_BACKEND;
-
-    @Option(names = "--heartbeat", paramLabel = "HEARTBEAT",
-        description = "ZMQ socket for the heartbeat. Default: ${DEFAULT-VALUE}")
-    String heartbeat = BrokerOptions.DEFAULT_HEARTBEAT;
+    @Mixin
+    EndpointOptions endpoints = new EndpointOptions();
 
     @Option(names = "--debug", description = "Debug mode")
     boolean debug;
@@ -82,7 +74,8 @@ public final class ClusterCommand implements Callable<Integer> {
         } else {
             throw new ConfigurationException("give a target, or --worker-command");
         }
-        builder.frontend(frontend).backend(backend).heartbeat(heartbeat).numProcesses(numProcesses)
+        builder.frontend(endpoints.frontend).backend(endpoints.backend)
+            .heartbeat(endpoints.heartbeat).numProcesses(numProcesses)
             .logfile(logfile).debug(debug).workerParams(WorkerOptions.parseParams(params))
             .timeout(Seconds.of(timeout)).maxAgeDelta(Seconds.of(maxAgeDelta)).background(false);
         if (maxAge >= 0) {
