@@ -1,5 +1,6 @@
 package io.powerhose;
 
+import io.powerhose.internal.client.CallbackFuture;
 import io.powerhose.internal.client.ClientConductor;
 import io.powerhose.internal.client.PendingCall;
 import io.powerhose.internal.process.Threads;
@@ -106,7 +107,7 @@ public final class Client implements AutoCloseable {
      * @return the result
      */
     public byte[] execute(Job job, Duration timeout) {
-        return Client.<JobResult>await(call(job, timeout, null)).data();
+        return Client.<JobResult>await(call(job, timeout, new CompletableFuture<>(), false)).data();
     }
 
     /**
@@ -148,7 +149,7 @@ public final class Client implements AutoCloseable {
      * @return the result, decoded as UTF-8
      */
     public String execute(String data, Duration timeout) {
-        return Client.<JobResult>await(call(new Job(data), timeout, null)).dataAsString();
+        return Client.<JobResult>await(call(new Job(data), timeout, new CompletableFuture<>(), false)).dataAsString();
     }
 
     /**
@@ -159,12 +160,12 @@ public final class Client implements AutoCloseable {
      * @return the result
      */
     public JobResult executeForResult(Job job, Duration timeout) {
-        return await(call(job, timeout, null));
+        return await(call(job, timeout, new CompletableFuture<>(), false));
     }
 
     /**
-     * Sends a job without waiting. The future completes on the client's completion executor, never on its
-     * I/O thread, so dependent stages may block.
+     * Sends a job without waiting. Stages attached to the returned future (and to futures derived from it) run on
+     * the client's completion executor, never on its I/O thread, so they may block.
      *
      * @param job the job
      * @return the result's future; it fails with a {@link PowerhoseException} subclass
@@ -180,8 +181,10 @@ public final class Client implements AutoCloseable {
      * @param timeout how long the job should take
      * @return the result's future
      */
+    @SuppressWarnings("unchecked")
     public CompletableFuture<byte[]> submit(Job job, Duration timeout) {
-        return submitForResult(job, timeout).thenApply(JobResult::data);
+        CompletableFuture<Object> future = call(job, timeout, new CallbackFuture<>(options.completionExecutor()), true);
+        return (CompletableFuture<byte[]>) (CompletableFuture<?>) future;
     }
 
     /**
@@ -203,7 +206,7 @@ public final class Client implements AutoCloseable {
      */
     @SuppressWarnings("unchecked")
     public CompletableFuture<JobResult> submitForResult(Job job, Duration timeout) {
-        CompletableFuture<Object> future = call(job, timeout, options.completionExecutor());
+        CompletableFuture<Object> future = call(job, timeout, new CallbackFuture<>(options.completionExecutor()), false);
         return (CompletableFuture<JobResult>) (CompletableFuture<?>) future;
     }
 
@@ -253,7 +256,8 @@ public final class Client implements AutoCloseable {
         Threads.joinOrReport(thread, 5_000, LOG);
     }
 
-    private CompletableFuture<Object> call(Job job, Duration timeout, java.util.concurrent.Executor executor) {
+    private CompletableFuture<Object> call(Job job, Duration timeout, CompletableFuture<Object> future,
+                                           boolean dataOnly) {
         Objects.requireNonNull(job, "job");
         Objects.requireNonNull(timeout, "timeout");
         if (timeout.isNegative() || timeout.isZero()) {
@@ -264,14 +268,16 @@ public final class Client implements AutoCloseable {
             throw new JobTooLargeException(payload.length, options.maxJobBytes());
         }
         long timeoutNs = timeout.toNanos();
-        PendingCall pending = new PendingCall(PendingCall.Kind.JOB, payload, timeoutNs, timeoutNs + marginNs, executor);
+        PendingCall pending = new PendingCall(PendingCall.Kind.JOB, payload, timeoutNs, timeoutNs + marginNs, future,
+            dataOnly);
         conductor.offer(pending);
         return pending.future();
     }
 
     private CompletableFuture<Object> query(PendingCall.Kind kind, Duration timeout) {
         Objects.requireNonNull(timeout, "timeout");
-        PendingCall pending = new PendingCall(kind, null, timeout.toNanos(), timeout.toNanos(), null);
+        PendingCall pending = new PendingCall(kind, null, timeout.toNanos(), timeout.toNanos(), new CompletableFuture<>(),
+            false);
         conductor.offer(pending);
         return pending.future();
     }

@@ -67,7 +67,7 @@ public final class ClientOptions {
         return maxJobBytes;
     }
 
-    /** @return where futures returned by {@code submit} are completed, so that no user code runs on I/O */
+    /** @return where stages attached to {@code submit}'s futures run, so that no user code runs on the I/O thread */
     public Executor completionExecutor() {
         return completionExecutor;
     }
@@ -139,7 +139,7 @@ public final class ClientOptions {
         }
 
         /**
-         * @param executor where {@code submit} futures complete (default the common fork-join pool)
+         * @param executor where stages attached to {@code submit} futures run (default the common fork-join pool)
          * @return this builder
          */
         public Builder completionExecutor(Executor executor) {

@@ -277,4 +277,29 @@ class RequestReplyTest {
         assertTrue(worker.log().contains("start java with -Djava.library.path=/usr/lib/x86_64-linux-gnu/jni"),
             worker.log());
     }
+
+    @Test
+    void stagesAttachedToSubmitNeverRunOnTheIoThread() throws Exception {
+        cluster.startBroker();
+        cluster.startJavaWorker(TARGETS + "sleep");
+        cluster.awaitWorkers(1);
+        java.util.concurrent.ExecutorService callbacks = Executors.newSingleThreadExecutor(
+            runnable -> new Thread(runnable, "test-callbacks"));
+        try {
+            Client client = cluster.client(ClientOptions.builder().completionExecutor(callbacks));
+            CompletableFuture<byte[]> running = client.submit(new Job("300"));
+            CompletableFuture<String> before = running.thenApply(result -> Thread.currentThread().getName())
+                .thenApply(name -> name + "/" + Thread.currentThread().getName());
+            CompletableFuture<String> handled = running.handle((result, error) -> Thread.currentThread().getName());
+            assertTrue(new String(running.get()).startsWith("slept 300"));
+            CompletableFuture<String> after = running.thenApply(result -> Thread.currentThread().getName());
+            assertEquals("test-callbacks/test-callbacks", before.get(), "attached before completion, and derived");
+            assertEquals("test-callbacks", handled.get());
+            assertEquals("test-callbacks", after.get(), "attached after completion");
+            JobResult detailed = client.submitForResult(new Job("1"), Duration.ofSeconds(5)).get();
+            assertTrue(detailed.dataAsString().startsWith("slept 1"));
+        } finally {
+            callbacks.shutdownNow();
+        }
+    }
 }

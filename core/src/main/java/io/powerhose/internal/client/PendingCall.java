@@ -1,11 +1,13 @@
 package io.powerhose.internal.client;
 
+import io.powerhose.JobResult;
+
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.Executor;
 
 /**
  * One call waiting for the broker: created by a caller thread, then owned by the client I/O thread, which
- * assigns its request id, sends it, and completes its future exactly once.
+ * assigns its request id, sends it, and completes its future exactly once, directly: the future is either
+ * private to the client or a {@link CallbackFuture}, so no user code runs on the I/O thread.
  */
 public final class PendingCall {
     /** What the call asks. */
@@ -15,8 +17,8 @@ public final class PendingCall {
     final byte[] payload;
     final long timeoutNs;
     final long waitNs;
-    final CompletableFuture<Object> future = new CompletableFuture<>();
-    final Executor completionExecutor;
+    final CompletableFuture<Object> future;
+    final boolean dataOnly;
     long requestId;
     long sentNs;
     long deadlineNs;
@@ -28,35 +30,30 @@ public final class PendingCall {
      * @param payload the job payload (JOB only)
      * @param timeoutNs the regular timeout, for the overflow rule
      * @param waitNs how long the caller waits in all
-     * @param completionExecutor where to complete the future, or null to complete it on the I/O thread
-     *                           (only when no user code can be attached to it)
+     * @param future the future to complete on the I/O thread: either private to the client (no user stage
+     *               can be attached to it) or a {@link CallbackFuture}, whose stages run on its executor
+     * @param dataOnly complete a JOB with its result bytes instead of the whole {@code JobResult}
      */
-    public PendingCall(Kind kind, byte[] payload, long timeoutNs, long waitNs, Executor completionExecutor) {
+    public PendingCall(Kind kind, byte[] payload, long timeoutNs, long waitNs, CompletableFuture<Object> future,
+                       boolean dataOnly) {
         this.kind = kind;
         this.payload = payload;
         this.timeoutNs = timeoutNs;
         this.waitNs = waitNs;
-        this.completionExecutor = completionExecutor;
+        this.future = future;
+        this.dataOnly = dataOnly;
     }
 
-    /** @return the future the I/O thread completes: a JobResult, a Long pid, or a status String */
+    /** @return the future the I/O thread completes: a JobResult (or its bytes), a Long pid, or a status String */
     public CompletableFuture<Object> future() {
         return future;
     }
 
     void succeed(Object value) {
-        if (completionExecutor == null) {
-            future.complete(value);
-        } else {
-            completionExecutor.execute(() -> future.complete(value));
-        }
+        future.complete(dataOnly && value instanceof JobResult result ? result.data() : value);
     }
 
     void fail(Throwable error) {
-        if (completionExecutor == null) {
-            future.completeExceptionally(error);
-        } else {
-            completionExecutor.execute(() -> future.completeExceptionally(error));
-        }
+        future.completeExceptionally(error);
     }
 }
