@@ -206,7 +206,8 @@ public final class Client implements AutoCloseable {
      */
     @SuppressWarnings("unchecked")
     public CompletableFuture<JobResult> submitForResult(Job job, Duration timeout) {
-        CompletableFuture<Object> future = call(job, timeout, new CallbackFuture<>(options.completionExecutor()), false);
+        CompletableFuture<Object> future = call(job, timeout, new CallbackFuture<>(options.completionExecutor()),
+            false);
         return (CompletableFuture<JobResult>) (CompletableFuture<?>) future;
     }
 
@@ -276,8 +277,8 @@ public final class Client implements AutoCloseable {
 
     private CompletableFuture<Object> query(PendingCall.Kind kind, Duration timeout) {
         Objects.requireNonNull(timeout, "timeout");
-        PendingCall pending = new PendingCall(kind, null, timeout.toNanos(), timeout.toNanos(), new CompletableFuture<>(),
-            false);
+        PendingCall pending = new PendingCall(kind, null, timeout.toNanos(), timeout.toNanos(),
+            new CompletableFuture<>(), false);
         conductor.offer(pending);
         return pending.future();
     }

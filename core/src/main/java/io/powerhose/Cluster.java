@@ -207,7 +207,8 @@ public final class Cluster implements AutoCloseable {
         List<String> args = new ArrayList<>(List.of("--backend", options.broker().backend(),
             "--heartbeat", options.broker().heartbeat(), "--timeout", seconds(options.timeout())));
         if (options.maxAge() != null) {
-            args.addAll(List.of("--max-age", seconds(options.maxAge()), "--max-age-delta", seconds(options.maxAgeDelta())));
+            args.addAll(List.of("--max-age", seconds(options.maxAge()), "--max-age-delta",
+                seconds(options.maxAgeDelta())));
         }
         if (!options.workerParams().isEmpty()) {
             args.addAll(List.of("--params", options.workerParams().entrySet().stream()

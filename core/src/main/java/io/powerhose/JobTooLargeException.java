@@ -15,7 +15,8 @@ public final class JobTooLargeException extends PowerhoseException {
      * @param limitBytes the limit
      */
     public JobTooLargeException(long sizeBytes, long limitBytes) {
-        super("job too large: " + (sizeBytes >= 0 ? sizeBytes + " bytes > " : "over ") + "limit of " + limitBytes + " bytes");
+        super("job too large: " + (sizeBytes >= 0 ? sizeBytes + " bytes > " : "over ") + "limit of " + limitBytes
+            + " bytes");
         this.sizeBytes = sizeBytes;
         this.limitBytes = limitBytes;
     }

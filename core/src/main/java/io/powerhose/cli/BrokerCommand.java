@@ -44,7 +44,8 @@ public final class BrokerCommand implements Callable<Integer> {
         description = "Jobs that may wait for a worker before new ones are refused as busy. Default: ${DEFAULT-VALUE}")
     int maxQueued = 10_000;
 
-    @Option(names = "--max-job-bytes", paramLabel = "BYTES", description = "Largest job accepted. Default: ${DEFAULT-VALUE}")
+    @Option(names = "--max-job-bytes", paramLabel = "BYTES",
+        description = "Largest job accepted. Default: ${DEFAULT-VALUE}")
     long maxJobBytes = 16L << 20;
 
     @Option(names = "--no-worker-grace", paramLabel = "SECONDS",

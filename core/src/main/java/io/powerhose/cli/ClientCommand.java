@@ -52,7 +52,8 @@ public final class ClientCommand implements Callable<Integer> {
     @Option(names = "--count", paramLabel = "N", description = "Send N jobs and print a summary line.")
     int count;
 
-    @Option(names = "--concurrency", paramLabel = "C", description = "Jobs in flight with --count. Default: ${DEFAULT-VALUE}")
+    @Option(names = "--concurrency", paramLabel = "C",
+        description = "Jobs in flight with --count. Default: ${DEFAULT-VALUE}")
     int concurrency = 1;
 
     @Option(names = "--size", paramLabel = "BYTES", description = "Job size with --count. Default: ${DEFAULT-VALUE}")

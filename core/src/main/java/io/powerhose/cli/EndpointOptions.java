@@ -11,7 +11,8 @@ final class EndpointOptions {
         description = "ZMQ socket to receive jobs. Default: ${DEFAULT-VALUE}")
     String frontend = BrokerOptions.DEFAULT_FRONTEND;
 
-    @Option(names = "--backend", paramLabel = "BACKEND", description = "ZMQ socket for workers. Default: ${DEFAULT-VALUE}")
+    @Option(names = "--backend", paramLabel = "BACKEND",
+        description = "ZMQ socket for workers. Default: ${DEFAULT-VALUE}")
     String backend = BrokerOptions.DEFAULT_BACKEND;
 
     @Option(names = "--heartbeat", paramLabel = "HEARTBEAT",

@@ -19,7 +19,8 @@ import org.slf4j.LoggerFactory;
  * the library keep their own logging set-up. Called once, on the main thread, before anything logs.
  */
 final class Logging {
-    private static final String PATTERN = "[%d{yyyy-MM-dd HH:mm:ss.SSS}][%logger{0}][pid " + ProcessHandle.current().pid()
+    private static final String PATTERN = "[%d{yyyy-MM-dd HH:mm:ss.SSS}][%logger{0}][pid "
+        + ProcessHandle.current().pid()
         + "] %level %msg%n";
 
     private Logging() {

@@ -22,7 +22,8 @@ public final class WorkerCommand implements Callable<Integer> {
             + "or a static method as com.example.Echo::echo.")
     String target;
 
-    @Option(names = "--backend", paramLabel = "BACKEND", description = "ZMQ socket to the broker. Default: ${DEFAULT-VALUE}")
+    @Option(names = "--backend", paramLabel = "BACKEND",
+        description = "ZMQ socket to the broker. Default: ${DEFAULT-VALUE}")
     String backend = BrokerOptions.DEFAULT_BACKEND;
 
     @Option(names = "--debug", description = "Debug mode")

@@ -36,7 +36,8 @@ public final class Demo {
         String back = "ipc://" + dir.resolve("back.ipc");
         String beat = "ipc://" + dir.resolve("beat.ipc");
         List<Process> workers = new ArrayList<>();
-        try (Broker broker = Broker.start(BrokerOptions.builder().frontend(front).backend(back).heartbeat(beat).build());
+        BrokerOptions brokerOptions = BrokerOptions.builder().frontend(front).backend(back).heartbeat(beat).build();
+        try (Broker broker = Broker.start(brokerOptions);
              Client client = new Client(front)) {
             System.out.println("broker started, pid " + broker.pid() + ", frontend " + front);
             for (int i = 0; i < 2; i++) {
@@ -47,12 +48,14 @@ public final class Demo {
             System.out.println("workers started, pids " + workers.stream().map(p -> Long.toString(p.pid())).toList());
             System.out.println("ping -> broker pid " + client.ping(Duration.ofSeconds(5)).orElse(-1));
             for (int i = 1; i <= 5; i++) {
-                System.out.println("square(" + i + ") = " + client.execute(Integer.toString(i), Duration.ofSeconds(20)));
+                System.out.println("square(" + i + ") = " + client.execute(Integer.toString(i),
+                    Duration.ofSeconds(20)));
             }
             try {
                 client.execute("not a number");
             } catch (JobFailedException e) {
-                System.out.println("square(\"not a number\") failed in worker " + e.workerPid() + ": " + e.remoteMessage());
+                System.out.println("square(\"not a number\") failed in worker " + e.workerPid() + ": "
+                    + e.remoteMessage());
             }
             long start = System.nanoTime();
             List<CompletableFuture<byte[]>> results = new ArrayList<>();

@@ -113,7 +113,8 @@ public final class Bench {
         if (!options.userJob()) {
             out.print("calibrating the HMAC job in this JVM:");
             for (String cost : options.costsMs()) {
-                CpuJob job = CpuJob.calibrated(Double.parseDouble(cost), options.data().getBytes(StandardCharsets.UTF_8));
+                CpuJob job = CpuJob.calibrated(Double.parseDouble(cost),
+                    options.data().getBytes(StandardCharsets.UTF_8));
                 rounds.append(rounds.length() == 0 ? "" : ",").append(cost).append(':').append(job.rounds());
                 out.printf(Locale.ROOT, " %s ms = %d rounds;", cost, job.rounds());
             }
@@ -226,7 +227,8 @@ public final class Bench {
             double jobMs = cost.equals("-") ? inP50Us / 1e3 : Double.parseDouble(cost);
             points.add(new OffloadPoint(cost, jobMs, in, sync,
                 async, fact(facts, "inProcess", cost, "latency", "p50_us"),
-                fact(facts, "powerhose", cost, "latency", "p50_us"), fact(facts, "powerhose", cost, "latency", "p99_us"),
+                fact(facts, "powerhose", cost, "latency", "p50_us"),
+                fact(facts, "powerhose", cost, "latency", "p99_us"),
                 fact(facts, "powerhose", cost, "check", "powerhose_roundtrip_ms"),
                 fact(facts, "powerhose", cost, "check", "ping_ms")));
         }
@@ -243,7 +245,8 @@ public final class Bench {
             "sync jobs/s", "async jobs/s", "in-proc", "µs/job", "in-proc / Powerhose"));
         for (OffloadPoint p : points) {
             say(String.format(Locale.ROOT, "%-9s %9s %12s %12s %12s %7.0f%% %+10.0f %10s / %-10s",
-                p.cost().equals("-") ? "your job" : p.cost() + " ms", duration(p.inP50Us() / 1e3), rate(p.inProcess()), rate(p.sync()),
+                p.cost().equals("-") ? "your job" : p.cost() + " ms", duration(p.inP50Us() / 1e3),
+                    rate(p.inProcess()), rate(p.sync()),
                 rate(p.async()), 100 * p.ratio(), p.overheadUs(), micros(p.inP50Us()), micros(p.syncP50Us())));
         }
         say("  overhead µs/job = 1/(best Powerhose jobs/s) - 1/(in-process jobs/s): machine time each job costs more"
@@ -252,7 +255,8 @@ public final class Bench {
             if (!Double.isNaN(p.checkPowerhoseMs())) {
                 say(String.format(Locale.ROOT, "  check, %s: one job alone through the warm cluster: %.3f ms round"
                     + " trip (a ping alone %.3f ms); in-process p50 during the run %s", p.cost().equals("-")
-                    ? "your job" : p.cost() + " ms", p.checkPowerhoseMs(), p.checkPingMs(), duration(p.inP50Us() / 1e3)));
+                    ? "your job" : p.cost() + " ms", p.checkPowerhoseMs(), p.checkPingMs(),
+                        duration(p.inP50Us() / 1e3)));
             }
         }
         say("");

@@ -120,7 +120,8 @@ public final class BrokerConductor implements Runnable, Outbox {
                 dispatcher.startDraining();
                 stopByNs = nanoClock.getAsLong() + drainTimeoutNs;
             }
-            if (stopByNs != Long.MAX_VALUE && (dispatcher.inFlightCount() == 0 || nanoClock.getAsLong() - stopByNs >= 0)) {
+            if (stopByNs != Long.MAX_VALUE && (dispatcher.inFlightCount() == 0
+                || nanoClock.getAsLong() - stopByNs >= 0)) {
                 dispatcher.abandonAll();
                 return;
             }

@@ -88,7 +88,8 @@ public final class Dispatcher {
         if (message instanceof FrontendCodec.Request request) {
             onJob(new ClientRef(routingId, request.requestId(), null), request.payload(), request.timeoutMs(), nowNs);
         } else if (message instanceof FrontendCodec.LegacyRequest legacy) {
-            onJob(new ClientRef(routingId, null, legacy.envelope()), legacy.payload(), settings.legacyTimeoutMs(), nowNs);
+            onJob(new ClientRef(routingId, null, legacy.envelope()), legacy.payload(), settings.legacyTimeoutMs(),
+                nowNs);
         } else if (message instanceof FrontendCodec.Ping ping) {
             outbox.toClient(routingId, FrontendCodec.pong(ping.requestId(), settings.brokerPid()));
         } else if (message instanceof FrontendCodec.LegacyPing ping) {
@@ -337,7 +338,8 @@ public final class Dispatcher {
                 it.remove();
                 counters.jobsExpired++;
                 answer(job.client, ReplyStatus.EXPIRED, settings.brokerPid(),
-                    utf8("waited " + (nowNs - job.arrivalNs) / 1_000_000 + " ms in the broker queue, past its timeout"));
+                    utf8("waited " + (nowNs - job.arrivalNs) / 1_000_000
+                        + " ms in the broker queue, past its timeout"));
             } else if (noWorker && nowNs - noWorkerDeadlineNs(job) >= 0) {
                 it.remove();
                 counters.jobsNoWorker++;
@@ -421,7 +423,8 @@ public final class Dispatcher {
         if (client.requestId() != null) {
             frames = FrontendCodec.reply(client.requestId(), status, pid, payload);
         } else {
-            byte[] text = status == ReplyStatus.OK || status == ReplyStatus.ERROR ? payload : legacyText(status, payload);
+            boolean fromWorker = status == ReplyStatus.OK || status == ReplyStatus.ERROR;
+            byte[] text = fromWorker ? payload : legacyText(status, payload);
             frames = FrontendCodec.legacyReply(client.envelope(), status == ReplyStatus.OK, pid, text);
         }
         if (!outbox.toClient(client.routingId(), frames)) {

@@ -31,7 +31,8 @@ public final class Threads {
             for (StackTraceElement element : thread.getStackTrace()) {
                 stack.append("\n\tat ").append(element);
             }
-            log.error("thread {} still running {} ms after it was asked to stop:{}", thread.getName(), timeoutMs, stack);
+            log.error("thread {} still running {} ms after it was asked to stop:{}", thread.getName(), timeoutMs,
+                stack);
             return false;
         }
         return true;

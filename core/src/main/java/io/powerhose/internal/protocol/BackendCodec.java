@@ -150,7 +150,8 @@ public final class BackendCodec {
                 } else if (Frames.is(frames[3], ERROR)) {
                     ok = false;
                 } else {
-                    throw new ProtocolException("REPLY status", "expected OK or ERROR, got " + Frames.printable(frames[3]));
+                    throw new ProtocolException("REPLY status", "expected OK or ERROR, got "
+                        + Frames.printable(frames[3]));
                 }
                 return new Reply(jobId, ok, frames[4]);
             }

@@ -111,7 +111,8 @@ public final class Frames {
         } else {
             out.append("0x");
             for (int i = 0; i < n; i++) {
-                out.append(Character.forDigit((frame[i] >> 4) & 0xf, 16)).append(Character.forDigit(frame[i] & 0xf, 16));
+                out.append(Character.forDigit((frame[i] >> 4) & 0xf, 16))
+                    .append(Character.forDigit(frame[i] & 0xf, 16));
             }
         }
         if (frame.length > n) {

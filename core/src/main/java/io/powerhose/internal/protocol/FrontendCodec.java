@@ -108,7 +108,8 @@ public final class FrontendCodec {
      * @return the frames
      */
     public static byte[][] request(byte[] requestId, long timeoutMs, byte[] payload) {
-        return new byte[][] {VERSION, {Command.REQUEST.value()}, requestId, Frames.decimal(Math.max(0, timeoutMs)), payload};
+        return new byte[][] {VERSION, {Command.REQUEST.value()}, requestId, Frames.decimal(Math.max(0, timeoutMs)),
+            payload};
     }
 
     /**
@@ -246,7 +247,8 @@ public final class FrontendCodec {
         }
         byte[][] envelope = legacyEnvelopeOrNull(frames);
         if (envelope == null) {
-            throw new ProtocolException("message", "neither v1 (first frame PHC1) nor 0.x ([\"\"][payload]): first frame "
+            throw new ProtocolException("message",
+                "neither v1 (first frame PHC1) nor 0.x ([\"\"][payload]): first frame "
                 + Frames.printable(frames[0]) + ", " + frames.length + " frames");
         }
         byte[] payload = frames[frames.length - 1];

@@ -1,4 +1,5 @@
 /**
- * The wire protocol of docs/PROTOCOL.md as pure codecs over frames ({@code byte[][]}): no sockets, no state, safe from any thread.
+ * The wire protocol of docs/PROTOCOL.md as pure codecs over frames ({@code byte[][]}): no sockets, no state, safe
+ * from any thread.
  */
 package io.powerhose.internal.protocol;

@@ -221,7 +221,8 @@ public final class WorkerConductor implements Runnable {
                 if (leaving) {
                     leaveAcknowledged = true;
                 } else {
-                    LOG.info("the broker does not know this worker (it restarted, stopped, or forgot it): registering again");
+                    LOG.info("the broker does not know this worker (it restarted, stopped, or forgot it): "
+                        + "registering again");
                     sendReady();
                 }
             }
