@@ -345,6 +345,23 @@ class CrossLanguageTest {
 
     // ------------------------------------------------------------------------------------------ helpers
 
+    @Test
+    void powerhoseCommandRunsCWorkersGivenAsACommandLine() {
+        ManagedProcess powerhose = cluster.start("powerhose", io.powerhose.internal.process.JavaCommand.of(
+            "io.powerhose.cli.ClusterCommand", List.of("-XX:TieredStopAtLevel=1"),
+            List.of("--frontend", cluster.frontend(), "--backend", cluster.backend(), "--heartbeat",
+                cluster.heartbeat(), "--numprocesses", "2", "--worker-command", cWorker("square").toString())));
+        TestCluster.await(() -> powerhose.log().contains("workers started"), LONG, powerhose::log);
+        List<ProcessHandle> workers = powerhose.process().children().toList();
+        assertEquals(2, workers.size(), "two C worker processes");
+        assertTrue(workers.stream().allMatch(w -> w.info().command().orElse("").endsWith("powerhose-worker-square")),
+            "the command line given");
+        assertEquals("144", cluster.client().execute("12"));
+        powerhose.terminate();
+        powerhose.waitFor(LONG);
+        workers.forEach(w -> assertFalse(w.isAlive(), "C worker " + w.pid() + " left behind"));
+    }
+
     private static Path cWorker(String name) {
         return NATIVE_BUILD.resolve("powerhose-worker-" + name);
     }
