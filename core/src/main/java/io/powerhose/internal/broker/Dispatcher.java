@@ -460,8 +460,11 @@ public final class Dispatcher {
         out.append("queued=").append(queue.size()).append('\n');
         out.append("in_flight=").append(inFlightByJobId.size()).append('\n');
         counters.appendTo(out);
+        Map<Long, Integer> seenByPid = new HashMap<>();
         for (WorkerEntry worker : workerByRoutingId.values()) {
-            out.append("worker.").append(worker.pid).append('=')
+            // Workers on other hosts or in containers may share a pid (every container's first process is 1).
+            int seen = seenByPid.merge(worker.pid, 1, Integer::sum);
+            out.append("worker.").append(worker.pid).append(seen > 1 ? "#" + seen : "").append('=')
                 .append("label:").append(worker.label.isEmpty() ? "-" : worker.label)
                 .append(",capacity:").append(worker.capacity)
                 .append(",prefetch:").append(worker.prefetch)

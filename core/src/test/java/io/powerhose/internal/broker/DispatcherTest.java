@@ -292,4 +292,13 @@ class DispatcherTest {
         random.nextBytes(out);
         return out;
     }
+
+    @Test
+    void workersSharingAPidGetDistinctStatusLines() {
+        dispatcher.onWorkerMessage(bytes("container-a"), BackendCodec.ready(1, 1, "java", 0));
+        dispatcher.onWorkerMessage(bytes("container-b"), BackendCodec.ready(1, 1, "c", 0));
+        String status = dispatcher.statusText(nowNs);
+        assertTrue(status.contains("\nworker.1=label:java"), status);
+        assertTrue(status.contains("\nworker.1#2=label:c"), status);
+    }
 }
