@@ -101,7 +101,7 @@ public final class Stethoscope implements AutoCloseable {
             BeatWatch watch = new BeatWatch(System.nanoTime(), warmupDelay.toNanos(), delay.toNanos(), retries);
             while (running) {
                 long waitNs = watch.deadlineNs() - System.nanoTime();
-                poller.poll(waitNs <= 0 ? 0 : Math.max(1, (waitNs + 999_999) / 1_000_000));
+                poller.poll(Sockets.pollTimeoutMs(waitNs));
                 wakeup.clear();
                 if (poller.pollin(beatItem)) {
                     while (Sockets.receive(socket).length > 0) {

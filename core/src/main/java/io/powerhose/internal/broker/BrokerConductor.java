@@ -126,7 +126,7 @@ public final class BrokerConductor implements Runnable, Outbox {
                 return;
             }
             long waitNs = Math.min(nextTimerNs, stopByNs) - nanoClock.getAsLong();
-            long waitMs = waitNs <= 0 ? 0 : Math.max(1, (waitNs + 999_999) / 1_000_000);
+            long waitMs = Sockets.pollTimeoutMs(waitNs);
             poller.poll(waitMs);
             if (poller.pollin(wakeItem)) {
                 wakeup.clear();

@@ -147,7 +147,7 @@ public final class ClientConductor implements Runnable {
 
     private long millisUntil(long deadlineNs) {
         long waitNs = deadlineNs - nanoClock.getAsLong();
-        return waitNs <= 0 ? 0 : Math.max(1, (waitNs + 999_999) / 1_000_000);
+        return Sockets.pollTimeoutMs(waitNs);
     }
 
     private void sendSubmitted() {

@@ -126,7 +126,7 @@ public final class WorkerConductor implements Runnable {
                 nextNs = Math.min(nextNs, leaveStartNs + LEAVE_ACK_WAIT_NS);
             }
             long waitNs = nextNs - nowNs;
-            poller.poll(waitNs <= 0 ? 0 : Math.max(1, (waitNs + 999_999) / 1_000_000));
+            poller.poll(Sockets.pollTimeoutMs(waitNs));
             if (poller.pollin(wakeItem)) {
                 wakeup.clear();
             }

@@ -81,4 +81,15 @@ public final class Sockets {
             throw e;
         }
     }
+
+    /**
+     * Converts the time left until a deadline into a {@code zmq_poll} timeout: 0 when the deadline has passed,
+     * else whole milliseconds rounded up (so that a poll never wakes just before its deadline and spins).
+     *
+     * @param waitNs nanoseconds until the deadline (may be negative)
+     * @return the poll timeout in milliseconds
+     */
+    public static long pollTimeoutMs(long waitNs) {
+        return waitNs <= 0 ? 0 : Math.max(1, (waitNs + 999_999) / 1_000_000);
+    }
 }
