@@ -98,7 +98,7 @@ public final class Heartbeat implements AutoCloseable {
                     Sockets.send(socket, null, new byte[][] {BEAT});
                     nextNs = nowNs + intervalMs * 1_000_000;
                 }
-                poller.poll(Math.max(1, (nextNs - nowNs) / 1_000_000));
+                Sockets.poll(poller, Math.max(1, (nextNs - nowNs) / 1_000_000));
                 wakeup.clear();
             }
         } finally {

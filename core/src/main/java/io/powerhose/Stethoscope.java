@@ -101,7 +101,7 @@ public final class Stethoscope implements AutoCloseable {
             BeatWatch watch = new BeatWatch(System.nanoTime(), warmupDelay.toNanos(), delay.toNanos(), retries);
             while (running) {
                 long waitNs = watch.deadlineNs() - System.nanoTime();
-                poller.poll(Sockets.pollTimeoutMs(waitNs));
+                Sockets.poll(poller, Sockets.pollTimeoutMs(waitNs));
                 wakeup.clear();
                 if (poller.pollin(beatItem)) {
                     while (Sockets.receive(socket).length > 0) {

@@ -9,10 +9,17 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.zeromq.ZMQ;
 
+import java.io.IOException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
@@ -117,6 +124,60 @@ class CompatibilityAndRecoveryTest {
         String status = client.status(Duration.ofSeconds(1)).orElseThrow();
         assertEquals("5", TestCluster.value(status, "frames_dropped"), "3 from the client, 2 from the fake worker");
         assertEquals("1", TestCluster.value(status, "late_replies"), "the reply for no job");
+    }
+
+    /**
+     * A signal the process handles (a profiler's SIGPROF, a debugger's, here SIGPIPE, which the JVM ignores in
+     * a handler) makes the libzmq call of whichever thread it lands on fail with EINTR. Aimed at the threads
+     * that own sockets, by thread id, while jobs flow: before EINTR was retried, the first one killed the
+     * broker's thread.
+     */
+    @Test
+    void signalsThatInterruptLibzmqCallsStopNoBrokerWorkerOrClientThread() throws Exception {
+        ManagedProcess broker = cluster.startBrokerProcess();
+        ManagedProcess worker = cluster.startJavaWorker("io.powerhose.examples.Echo");
+        cluster.awaitWorkers(1);
+        Client client = cluster.client();
+        assertEquals("warm", client.execute("warm"));
+        List<Long> targets = new ArrayList<>();
+        targets.addAll(threadIds(broker.pid(), "powerhose-broke"));
+        targets.addAll(threadIds(worker.pid(), "powerhose-worke"));
+        targets.addAll(threadIds(worker.pid(), "powerhose-job-0"));
+        targets.addAll(threadIds(ProcessHandle.current().pid(), "powerhose-clien"));
+        assertEquals(4, targets.size(), "one socket thread each: " + targets);
+        int signals = 0;
+        for (int round = 0; round < 50; round++) {
+            List<CompletableFuture<byte[]>> calls = new ArrayList<>();
+            for (int i = 0; i < 20; i++) {
+                calls.add(client.submit(new Job("job " + round + "-" + i)));
+            }
+            for (long tid : targets) {
+                Process kill = new ProcessBuilder("kill", "-s", "PIPE", Long.toString(tid)).start();
+                assertEquals(0, kill.waitFor(), "kill -s PIPE " + tid + ": the thread has ended");
+                signals++;
+            }
+            for (int i = 0; i < calls.size(); i++) {
+                assertEquals("job " + round + "-" + i, new String(calls.get(i).get(10, TimeUnit.SECONDS),
+                    StandardCharsets.UTF_8));
+            }
+        }
+        assertEquals(200, signals);
+        assertTrue(broker.isAlive() && worker.isAlive(), "broker and worker still run");
+        assertEquals("after", client.execute("after"));
+        assertEquals(4, targets.stream().filter(tid -> Files.exists(Path.of("/proc/" + tid))).count(),
+            "every socket thread is still alive");
+    }
+
+    private static List<Long> threadIds(long pid, String name) throws IOException {
+        List<Long> ids = new ArrayList<>();
+        try (DirectoryStream<Path> tasks = Files.newDirectoryStream(Path.of("/proc/" + pid + "/task"))) {
+            for (Path task : tasks) {
+                if (Files.readString(task.resolve("comm")).strip().equals(name)) {
+                    ids.add(Long.parseLong(task.getFileName().toString()));
+                }
+            }
+        }
+        return ids;
     }
 
     @Test

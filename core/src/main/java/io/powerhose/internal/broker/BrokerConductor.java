@@ -127,7 +127,7 @@ public final class BrokerConductor implements Runnable, Outbox {
             }
             long waitNs = Math.min(nextTimerNs, stopByNs) - nanoClock.getAsLong();
             long waitMs = Sockets.pollTimeoutMs(waitNs);
-            poller.poll(waitMs);
+            Sockets.poll(poller, waitMs);
             if (poller.pollin(wakeItem)) {
                 wakeup.clear();
             }

@@ -112,7 +112,7 @@ public final class ClientConductor implements Runnable {
             int wakeItem = wakeup.register(poller);
             while (running) {
                 long waitMs = byDeadline.isEmpty() ? 1000 : millisUntil(byDeadline.peek().deadlineNs);
-                poller.poll(waitMs);
+                Sockets.poll(poller, waitMs);
                 if (poller.pollin(wakeItem)) {
                     wakeup.clear();
                 }

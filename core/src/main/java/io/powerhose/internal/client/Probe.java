@@ -112,9 +112,10 @@ public final class Probe {
                 long deadlineNs = System.nanoTime() + timeout.toNanos();
                 while (true) {
                     long leftMs = (deadlineNs - System.nanoTime()) / 1_000_000;
-                    if (leftMs <= 0 || poller.poll(leftMs) <= 0) {
+                    if (leftMs <= 0) {
                         return null;
                     }
+                    Sockets.poll(poller, leftMs);
                     byte[][] frames = Sockets.receive(socket);
                     if (frames.length > 0) {
                         return frames;

@@ -44,11 +44,11 @@ final class JobRunner implements Runnable {
         try {
             socket.connect(endpoint);
             while (!abandoned) {
-                byte[] jobId = socket.recv(0);
-                if (jobId == null || jobId.length == 0) {
+                byte[] jobId = Sockets.receiveFrame(socket);
+                if (jobId.length == 0) {
                     return;
                 }
-                byte[] payload = socket.recv(0);
+                byte[] payload = Sockets.receiveFrame(socket);
                 byte[][] reply = run(jobId, payload);
                 if (abandoned) {
                     return;

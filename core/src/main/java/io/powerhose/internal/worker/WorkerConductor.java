@@ -126,7 +126,7 @@ public final class WorkerConductor implements Runnable {
                 nextNs = Math.min(nextNs, leaveStartNs + LEAVE_ACK_WAIT_NS);
             }
             long waitNs = nextNs - nowNs;
-            poller.poll(Sockets.pollTimeoutMs(waitNs));
+            Sockets.poll(poller, Sockets.pollTimeoutMs(waitNs));
             if (poller.pollin(wakeItem)) {
                 wakeup.clear();
             }

@@ -13,6 +13,8 @@ import java.util.List;
 public final class Sockets {
     /** libzmq's EHOSTUNREACH, raised by a ROUTER_MANDATORY socket for an unknown peer. */
     public static final int EHOSTUNREACH = 113;
+    /** libzmq's EINTR: a blocking call was interrupted by a signal (a profiler's, a debugger's, a handler's). */
+    public static final int EINTR = 4;
     private static final byte[][] NO_FRAMES = new byte[0][];
 
     private Sockets() {
@@ -41,7 +43,7 @@ public final class Sockets {
      * @return the frames, or an empty array when nothing is waiting
      */
     public static byte[][] receive(ZMQ.Socket socket) {
-        byte[] first = socket.recv(ZMQ.DONTWAIT);
+        byte[] first = recv(socket, ZMQ.DONTWAIT);
         if (first == null) {
             return NO_FRAMES;
         }
@@ -51,7 +53,7 @@ public final class Sockets {
         List<byte[]> frames = new ArrayList<>(6);
         frames.add(first);
         do {
-            frames.add(socket.recv(0));
+            frames.add(recv(socket, 0));
         } while (socket.hasReceiveMore());
         return frames.toArray(NO_FRAMES);
     }
@@ -66,20 +68,80 @@ public final class Sockets {
      */
     public static boolean send(ZMQ.Socket socket, byte[] routingId, byte[][] frames) {
         try {
-            if (routingId != null && !socket.send(routingId, ZMQ.SNDMORE | ZMQ.DONTWAIT)) {
+            if (routingId != null && !send(socket, routingId, ZMQ.SNDMORE | ZMQ.DONTWAIT)) {
                 return false;
             }
             int last = frames.length - 1;
             for (int i = 0; i < last; i++) {
-                socket.send(frames[i], ZMQ.SNDMORE);
+                send(socket, frames[i], ZMQ.SNDMORE);
             }
-            return socket.send(frames[last], 0);
+            return send(socket, frames[last], 0);
         } catch (ZMQException e) {
             if (e.getErrorCode() == EHOSTUNREACH) {
                 return false;
             }
             throw e;
         }
+    }
+
+    /** One frame; a signal that interrupts libzmq (EINTR) means the frame was not taken: try again. */
+    private static boolean send(ZMQ.Socket socket, byte[] frame, int flags) {
+        while (true) {
+            try {
+                return socket.send(frame, flags);
+            } catch (ZMQException e) {
+                if (e.getErrorCode() != EINTR) {
+                    throw e;
+                }
+            }
+        }
+    }
+
+    /** One frame, or null when DONTWAIT finds none; EINTR (a signal) is retried. */
+    private static byte[] recv(ZMQ.Socket socket, int flags) {
+        while (true) {
+            try {
+                return socket.recv(flags);
+            } catch (ZMQException e) {
+                if (e.getErrorCode() != EINTR) {
+                    throw e;
+                }
+            }
+        }
+    }
+
+    /**
+     * Polls, treating a signal that interrupts the wait as a wake-up with nothing ready. A signal handled in
+     * the process (a profiler's SIGPROF, a {@code sun.misc.Signal} handler) makes {@code zmq_poll} fail with
+     * EINTR; the owner's loop must carry on, not die.
+     *
+     * @param poller the owner's poller
+     * @param timeoutMs the poll timeout in milliseconds (-1 waits for ever)
+     * @return the number of ready items; 0 after a timeout or a signal
+     */
+    public static int poll(ZMQ.Poller poller, long timeoutMs) {
+        try {
+            return poller.poll(timeoutMs);
+        } catch (ZMQException e) {
+            if (e.getErrorCode() == EINTR) {
+                return 0;
+            }
+            throw e;
+        }
+    }
+
+    /**
+     * Receives one frame, waiting for it; a signal that interrupts the wait does not end it.
+     *
+     * @param socket the socket
+     * @return the frame
+     */
+    public static byte[] receiveFrame(ZMQ.Socket socket) {
+        byte[] frame;
+        do {
+            frame = recv(socket, 0);
+        } while (frame == null);
+        return frame;
     }
 
     /**
