@@ -3,7 +3,7 @@
 
     /usr/bin/python3 examples/python/worker.py echo.echo --backend ipc:///tmp/b.ipc \
         --heartbeat ipc:///tmp/h.ipc [--timeout 7.5] [--max-age -1] [--max-age-delta 0] \
-        [--params "k:v|k2:v2"] [--prefetch 1] [--debug]
+        [--params "k:v|k2:v2"] [--prefetch 32] [--debug]
 
 Runs the callable MODULE.FUNCTION(job) for every job. job.data is bytes, job.headers a dict
 (str -> str; a repeated name: the last value wins), job.params the --params dict, job.budget_ms
@@ -336,8 +336,8 @@ def main(argv=None):
     ap.add_argument("--ping-delay", type=float, default=10, help="beat check period (s)")
     ap.add_argument("--ping-retries", type=int, default=3, help="beat checks without a beat before leaving")
     ap.add_argument("--heartbeat-interval", type=float, default=1, help="time between two heartbeats (s)")
-    ap.add_argument("--prefetch", type=int, default=1,
-                    help="jobs queued beyond the running one, 0 to %d (default 1)" % MAX_PREFETCH)
+    ap.add_argument("--prefetch", type=int, default=32,
+                    help="jobs queued beyond the running one, 0 to %d (default 32)" % MAX_PREFETCH)
     ap.add_argument("--debug", action="store_true", help="accepted for compatibility")
     args = ap.parse_args(argv)
     module_name, _, fn_name = args.target.rpartition(".")

@@ -83,7 +83,7 @@ void ph_worker_options_init(ph_worker_options_t *o)
     o->params = NULL;
     o->debug = 0;
     o->label = "c";
-    o->prefetch = 1;
+    o->prefetch = 32;
 }
 
 static void usage(FILE *f, const char *name)
@@ -99,7 +99,7 @@ static void usage(FILE *f, const char *name)
             "  --ping-delay SECONDS   beat check period (default 10)\n"
             "  --ping-retries N       beat checks without a beat before leaving (default 3)\n"
             "  --heartbeat-interval SECONDS  time between two heartbeats (default 1)\n"
-            "  --prefetch N           jobs queued beyond the running one, 0 to 1024 (default 1)\n"
+            "  --prefetch N           jobs queued beyond the running one, 0 to 1024 (default 32)\n"
             "  --debug                log every message\n"
             "  --help                 print this and exit\n",
             name);

@@ -46,7 +46,7 @@ static void test_args(void)
     CHECK(o.timeout_s == 7.5 && o.max_age_s == -1 && o.max_age_delta_s == 0, "defaults");
     CHECK(o.ping_delay_s == 10 && o.ping_retries == 3 && o.heartbeat_interval_s == 1, "beat defaults");
     CHECK(o.max_job_bytes == 16u * 1024 * 1024 && o.params == NULL && !o.debug, "more defaults");
-    CHECK(o.prefetch == 1, "default prefetch 1, not %d", o.prefetch);
+    CHECK(o.prefetch == 32, "default prefetch 32, not %d", o.prefetch);
     const char *pf[] = {"w", "--prefetch", "1024"};
     CHECK(parse(&o, 3, pf) == PH_RUN && o.prefetch == 1024, "--prefetch 1024");
     const char *pf0[] = {"w", "--prefetch=0"};

@@ -165,7 +165,7 @@ public final class WorkerOptions {
         private Duration maxAge;
         private Duration maxAgeDelta = Duration.ZERO;
         private int capacity = 1;
-        private int prefetch = 1;
+        private int prefetch = 32;
         private Duration heartbeatInterval = Duration.ofSeconds(1);
         private long maxJobBytes = 16L << 20;
 
@@ -298,7 +298,8 @@ public final class WorkerOptions {
         }
 
         /**
-         * @param jobs jobs beyond capacity to accept and queue while busy (default 1; 0 turns prefetch off)
+         * @param jobs most jobs beyond capacity to accept and queue while busy (default 32; 0 turns prefetch off); the
+         *     broker queues no more than about 2 ms of the worker's work on it, so slow jobs get one, fast ones more
          * @return this builder
          */
         public Builder prefetch(int jobs) {

@@ -55,9 +55,10 @@ public final class WorkerCommand implements Callable<Integer> {
     @Option(names = "--capacity", paramLabel = "N", description = "Jobs run at once. Default: ${DEFAULT-VALUE}")
     int capacity = 1;
 
-    @Option(names = "--prefetch", paramLabel = "N", description = "Jobs beyond --capacity the worker queues while "
-        + "busy, so that it never idles for a broker round trip between two jobs (0: off). Default: ${DEFAULT-VALUE}")
-    int prefetch = 1;
+    @Option(names = "--prefetch", paramLabel = "N", description = "Most jobs beyond --capacity the worker accepts "
+        + "and queues while busy, so that it never idles for a broker round trip between two jobs; the broker "
+        + "queues at most about 2 ms of work on it (0: off). Default: ${DEFAULT-VALUE}")
+    int prefetch = 32;
 
     @Option(names = "--ping-delay", paramLabel = "SECONDS",
         description = "Time between two beat checks. Default: ${DEFAULT-VALUE}")

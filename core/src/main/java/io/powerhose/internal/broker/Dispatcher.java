@@ -201,6 +201,7 @@ public final class Dispatcher {
             return;
         }
         job.worker.inFlight.remove(job.jobId);
+        job.worker.onReply(job.sentNs, nowNs);
         if (reply.ok()) {
             counters.jobsOk++;
         } else {
@@ -241,7 +242,7 @@ public final class Dispatcher {
         WorkerEntry bestPrefetch = null;
         for (WorkerEntry worker : workerByRoutingId.values()) {
             int held = worker.inFlight.size();
-            if (worker.leaving || held >= worker.capacity + worker.prefetch) {
+            if (worker.leaving || held >= worker.capacity + worker.effectivePrefetch()) {
                 continue;
             }
             if (held < worker.capacity) {
@@ -285,7 +286,7 @@ public final class Dispatcher {
         }
         worker.inFlight.add(jobId);
         worker.lastDispatchSeq = ++dispatchCount;
-        inFlightByJobId.put(jobId, new InFlightJob(jobId, job.client, worker));
+        inFlightByJobId.put(jobId, new InFlightJob(jobId, job.client, worker, nowNs));
         counters.jobsRouted++;
         return true;
     }
@@ -519,8 +520,11 @@ public final class Dispatcher {
     private record QueuedJob(ClientRef client, byte[] payload, long arrivalNs, long deadlineNs) {
     }
 
-    private record InFlightJob(long jobId, ClientRef client, WorkerEntry worker) {
+    private record InFlightJob(long jobId, ClientRef client, WorkerEntry worker, long sentNs) {
     }
+
+    /** The work, in estimated time, that may wait at a worker beyond the jobs it runs. */
+    static final long PREFETCH_WINDOW_NS = 2_000_000;
 
     private static final class WorkerEntry {
         final byte[] routingId;
@@ -532,6 +536,9 @@ public final class Dispatcher {
         int prefetch;
         long lastSeenNs;
         long lastDispatchSeq;
+        long lastReplyNs;
+        /** Average time between two replies while the worker is kept busy (EWMA); 0 before the first reply. */
+        long replyGapNs;
         boolean leaving;
 
         WorkerEntry(byte[] routingId, long pid, int capacity, String label, long nowNs) {
@@ -541,6 +548,30 @@ public final class Dispatcher {
             this.label = label;
             this.registeredNs = nowNs;
             this.lastSeenNs = nowNs;
+        }
+
+        /**
+         * Learns how fast the worker answers: the time from when a job could start (sent, or the previous reply
+         * if later) to its reply, averaged over the last few replies.
+         */
+        void onReply(long sentNs, long nowNs) {
+            long startNs = lastReplyNs != 0 && lastReplyNs - sentNs > 0 ? lastReplyNs : sentNs;
+            long gapNs = Math.max(1, nowNs - startNs);
+            replyGapNs = replyGapNs == 0 ? gapNs : replyGapNs + (gapNs - replyGapNs) / 8;
+            lastReplyNs = nowNs;
+        }
+
+        /**
+         * How many jobs to queue at the worker beyond its capacity: as many as it answers within
+         * {@link #PREFETCH_WINDOW_NS}, at least 1, at most what it offered. Short jobs get a deep queue (fewer
+         * round trips, batched wake-ups); a job of 2 ms or more gets one queued behind it, so that a slow job
+         * never holds more than a window's worth of others that another worker could have run.
+         */
+        int effectivePrefetch() {
+            if (prefetch <= 1 || replyGapNs == 0) {
+                return Math.min(prefetch, 1);
+            }
+            return (int) Math.max(1, Math.min(prefetch, PREFETCH_WINDOW_NS / replyGapNs));
         }
     }
 }

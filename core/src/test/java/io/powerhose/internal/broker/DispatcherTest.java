@@ -65,6 +65,16 @@ class DispatcherTest {
             return toWorkers.stream().filter(s -> s.equals(worker + ":REQUEST")).toList();
         }
 
+        List<byte[]> jobIdsTo(String worker) {
+            List<byte[]> ids = new ArrayList<>();
+            for (int i = 0; i < toWorkers.size(); i++) {
+                if (toWorkers.get(i).equals(worker + ":REQUEST")) {
+                    ids.add(workerFrames.get(i)[2]);
+                }
+            }
+            return ids;
+        }
+
         byte[] lastJobId() {
             return workerFrames.get(workerFrames.size() - 1)[2];
         }
@@ -124,6 +134,31 @@ class DispatcherTest {
         job("5");
         assertEquals(4, outbox.requestsTo("a").size() + outbox.requestsTo("b").size(), "the 5th waits in the broker");
         assertEquals(0, outbox.replies.size());
+    }
+
+    @Test
+    void prefetchDeepensForAWorkerThatAnswersFastAndStaysOneForASlowOne() {
+        ready("fast", 1, 32);
+        ready("slow", 1, 32);
+        for (int i = 0; i < 4; i++) {
+            job("j" + i);
+        }
+        assertEquals(2, outbox.requestsTo("fast").size(), "before any reply: one running, one queued");
+        assertEquals(2, outbox.requestsTo("slow").size());
+        int fastReplies = 0;
+        int maxHeldByFast = 0;
+        for (int step = 1; step <= 100; step++) {
+            nowNs += MS / 20;
+            reply("fast", outbox.jobIdsTo("fast").get(fastReplies++));
+            job("a" + step);
+            job("b" + step);
+            if (step % 100 == 0) {
+                reply("slow", outbox.jobIdsTo("slow").get(0));
+            }
+            maxHeldByFast = Math.max(maxHeldByFast, outbox.requestsTo("fast").size() - fastReplies);
+        }
+        assertEquals(33, maxHeldByFast, "a reply every 50 µs: 2 ms of jobs is 40, capped at the 32 it offered");
+        assertEquals(3, outbox.requestsTo("slow").size(), "one reply after 5 ms: still one queued behind one running");
     }
 
     @Test
