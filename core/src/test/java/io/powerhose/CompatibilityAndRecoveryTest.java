@@ -142,9 +142,9 @@ class CompatibilityAndRecoveryTest {
         List<Long> targets = new ArrayList<>();
         targets.addAll(threadIds(broker.pid(), "powerhose-broke"));
         targets.addAll(threadIds(worker.pid(), "powerhose-worke"));
-        targets.addAll(threadIds(worker.pid(), "powerhose-job-0"));
+        targets.addAll(threadIds(worker.pid(), "powerhose-watch"));
         targets.addAll(threadIds(ProcessHandle.current().pid(), "powerhose-clien"));
-        assertEquals(4, targets.size(), "one socket thread each: " + targets);
+        assertEquals(4, targets.size(), "the socket threads and the watchdog: " + targets);
         int signals = 0;
         for (int round = 0; round < 50; round++) {
             List<CompletableFuture<byte[]>> calls = new ArrayList<>();

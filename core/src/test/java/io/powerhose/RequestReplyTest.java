@@ -244,7 +244,7 @@ class RequestReplyTest {
         JobFailedException e = assertThrows(JobFailedException.class, () -> client.execute("3000"));
         assertTrue(e.getMessage().contains("timed out"), e.getMessage());
         assertTrue(client.execute("10").startsWith("slept 10 in " + worker.pid()), "the worker is not deaf");
-        TestCluster.await(() -> worker.log().contains("\"powerhose-job-0\""), Duration.ofSeconds(5),
+        TestCluster.await(() -> worker.log().contains("TestTargets.sleep"), Duration.ofSeconds(5),
             () -> "the thread stacks were not logged:\n" + worker.log());
     }
 

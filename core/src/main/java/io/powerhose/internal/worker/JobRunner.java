@@ -65,6 +65,18 @@ final class JobRunner implements Runnable {
     }
 
     private byte[][] run(byte[] jobId, byte[] payload) {
+        return execute(handler, jobId, payload);
+    }
+
+    /**
+     * Runs one job on the calling thread and never throws for what the job does.
+     *
+     * @param handler the job handler
+     * @param jobId the broker's job id
+     * @param payload the serialized job
+     * @return {@code [job id][O|E][result or error text]}
+     */
+    static byte[][] execute(JobHandler handler, byte[] jobId, byte[] payload) {
         Job job;
         try {
             job = Job.loadFromString(payload);

@@ -15,16 +15,24 @@ import org.zeromq.ZMQ;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayDeque;
 import java.util.Map;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.LockSupport;
+import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.LongSupplier;
 
 /**
- * The worker's socket thread ({@code powerhose-worker}): it owns the DEALER to the broker's backend, the SUB to
- * its heartbeat, and the I/O ends of its job runners' PAIRs. It registers (READY on every connection),
- * heartbeats every interval whatever the jobs do, hands each REQUEST to a free {@link JobRunner}, forwards
- * replies, enforces the job timeout and the max age, and quits when the broker's beat is lost. Other threads
- * only call {@link #requestLeave()}.
+ * The worker's loop: it owns the DEALER to the broker's backend and the SUB to its heartbeat, registers (READY
+ * on every connection), heartbeats every interval whatever the jobs do, enforces the job timeout and the max
+ * age, and quits when the broker's beat is lost. Other threads only call {@link #requestLeave()}.
+ *
+ * <p>With capacity 1 it runs each job inline, on the thread that owns the sockets, so that a short job costs no
+ * thread hand-off. Ownership of the sockets is {@link #sockets}, a lock held by the loop and released only while
+ * a job runs. A watchdog thread ({@code powerhose-watchdog}) takes it while a job runs long: it heartbeats and
+ * reads the broker's beats; when the job passes the timeout it answers ERROR, abandons the job's thread and
+ * carries on the loop itself, so the worker keeps serving. With capacity above 1, each slot has a
+ * {@link JobRunner} thread fed over an inproc PAIR.
  */
 public final class WorkerConductor implements Runnable {
     /** Why the worker ended. */
@@ -33,6 +41,7 @@ public final class WorkerConductor implements Runnable {
     private static final Logger LOG = LoggerFactory.getLogger(WorkerConductor.class);
     private static final AtomicLong INSTANCES = new AtomicLong();
     private static final long LEAVE_ACK_WAIT_NS = 5_000_000_000L;
+    private static final long MIN_WATCH_NS = 10_000_000L;
 
     private final WorkerOptions options;
     private final JobHandler handler;
@@ -41,8 +50,13 @@ public final class WorkerConductor implements Runnable {
     private final String instance = pid + "-" + INSTANCES.incrementAndGet();
     private final Wakeup wakeup = new Wakeup();
     private final ArrayDeque<byte[][]> waitingJobs = new ArrayDeque<>();
+    private final ReentrantLock sockets = new ReentrantLock();
+    private final CountDownLatch finished = new CountDownLatch(1);
     private volatile boolean leaveRequested;
     private volatile Exit exit;
+    /** The job running inline, or null; written under {@link #sockets}, read by the watchdog without it. */
+    private volatile InlineJob inline;
+    private volatile Thread watchdog;
 
     private ZMQ.Context context;
     private ZMQ.Socket dealer;
@@ -55,6 +69,15 @@ public final class WorkerConductor implements Runnable {
     private boolean connected;
     private long leaveStartNs;
     private Exit leaveReason = Exit.STOPPED;
+    private Monitor monitor;
+    private ZMQ.Socket beat;
+    private int dealerItem;
+    private int beatItem;
+    private int monitorItem;
+    private int wakeItem;
+    private BeatWatch beatWatch;
+    private long maxAgeAtNs;
+    private long nextHeartbeatNs;
 
     /**
      * Creates the conductor; {@link #run()} connects and serves until the worker leaves.
@@ -82,11 +105,10 @@ public final class WorkerConductor implements Runnable {
 
     @Override
     public void run() {
-        context = ZMQ.context(1);
-        Monitor monitor = null;
-        ZMQ.Socket beat = null;
+        sockets.lock();
         Exit result = Exit.FAILED;
         try {
+            context = ZMQ.context(1);
             dealer = Sockets.create(context, ZMQ.DEALER, 0);
             monitor = new Monitor(context, dealer);
             dealer.connect(options.backend());
@@ -94,30 +116,68 @@ public final class WorkerConductor implements Runnable {
             beat.subscribe(new byte[0]);
             beat.connect(options.heartbeat());
             poller = new ZMQ.Poller(4 + options.capacity());
-            int dealerItem = poller.register(dealer, ZMQ.Poller.POLLIN);
-            int beatItem = poller.register(beat, ZMQ.Poller.POLLIN);
-            int monitorItem = monitor.register(poller);
-            int wakeItem = wakeup.register(poller);
-            slots = new Slot[options.capacity()];
+            dealerItem = poller.register(dealer, ZMQ.Poller.POLLIN);
+            beatItem = poller.register(beat, ZMQ.Poller.POLLIN);
+            monitorItem = monitor.register(poller);
+            wakeItem = wakeup.register(poller);
+            long startNs = nanoClock.getAsLong();
+            beatWatch = new BeatWatch(startNs, 0, options.pingDelay().toNanos(), options.pingRetries());
+            maxAgeAtNs = maxAgeDeadline(startNs);
+            nextHeartbeatNs = startNs + options.heartbeatInterval().toNanos();
+            slots = new Slot[inlineJobs() ? 0 : options.capacity()];
             for (int i = 0; i < slots.length; i++) {
                 slots[i] = startSlot(i);
             }
-            result = serve(dealerItem, beatItem, monitorItem, wakeItem, monitor, beat);
+            if (inlineJobs()) {
+                startWatchdog();
+            }
+            result = serve();
         } catch (RuntimeException e) {
             LOG.error("worker failed", e);
-        } finally {
-            exit = result;
-            shutdown(monitor, beat);
+        }
+        if (result != null) {
+            finish(result);
+        } else {
+            awaitFinished();
         }
     }
 
-    private Exit serve(int dealerItem, int beatItem, int monitorItem, int wakeItem, Monitor monitor, ZMQ.Socket beat) {
-        long startNs = nanoClock.getAsLong();
+    private boolean inlineJobs() {
+        return options.capacity() == 1;
+    }
+
+    /** Ends the worker: the thread that ran the loop to its end calls this, holding {@link #sockets}. */
+    private void finish(Exit result) {
+        try {
+            shutdown();
+        } finally {
+            exit = result;
+            finished.countDown();
+            Thread current = watchdog;
+            if (current != null) {
+                LockSupport.unpark(current);
+            }
+            sockets.unlock();
+        }
+    }
+
+    private void awaitFinished() {
+        try {
+            finished.await();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    /**
+     * The loop; the caller holds {@link #sockets}.
+     *
+     * @return why the worker ends, or null when this thread lost the sockets to the watchdog while running a job
+     *     (it no longer holds them)
+     */
+    private Exit serve() {
         long heartbeatNs = options.heartbeatInterval().toNanos();
         long timeoutNs = options.timeout().toNanos();
-        BeatWatch beatWatch = new BeatWatch(startNs, 0, options.pingDelay().toNanos(), options.pingRetries());
-        long maxAgeAtNs = maxAgeDeadline(startNs);
-        long nextHeartbeatNs = startNs + heartbeatNs;
         while (true) {
             long nowNs = nanoClock.getAsLong();
             long nextNs = Math.min(nextHeartbeatNs, Math.min(beatWatch.deadlineNs(), maxAgeAtNs));
@@ -125,7 +185,7 @@ public final class WorkerConductor implements Runnable {
             if (leaving) {
                 nextNs = Math.min(nextNs, leaveStartNs + LEAVE_ACK_WAIT_NS);
             }
-            long waitNs = nextNs - nowNs;
+            long waitNs = inlineJobs() && !waitingJobs.isEmpty() ? 0 : nextNs - nowNs;
             Sockets.poll(poller, Sockets.pollTimeoutMs(waitNs));
             if (poller.pollin(wakeItem)) {
                 wakeup.clear();
@@ -137,19 +197,17 @@ public final class WorkerConductor implements Runnable {
                 drainBroker();
             }
             if (poller.pollin(beatItem)) {
-                while (Sockets.receive(beat).length > 0) {
-                    beatWatch.onBeat(nanoClock.getAsLong());
-                }
+                drainBeats();
             }
             if (poller.pollin(monitorItem)) {
                 onMonitorEvents(monitor);
             }
             drainRunners();
-            nowNs = nanoClock.getAsLong();
-            if (nowNs - nextHeartbeatNs >= 0) {
-                Sockets.send(dealer, null, BackendCodec.heartbeat());
-                nextHeartbeatNs = nowNs + heartbeatNs;
+            if (inlineJobs() && !runWaitingJobsInline(heartbeatNs)) {
+                return null;
             }
+            nowNs = nanoClock.getAsLong();
+            heartbeatIfDue(nowNs, heartbeatNs);
             if (beatWatch.isLost(nowNs)) {
                 LOG.warn("no beat from the broker at {} for {} x {}: quitting", options.heartbeat(),
                     options.pingRetries(), options.pingDelay());
@@ -165,6 +223,120 @@ public final class WorkerConductor implements Runnable {
                 return leaveReason;
             }
         }
+    }
+
+    private void heartbeatIfDue(long nowNs, long heartbeatNs) {
+        if (nowNs - nextHeartbeatNs >= 0) {
+            Sockets.send(dealer, null, BackendCodec.heartbeat());
+            nextHeartbeatNs = nowNs + heartbeatNs;
+        }
+    }
+
+    private void drainBeats() {
+        while (Sockets.receive(beat).length > 0) {
+            beatWatch.onBeat(nanoClock.getAsLong());
+        }
+    }
+
+    /**
+     * Runs the queued jobs one after the other on this thread, releasing the sockets during each.
+     *
+     * @return false when the watchdog took the sockets during a job (the job timed out): this thread must leave
+     */
+    private boolean runWaitingJobsInline(long heartbeatNs) {
+        byte[][] job;
+        while ((job = waitingJobs.pollFirst()) != null) {
+            InlineJob running = new InlineJob(job[0], nanoClock.getAsLong(), Thread.currentThread());
+            inline = running;
+            sockets.unlock();
+            byte[][] result;
+            try {
+                result = JobRunner.execute(handler, job[0], job[1]);
+            } finally {
+                sockets.lock();
+            }
+            if (running.abandoned) {
+                sockets.unlock();
+                return false;
+            }
+            inline = null;
+            reply(result[0], result[1][0] == JobRunner.OK[0], result[2]);
+            heartbeatIfDue(nanoClock.getAsLong(), heartbeatNs);
+        }
+        return true;
+    }
+
+    private void startWatchdog() {
+        long timeoutNs = options.timeout().toNanos();
+        long periodNs = Math.max(MIN_WATCH_NS, Math.min(options.heartbeatInterval().toNanos() / 2, timeoutNs / 5));
+        Thread thread = new Thread(() -> watch(periodNs, timeoutNs), "powerhose-watchdog");
+        thread.setDaemon(true);
+        watchdog = thread;
+        thread.start();
+    }
+
+    /**
+     * The watchdog: every period, if a job has run inline for half a period or more (so the loop is not holding
+     * the sockets), do the loop's housekeeping for it: heartbeat, read the beats, register again after a
+     * reconnection, queue the jobs that arrive. Past the timeout, answer ERROR, abandon the job's thread and
+     * carry on the loop on this thread.
+     */
+    private void watch(long periodNs, long timeoutNs) {
+        while (finished.getCount() > 0) {
+            LockSupport.parkNanos(this, periodNs);
+            InlineJob running = inline;
+            if (running == null || finished.getCount() == 0 || !sockets.tryLock()) {
+                continue;
+            }
+            if (inline != running || finished.getCount() == 0) {
+                sockets.unlock();
+                continue;
+            }
+            long nowNs = nanoClock.getAsLong();
+            if (nowNs - running.startNs < periodNs / 2) {
+                sockets.unlock();
+                continue;
+            }
+            heartbeatIfDue(nowNs, options.heartbeatInterval().toNanos());
+            drainBeats();
+            onMonitorEvents(monitor);
+            drainBroker();
+            if (leaveRequested && !leaving) {
+                startLeaving(Exit.STOPPED);
+            }
+            if (nowNs - (running.startNs + timeoutNs) < 0 && !beatWatch.isLost(nowNs)) {
+                sockets.unlock();
+                continue;
+            }
+            if (nowNs - (running.startNs + timeoutNs) >= 0) {
+                abandonInline(running);
+            } else {
+                LOG.warn("no beat from the broker during a long job: the watchdog takes the loop to quit");
+                running.abandoned = true;
+                inline = null;
+            }
+            startWatchdog();
+            Exit result = Exit.FAILED;
+            try {
+                result = serve();
+            } catch (RuntimeException e) {
+                LOG.error("worker failed", e);
+            }
+            if (result != null) {
+                finish(result);
+            }
+            return;
+        }
+    }
+
+    private void abandonInline(InlineJob running) {
+        LOG.error("job ran longer than the timeout {}: its result will not be sent. Thread stacks:{}",
+            options.timeout(), allStacks());
+        reply(running.jobId, false, utf8("job timed out after " + options.timeout() + " in worker " + pid
+            + "; its result will not be sent"));
+        running.abandoned = true;
+        running.thread.interrupt();
+        inline = null;
     }
 
     private long maxAgeDeadline(long startNs) {
@@ -297,7 +469,7 @@ public final class WorkerConductor implements Runnable {
     }
 
     private boolean isIdle() {
-        if (!waitingJobs.isEmpty()) {
+        if (!waitingJobs.isEmpty() || inline != null) {
             return false;
         }
         for (Slot slot : slots) {
@@ -323,7 +495,7 @@ public final class WorkerConductor implements Runnable {
         return new Slot(socket, poller.register(socket, ZMQ.Poller.POLLIN), runner, thread);
     }
 
-    private void shutdown(Monitor monitor, ZMQ.Socket beat) {
+    private void shutdown() {
         if (slots != null) {
             for (Slot slot : slots) {
                 if (slot != null) {
@@ -379,6 +551,20 @@ public final class WorkerConductor implements Runnable {
 
     private static byte[] utf8(String text) {
         return text.getBytes(StandardCharsets.UTF_8);
+    }
+
+    /** A job running inline on the thread that owns the sockets; abandoned when the watchdog took them. */
+    private static final class InlineJob {
+        final byte[] jobId;
+        final long startNs;
+        final Thread thread;
+        volatile boolean abandoned;
+
+        InlineJob(byte[] jobId, long startNs, Thread thread) {
+            this.jobId = jobId;
+            this.startNs = startNs;
+            this.thread = thread;
+        }
     }
 
     /** One job slot: the I/O end of a runner's PAIR, the runner, and the job it runs. */
