@@ -6,10 +6,12 @@
  *     interval whatever the handler does.
  *   job thread: the other PAIR end; receives [job id][budget][payload], parses the payload,
  *     calls the handler, sends back [job id][OK|ERROR][result].
- * The socket thread hands the job thread one job at a time. REQUESTs that arrive while a job
- * runs wait in a FIFO on the socket thread (up to opts->prefetch of them, READY's 6th frame)
- * and the next one starts the moment a result comes back; so a job's timeout counts from
- * when it starts, and the broker never needs a round trip to keep the handler busy.
+ * The socket thread passes each accepted job to the job thread at once; the PAIR's queue is
+ * the FIFO (up to 1 + opts->prefetch jobs, READY's 6th frame), and the job thread runs them
+ * one after the other without waiting for the socket thread, which drains every result
+ * that is ready in one go. The socket thread keeps the ids in the same order: the head is
+ * the running job, whose timeout counts from when the previous result came back (or from
+ * its arrival when the job thread was idle).
  * The PAIR pair lives in a context of its own ("job context") so that the network context
  * can be terminated (flushing the last replies) even when a handler never returns.
  */
@@ -365,10 +367,11 @@ static void on_signal(int sig)
     g_signals++;
 }
 
-/* A REQUEST accepted while the handler runs: [job id][budget][payload], waiting its turn. */
+/* The id of a job passed to the job thread and not answered yet. */
 typedef struct {
-    zmq_msg_t f[3];
-} queued_t;
+    unsigned char id[255];
+    size_t len;
+} job_ref_t;
 
 typedef struct {
     const ph_worker_options_t *o;
@@ -378,13 +381,11 @@ typedef struct {
     void *pair;
     shared_t *shared;
     pthread_t thread;
-    int busy;
-    unsigned char job_id[255];
-    size_t job_id_len;
+    int busy;                      /* the job thread runs refs[q_head] */
     double job_start;              /* when the running job started (its timeout counts from here) */
-    queued_t *queue;               /* FIFO ring of prefetched jobs, o->prefetch slots */
+    job_ref_t *refs;               /* FIFO ring of the jobs passed on, 1 + o->prefetch slots */
     int q_head;
-    int q_len;
+    int q_len;                     /* jobs passed on behind the running one */
     int leaving;
     int got_answer;
     double leave_at;
@@ -446,43 +447,49 @@ static int is_decimal(const unsigned char *p, size_t n)
     return 1;
 }
 
-/* Hands [job id][budget][payload] to the job thread; the messages are empty afterwards. */
+static job_ref_t *ref_at(run_t *r, int i)
+{
+    return &r->refs[(r->q_head + i) % (r->o->prefetch + 1)];
+}
+
+/* Passes [job id][budget][payload] to the job thread; the messages are empty afterwards. */
 static void start_job(run_t *r, zmq_msg_t *f, double now)
 {
-    memcpy(r->job_id, zmq_msg_data(&f[0]), zmq_msg_size(&f[0]));
-    r->job_id_len = zmq_msg_size(&f[0]);
-    r->busy = 1;
-    r->job_start = now;
+    job_ref_t *ref = ref_at(r, r->busy + r->q_len);
+    memcpy(ref->id, zmq_msg_data(&f[0]), zmq_msg_size(&f[0]));
+    ref->len = zmq_msg_size(&f[0]);
+    if (r->busy) {
+        r->q_len++;
+    } else {
+        r->busy = 1;
+        r->job_start = now;
+    }
     zmq_msg_send(&f[0], r->pair, ZMQ_SNDMORE);
     zmq_msg_send(&f[1], r->pair, ZMQ_SNDMORE);
     zmq_msg_send(&f[2], r->pair, 0);
 }
 
-/* Starts the oldest queued job, if any. */
-static void start_next(run_t *r, double now)
+/* The running job answered: the next one passed on, if any, starts now. */
+static void finish_head(run_t *r, double now)
 {
-    if (r->q_len == 0)
-        return;
-    queued_t *q = &r->queue[r->q_head];
-    r->q_head = (r->q_head + 1) % r->o->prefetch;
-    r->q_len--;
-    DEBUG(r, "starting a queued job (%d still waiting)", r->q_len);
-    start_job(r, q->f, now);
-    close_frames(q->f, 3);
+    r->q_head = (r->q_head + 1) % (r->o->prefetch + 1);
+    if (r->q_len > 0) {
+        r->q_len--;
+        r->job_start = now;
+    } else {
+        r->busy = 0;
+    }
 }
 
-/* Answers every queued job ERROR (the worker is exiting before it could run them). */
+/* Answers every job behind the running one ERROR (the worker is exiting before it could run
+ * them; the job thread is abandoned with them). */
 static void fail_queued(run_t *r, const char *why)
 {
     if (r->q_len > 0)
         LOG(r, "answering %d queued job%s ERROR: %s", r->q_len, r->q_len == 1 ? "" : "s", why);
-    while (r->q_len > 0) {
-        queued_t *q = &r->queue[r->q_head];
-        r->q_head = (r->q_head + 1) % r->o->prefetch;
-        r->q_len--;
-        send_reply(r, zmq_msg_data(&q->f[0]), zmq_msg_size(&q->f[0]), "ERROR", why);
-        close_frames(q->f, 3);
-    }
+    for (int i = 1; i <= r->q_len; i++)
+        send_reply(r, ref_at(r, i)->id, ref_at(r, i)->len, "ERROR", why);
+    r->q_len = 0;
 }
 
 static void handle_request(run_t *r, zmq_msg_t *f, int n, int total, double now)
@@ -513,19 +520,9 @@ static void handle_request(run_t *r, zmq_msg_t *f, int n, int total, double now)
         send_reply(r, id, idlen, "ERROR", text);
         return;
     }
-    if (!r->busy) {
-        DEBUG(r, "REQUEST, %zu bytes: started", size);
+    if (!r->busy || r->q_len < r->o->prefetch) {
+        DEBUG(r, "REQUEST, %zu bytes: %s", size, r->busy ? "queued" : "started");
         start_job(r, &f[2], now);
-        return;
-    }
-    if (r->q_len < r->o->prefetch) {
-        queued_t *q = &r->queue[(r->q_head + r->q_len) % r->o->prefetch];
-        for (int i = 0; i < 3; i++) {
-            zmq_msg_init(&q->f[i]);
-            zmq_msg_move(&q->f[i], &f[2 + i]);
-        }
-        r->q_len++;
-        DEBUG(r, "REQUEST, %zu bytes: queued (%d waiting)", size, r->q_len);
         return;
     }
     snprintf(text, sizeof text, "worker busy: capacity 1, prefetch %d", r->o->prefetch);
@@ -572,28 +569,30 @@ static void handle_backend(run_t *r, double now)
     }
 }
 
-static void handle_result(run_t *r, double now)
+/* Forwards every result the job thread has sent. */
+static void handle_results(run_t *r, double now)
 {
-    zmq_msg_t f[3];
-    int n = recv_multipart(r->pair, f, 3, ZMQ_DONTWAIT, NULL);
-    if (n < 0)
-        return;
-    if (n == 3) {
-        unsigned char cmd = CMD_REPLY;
-        if (zmq_send(r->dealer, VERSION, 4, ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0) {
-            LOG(r, "could not send a REPLY (%s); dropped", zmq_strerror(errno));
-        } else {
-            zmq_send(r->dealer, &cmd, 1, ZMQ_SNDMORE);
-            zmq_msg_send(&f[0], r->dealer, ZMQ_SNDMORE);
-            zmq_msg_send(&f[1], r->dealer, ZMQ_SNDMORE);
-            DEBUG(r, "sent REPLY %.*s, %zu bytes", (int)zmq_msg_size(&f[1]),
-                  (char *)zmq_msg_data(&f[1]), zmq_msg_size(&f[2]));
-            zmq_msg_send(&f[2], r->dealer, 0);
+    while (r->busy) {
+        zmq_msg_t f[3];
+        int n = recv_multipart(r->pair, f, 3, ZMQ_DONTWAIT, NULL);
+        if (n < 0)
+            return;
+        if (n == 3) {
+            unsigned char cmd = CMD_REPLY;
+            if (zmq_send(r->dealer, VERSION, 4, ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0) {
+                LOG(r, "could not send a REPLY (%s); dropped", zmq_strerror(errno));
+            } else {
+                zmq_send(r->dealer, &cmd, 1, ZMQ_SNDMORE);
+                zmq_msg_send(&f[0], r->dealer, ZMQ_SNDMORE);
+                zmq_msg_send(&f[1], r->dealer, ZMQ_SNDMORE);
+                DEBUG(r, "sent REPLY %.*s, %zu bytes", (int)zmq_msg_size(&f[1]),
+                      (char *)zmq_msg_data(&f[1]), zmq_msg_size(&f[2]));
+                zmq_msg_send(&f[2], r->dealer, 0);
+            }
         }
+        close_frames(f, n);
+        finish_head(r, now);
     }
-    close_frames(f, n);
-    r->busy = 0;
-    start_next(r, now);
 }
 
 static void random_seed(unsigned *seed)
@@ -634,18 +633,18 @@ int ph_worker_run(const ph_worker_options_t *o, ph_handler_fn fn, void *user)
         LOG(&r, "prefetch must be 0 to %d, not %d", PH_MAX_PREFETCH, o->prefetch);
         return PH_EXIT_CONFIG;
     }
-    r.queue = calloc(o->prefetch > 0 ? (size_t)o->prefetch : 1, sizeof *r.queue);
+    r.refs = calloc((size_t)o->prefetch + 1, sizeof *r.refs);
     shared_t *s = calloc(1, sizeof *s);
-    if (s == NULL || r.queue == NULL) {
+    if (s == NULL || r.refs == NULL) {
         LOG(&r, "out of memory");
         free(s);
-        free(r.queue);
+        free(r.refs);
         return PH_EXIT_FAILED;
     }
     if (ph_params_parse(o->params, &s->params, err, sizeof err) != 0) {
         LOG(&r, "--params: %s", err);
         free(s);
-        free(r.queue);
+        free(r.refs);
         return PH_EXIT_CONFIG;
     }
     atomic_init(&s->refs, 2);
@@ -700,7 +699,7 @@ int ph_worker_run(const ph_worker_options_t *o, ph_handler_fn fn, void *user)
         zmq_ctx_term(r.ctx);
         shared_release(s);
         shared_release(s);
-        free(r.queue);
+        free(r.refs);
         return setup_rc;
     }
 
@@ -755,7 +754,7 @@ int ph_worker_run(const ph_worker_options_t *o, ph_handler_fn fn, void *user)
             snprintf(text, sizeof text, "job timed out after %gs", o->timeout_s);
             LOG(&r, "%s: answered ERROR; exiting with code %d so that a supervisor restarts the "
                     "worker (the handler thread cannot be stopped)", text, PH_EXIT_FAILED);
-            send_reply(&r, r.job_id, r.job_id_len, "ERROR", text);
+            send_reply(&r, ref_at(&r, 0)->id, ref_at(&r, 0)->len, "ERROR", text);
             fail_queued(&r, "job not run: the worker is exiting after a job timed out");
             rc = PH_EXIT_FAILED;
             break;
@@ -801,7 +800,7 @@ int ph_worker_run(const ph_worker_options_t *o, ph_handler_fn fn, void *user)
             }
         }
         if (items[2].revents & ZMQ_POLLIN)
-            handle_result(&r, now);
+            handle_results(&r, now);
         if (items[0].revents & ZMQ_POLLIN)
             handle_backend(&r, now);
     }
@@ -810,7 +809,7 @@ int ph_worker_run(const ph_worker_options_t *o, ph_handler_fn fn, void *user)
     sigaction(SIGINT, &old_int, NULL);
     stop_job_thread(&r);
     fail_queued(&r, "job not run: the worker is exiting");   /* none left on any path above */
-    free(r.queue);
+    free(r.refs);
     zmq_close(r.sub);
     zmq_close(r.dealer);       /* lingers up to 2 s to deliver the last REPLY/DISCONNECT */
     zmq_ctx_term(r.ctx);

@@ -238,6 +238,7 @@ static void scenario_main(void)
 {
     worker_t w;
     default_opts(&w);
+    w.opts.prefetch = 1;   /* so that a third REQUEST while one runs and one waits is "busy" */
     start_worker(&w);
 
     send_request("j1", "5000", "NONE:::hello", 12);
