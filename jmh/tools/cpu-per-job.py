@@ -5,6 +5,7 @@ process and thread involved, and prints CPU microseconds per job for each thread
 started here and ended by their pid.
 
   jmh/tools/cpu-per-job.py [--worker java|c] [--count 20000] [--concurrency 128] [--size 64]
+                           [--target io.powerhose.examples.Sign --params rounds:4677]
 """
 import argparse, os, signal, subprocess, sys, tempfile, time
 
@@ -51,12 +52,14 @@ def main():
     ap.add_argument("--count", type=int, default=20000)
     ap.add_argument("--concurrency", type=int, default=128)
     ap.add_argument("--size", type=int, default=64)
+    ap.add_argument("--target", default="io.powerhose.examples.Echo", help="the Java workers' target")
+    ap.add_argument("--params", default=None, help="the workers' params, e.g. rounds:4677 for Sign")
     a = ap.parse_args()
     d = tempfile.mkdtemp(prefix="powerhose-cpu-")
     eps = [f"--frontend=ipc://{d}/front", f"--backend=ipc://{d}/back", f"--heartbeat=ipc://{d}/beat"]
     target = ["--worker-command", f"{ROOT}/native/build/powerhose-worker-echo"] if a.worker == "c" else []
     sup = subprocess.Popen([f"{ROOT}/bin/powerhose", "--numprocesses", "2", "--logfile", f"{d}/log", *eps,
-                            *target, "io.powerhose.examples.Echo"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                            *target, *(["--params", a.params] if a.params else []), a.target], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         deadline = time.time() + 60
         while len(children(sup.pid)) < 2 or subprocess.call([f"{ROOT}/bin/powerhose-client", eps[0], "--ping"],

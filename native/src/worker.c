@@ -1,24 +1,24 @@
 /* The worker side of docs/PROTOCOL.md on libzmq: see powerhose/worker.h.
  *
  * Threads and sockets:
- *   socket thread (the caller of ph_worker_run): DEALER -> backend, SUB -> heartbeat and one
- *     end of an inproc PAIR pair; it alone talks to the broker, so heartbeats go out every
- *     interval whatever the handler does.
- *   job thread: the other PAIR end; receives [job id][budget][payload], parses the payload,
- *     calls the handler, sends back [job id][OK|ERROR][result].
- * The socket thread passes each accepted job to the job thread at once; the PAIR's queue is
- * the FIFO (up to 1 + opts->prefetch jobs, READY's 6th frame), and the job thread runs them
- * one after the other without waiting for the socket thread, which drains every result
- * that is ready in one go. The socket thread keeps the ids in the same order: the head is
- * the running job, whose timeout counts from when the previous result came back (or from
- * its arrival when the job thread was idle).
- * The PAIR pair lives in a context of its own ("job context") so that the network context
- * can be terminated (flushing the last replies) even when a handler never returns.
+ *   loop thread (started by ph_worker_run): owns the DEALER -> backend, the SUB -> heartbeat
+ *     and the run state through one mutex, which it releases only while a handler runs. It
+ *     registers, heartbeats, queues REQUESTs (up to 1 + opts->prefetch, READY's 6th frame)
+ *     and runs them one after the other on itself, so a job costs no thread hand-off.
+ *   the caller of ph_worker_run: the watchdog. While a job has run for half a period it takes
+ *     the mutex and does the loop's housekeeping for it (heartbeat, beats, REQUESTs queued,
+ *     READY again, a signal's DISCONNECT); when the job passes the timeout, the beat is lost
+ *     or a second signal comes, it answers what it must, abandons the loop thread (still in
+ *     the handler) and returns. SIGTERM/SIGINT are blocked on the loop thread, so a handler
+ *     never sees them; the signal handler wakes the loop through a pipe.
+ * The run state is reference-counted: an abandoned loop thread frees it when its handler
+ * returns, if the caller has already gone.
  */
 #define _POSIX_C_SOURCE 200809L
 #include "powerhose/worker.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <math.h>
 #include <pthread.h>
 #include <signal.h>
@@ -216,29 +216,7 @@ int ph_worker_parse_args(int argc, char **argv, ph_worker_options_t *o)
     return PH_RUN;
 }
 
-/* ---------------------------------------------------------------- the job thread */
-
-/* State shared by the socket thread and the job thread; the last one to drop its
- * reference frees it (the job thread outlives the socket thread after a timeout). */
-typedef struct {
-    atomic_int refs;
-    atomic_int abandoned;
-    void *ctx;                     /* job context: only the PAIR pair */
-    char endpoint[64];
-    char name[64];                 /* for log lines */
-    ph_handler_fn fn;
-    void *user;
-    ph_params_t params;
-} shared_t;
-
-static void shared_release(shared_t *s)
-{
-    if (atomic_fetch_sub(&s->refs, 1) == 1) {
-        zmq_ctx_term(s->ctx);
-        ph_params_free(&s->params);
-        free(s);
-    }
-}
+/* ---------------------------------------------------------------- shared state */
 
 static void free_buffer(void *data, void *hint)
 {
@@ -283,113 +261,66 @@ static void close_frames(zmq_msg_t *frames, int n)
         zmq_msg_close(&frames[i]);
 }
 
-static void *job_thread(void *arg)
+/* A REQUEST accepted and waiting its turn: [job id][budget][payload]. */
+typedef struct {
+    zmq_msg_t f[3];
+} queued_t;
+
+typedef struct {
+    atomic_int refs;               /* caller + loop thread; the last one frees */
+    pthread_mutex_t mu;            /* owns the sockets and everything below */
+    pthread_cond_t cv;             /* the loop ended */
+    const ph_worker_options_t *o;  /* the caller's; not touched once abandoned */
+    ph_handler_fn fn;
+    void *user;
+    ph_params_t params;
+    void *ctx;
+    void *dealer;
+    void *sub;
+    int wake_fd[2];                /* the signal handler wakes the loop's poll */
+    int busy;                      /* a handler runs on the loop thread */
+    unsigned char job_id[255];
+    size_t job_id_len;
+    double job_start;              /* when the running job started (its timeout counts from here) */
+    queued_t *queue;               /* FIFO ring, 1 + o->prefetch slots */
+    int q_head;
+    int q_len;
+    int leaving;
+    int got_answer;
+    double leave_at;
+    double last_beat;
+    double next_hb;
+    int loop_done;                 /* the loop thread ended, with loop_rc */
+    int loop_rc;
+    int abandoned;                 /* the caller left while a handler ran */
+} run_t;
+
+static void run_release(run_t *r)
 {
-    shared_t *s = arg;
-    void *pair = zmq_socket(s->ctx, ZMQ_PAIR);
-    int zero = 0;
-    zmq_setsockopt(pair, ZMQ_LINGER, &zero, sizeof zero);
-    if (zmq_connect(pair, s->endpoint) != 0) {
-        zmq_close(pair);
-        shared_release(s);
-        return NULL;
+    if (atomic_fetch_sub(&r->refs, 1) == 1) {
+        ph_params_free(&r->params);
+        free(r->queue);
+        pthread_mutex_destroy(&r->mu);
+        pthread_cond_destroy(&r->cv);
+        free(r);
     }
-    while (!atomic_load(&s->abandoned)) {
-        zmq_pollitem_t item = {pair, 0, ZMQ_POLLIN, 0};
-        if (zmq_poll(&item, 1, 200) <= 0)
-            continue;
-        zmq_msg_t f[3];
-        int total = 0;
-        int n = recv_multipart(pair, f, 3, 0, &total);
-        if (n < 0)
-            break;
-        if (n != 3) {              /* one frame: stop */
-            close_frames(f, n);
-            break;
-        }
-        char err[256];
-        ph_job_t job;
-        ph_reply_t out = {NULL, 0, 0};
-        const char *status = "OK";
-        if (ph_job_parse(zmq_msg_data(&f[2]), zmq_msg_size(&f[2]), &job, err, sizeof err) != 0) {
-            status = "ERROR";
-            log_line(s->name, "%s; answered ERROR", err);
-            ph_reply_printf(&out, "%s", err);
-        } else {
-            char budget[32];
-            size_t bl = zmq_msg_size(&f[1]) < sizeof budget - 1 ? zmq_msg_size(&f[1]) : sizeof budget - 1;
-            memcpy(budget, zmq_msg_data(&f[1]), bl);
-            budget[bl] = '\0';
-            job.budget_ms = strtoll(budget, NULL, 10);
-            job.params = &s->params;
-            zmq_msg_close(&f[2]);      /* the payload is no longer needed */
-            zmq_msg_init(&f[2]);
-            int rc = s->fn(&job, &out, s->user);
-            ph_job_free(&job);
-            if (rc != 0) {
-                status = "ERROR";
-                if (out.len == 0)
-                    ph_reply_printf(&out, "HandlerError: handler returned %d", rc);
-            }
-        }
-        close_frames(&f[1], 2);
-        if (atomic_load(&s->abandoned)) {   /* timed out meanwhile: drop the result */
-            zmq_msg_close(&f[0]);
-            free(out.data);
-            break;
-        }
-        zmq_msg_t result;
-        if (out.len > 0)
-            zmq_msg_init_data(&result, out.data, out.len, free_buffer, NULL);
-        else {
-            free(out.data);
-            zmq_msg_init(&result);
-        }
-        /* DONTWAIT: the peer only goes away when it abandoned us */
-        if (zmq_msg_send(&f[0], pair, ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0
-            || zmq_send(pair, status, strlen(status), ZMQ_SNDMORE) < 0
-            || zmq_msg_send(&result, pair, 0) < 0)
-            zmq_msg_close(&result);
-        zmq_msg_close(&f[0]);
-    }
-    zmq_close(pair);
-    shared_release(s);
-    return NULL;
 }
 
-/* ---------------------------------------------------------------- the socket thread */
-
 static volatile sig_atomic_t g_signals;
+static volatile int g_wake_fd = -1;
 
 static void on_signal(int sig)
 {
     (void)sig;
     g_signals++;
+    int fd = g_wake_fd;
+    if (fd >= 0) {
+        int e = errno;
+        ssize_t ignored = write(fd, "s", 1);
+        (void)ignored;
+        errno = e;
+    }
 }
-
-/* The id of a job passed to the job thread and not answered yet. */
-typedef struct {
-    unsigned char id[255];
-    size_t len;
-} job_ref_t;
-
-typedef struct {
-    const ph_worker_options_t *o;
-    void *ctx;
-    void *dealer;
-    void *sub;
-    void *pair;
-    shared_t *shared;
-    pthread_t thread;
-    int busy;                      /* the job thread runs refs[q_head] */
-    double job_start;              /* when the running job started (its timeout counts from here) */
-    job_ref_t *refs;               /* FIFO ring of the jobs passed on, 1 + o->prefetch slots */
-    int q_head;
-    int q_len;                     /* jobs passed on behind the running one */
-    int leaving;
-    int got_answer;
-    double leave_at;
-} run_t;
 
 #define LOG(r, ...) log_line((r)->o->name, __VA_ARGS__)
 #define DEBUG(r, ...) do { if ((r)->o->debug) log_line((r)->o->name, __VA_ARGS__); } while (0)
@@ -447,52 +378,21 @@ static int is_decimal(const unsigned char *p, size_t n)
     return 1;
 }
 
-static job_ref_t *ref_at(run_t *r, int i)
-{
-    return &r->refs[(r->q_head + i) % (r->o->prefetch + 1)];
-}
-
-/* Passes [job id][budget][payload] to the job thread; the messages are empty afterwards. */
-static void start_job(run_t *r, zmq_msg_t *f, double now)
-{
-    job_ref_t *ref = ref_at(r, r->busy + r->q_len);
-    memcpy(ref->id, zmq_msg_data(&f[0]), zmq_msg_size(&f[0]));
-    ref->len = zmq_msg_size(&f[0]);
-    if (r->busy) {
-        r->q_len++;
-    } else {
-        r->busy = 1;
-        r->job_start = now;
-    }
-    zmq_msg_send(&f[0], r->pair, ZMQ_SNDMORE);
-    zmq_msg_send(&f[1], r->pair, ZMQ_SNDMORE);
-    zmq_msg_send(&f[2], r->pair, 0);
-}
-
-/* The running job answered: the next one passed on, if any, starts now. */
-static void finish_head(run_t *r, double now)
-{
-    r->q_head = (r->q_head + 1) % (r->o->prefetch + 1);
-    if (r->q_len > 0) {
-        r->q_len--;
-        r->job_start = now;
-    } else {
-        r->busy = 0;
-    }
-}
-
-/* Answers every job behind the running one ERROR (the worker is exiting before it could run
- * them; the job thread is abandoned with them). */
+/* Answers every queued job ERROR (the worker is exiting before it could run them). */
 static void fail_queued(run_t *r, const char *why)
 {
     if (r->q_len > 0)
         LOG(r, "answering %d queued job%s ERROR: %s", r->q_len, r->q_len == 1 ? "" : "s", why);
-    for (int i = 1; i <= r->q_len; i++)
-        send_reply(r, ref_at(r, i)->id, ref_at(r, i)->len, "ERROR", why);
-    r->q_len = 0;
+    while (r->q_len > 0) {
+        queued_t *q = &r->queue[r->q_head];
+        r->q_head = (r->q_head + 1) % (r->o->prefetch + 1);
+        r->q_len--;
+        send_reply(r, zmq_msg_data(&q->f[0]), zmq_msg_size(&q->f[0]), "ERROR", why);
+        close_frames(q->f, 3);
+    }
 }
 
-static void handle_request(run_t *r, zmq_msg_t *f, int n, int total, double now)
+static void handle_request(run_t *r, zmq_msg_t *f, int n, int total)
 {
     if (n < 3 || zmq_msg_size(&f[2]) == 0 || zmq_msg_size(&f[2]) > 255) {
         LOG(r, "REQUEST without a valid job id (1-255 bytes); dropped");
@@ -520,9 +420,14 @@ static void handle_request(run_t *r, zmq_msg_t *f, int n, int total, double now)
         send_reply(r, id, idlen, "ERROR", text);
         return;
     }
-    if (!r->busy || r->q_len < r->o->prefetch) {
-        DEBUG(r, "REQUEST, %zu bytes: %s", size, r->busy ? "queued" : "started");
-        start_job(r, &f[2], now);
+    if (r->busy + r->q_len < 1 + r->o->prefetch) {
+        queued_t *q = &r->queue[(r->q_head + r->q_len) % (r->o->prefetch + 1)];
+        for (int i = 0; i < 3; i++) {
+            zmq_msg_init(&q->f[i]);
+            zmq_msg_move(&q->f[i], &f[2 + i]);
+        }
+        r->q_len++;
+        DEBUG(r, "REQUEST, %zu bytes: queued (%d waiting)", size, r->q_len);
         return;
     }
     snprintf(text, sizeof text, "worker busy: capacity 1, prefetch %d", r->o->prefetch);
@@ -530,7 +435,7 @@ static void handle_request(run_t *r, zmq_msg_t *f, int n, int total, double now)
     send_reply(r, id, idlen, "ERROR", text);
 }
 
-static void handle_backend(run_t *r, double now)
+static void handle_backend(run_t *r)
 {
     while (1) {
         zmq_msg_t f[MAX_FRAMES];
@@ -547,7 +452,7 @@ static void handle_backend(run_t *r, double now)
             unsigned char cmd = *(unsigned char *)zmq_msg_data(&f[1]);
             switch (cmd) {
             case CMD_REQUEST:
-                handle_request(r, f, n, total, now);
+                handle_request(r, f, n, total);
                 break;
             case CMD_HEARTBEAT:
                 break;
@@ -569,30 +474,189 @@ static void handle_backend(run_t *r, double now)
     }
 }
 
-/* Forwards every result the job thread has sent. */
-static void handle_results(run_t *r, double now)
+static void drain_beats(run_t *r, double now)
 {
-    while (r->busy) {
-        zmq_msg_t f[3];
-        int n = recv_multipart(r->pair, f, 3, ZMQ_DONTWAIT, NULL);
-        if (n < 0)
-            return;
-        if (n == 3) {
-            unsigned char cmd = CMD_REPLY;
-            if (zmq_send(r->dealer, VERSION, 4, ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0) {
-                LOG(r, "could not send a REPLY (%s); dropped", zmq_strerror(errno));
-            } else {
-                zmq_send(r->dealer, &cmd, 1, ZMQ_SNDMORE);
-                zmq_msg_send(&f[0], r->dealer, ZMQ_SNDMORE);
-                zmq_msg_send(&f[1], r->dealer, ZMQ_SNDMORE);
-                DEBUG(r, "sent REPLY %.*s, %zu bytes", (int)zmq_msg_size(&f[1]),
-                      (char *)zmq_msg_data(&f[1]), zmq_msg_size(&f[2]));
-                zmq_msg_send(&f[2], r->dealer, 0);
+    zmq_msg_t f[1];
+    while (recv_multipart(r->sub, f, 1, ZMQ_DONTWAIT, NULL) >= 0) {
+        close_frames(f, 1);
+        r->last_beat = now;
+    }
+}
+
+static void heartbeat_if_due(run_t *r, double now)
+{
+    if (now >= r->next_hb) {
+        send_cmd(r, CMD_HEARTBEAT);
+        r->next_hb += r->o->heartbeat_interval_s;
+        if (r->next_hb <= now)
+            r->next_hb = now + r->o->heartbeat_interval_s;
+    }
+}
+
+/* A first signal: leave gracefully. */
+static void leave_on_signal(run_t *r, double now, const char *why)
+{
+    LOG(r, "%s: leaving (DISCONNECT sent; %s, %d queued)", why,
+        r->busy ? "finishing the current job" : "idle", r->q_len);
+    send_cmd(r, CMD_DISCONNECT);
+    r->leaving = 1;
+    r->leave_at = now;
+}
+
+/* Runs the oldest queued job on this thread, with the mutex released while the handler runs.
+ * Returns 0, or -1 when the caller abandoned this thread meanwhile (the mutex is then released
+ * and r must not be used but to release it). */
+static int run_next(run_t *r)
+{
+    queued_t q = r->queue[r->q_head];
+    r->q_head = (r->q_head + 1) % (r->o->prefetch + 1);
+    r->q_len--;
+    memcpy(r->job_id, zmq_msg_data(&q.f[0]), zmq_msg_size(&q.f[0]));
+    r->job_id_len = zmq_msg_size(&q.f[0]);
+    char err[256];
+    ph_job_t job;
+    ph_reply_t out = {NULL, 0, 0};
+    const char *status = "OK";
+    if (ph_job_parse(zmq_msg_data(&q.f[2]), zmq_msg_size(&q.f[2]), &job, err, sizeof err) != 0) {
+        LOG(r, "%s; answered ERROR", err);
+        send_reply(r, r->job_id, r->job_id_len, "ERROR", err);
+        close_frames(q.f, 3);
+        return 0;
+    }
+    char budget[32];
+    size_t bl = zmq_msg_size(&q.f[1]) < sizeof budget - 1 ? zmq_msg_size(&q.f[1]) : sizeof budget - 1;
+    memcpy(budget, zmq_msg_data(&q.f[1]), bl);
+    budget[bl] = '\0';
+    job.budget_ms = strtoll(budget, NULL, 10);
+    job.params = &r->params;
+    close_frames(&q.f[1], 2);     /* the payload is no longer needed once parsed */
+    r->busy = 1;
+    r->job_start = now_s();
+    ph_handler_fn fn = r->fn;
+    void *user = r->user;
+    pthread_mutex_unlock(&r->mu);
+    int rc = fn(&job, &out, user);
+    ph_job_free(&job);
+    pthread_mutex_lock(&r->mu);
+    if (r->abandoned) {           /* timed out meanwhile: drop the result */
+        pthread_mutex_unlock(&r->mu);
+        zmq_msg_close(&q.f[0]);
+        free(out.data);
+        return -1;
+    }
+    r->busy = 0;
+    if (rc != 0) {
+        status = "ERROR";
+        if (out.len == 0)
+            ph_reply_printf(&out, "HandlerError: handler returned %d", rc);
+    }
+    unsigned char cmd = CMD_REPLY;
+    zmq_msg_t result;
+    if (out.len > 0)
+        zmq_msg_init_data(&result, out.data, out.len, free_buffer, NULL);
+    else {
+        free(out.data);
+        zmq_msg_init(&result);
+    }
+    if (zmq_send(r->dealer, VERSION, 4, ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0) {
+        LOG(r, "could not send a REPLY (%s); dropped", zmq_strerror(errno));
+        zmq_msg_close(&result);
+    } else {
+        zmq_send(r->dealer, &cmd, 1, ZMQ_SNDMORE);
+        zmq_msg_send(&q.f[0], r->dealer, ZMQ_SNDMORE);
+        zmq_send(r->dealer, status, strlen(status), ZMQ_SNDMORE);
+        DEBUG(r, "sent REPLY %s, %zu bytes", status, zmq_msg_size(&result));
+        if (zmq_msg_send(&result, r->dealer, 0) < 0)
+            zmq_msg_close(&result);
+    }
+    zmq_msg_close(&q.f[0]);
+    return 0;
+}
+
+static void random_seed(unsigned *seed);
+static double random_unit(unsigned *seed);
+
+/* The loop thread: holds the mutex except while a handler runs. */
+static void *loop_thread(void *arg)
+{
+    run_t *r = arg;
+    const ph_worker_options_t *o = r->o;
+    pthread_mutex_lock(&r->mu);
+    double start = now_s();
+    double beat_limit = o->ping_retries * o->ping_delay_s;
+    double max_age_at = -1;
+    if (o->max_age_s > 0) {
+        unsigned seed;
+        random_seed(&seed);
+        max_age_at = start + o->max_age_s + random_unit(&seed) * o->max_age_delta_s;
+    }
+    int rc = PH_EXIT_OK;
+    while (1) {
+        double now = now_s();
+        if (g_signals >= 2 && r->leaving) {
+            LOG(r, "second signal: exiting now");
+            fail_queued(r, "job not run: the worker is exiting (second signal)");
+            rc = PH_EXIT_FAILED;
+            break;
+        }
+        if (!r->leaving && (g_signals > 0 || (max_age_at > 0 && now >= max_age_at)))
+            leave_on_signal(r, now, g_signals > 0 ? "signal received" : "max age reached");
+        if (r->leaving && r->q_len == 0 && (r->got_answer || now - r->leave_at >= LEAVE_WAIT_S)) {
+            if (!r->got_answer)
+                LOG(r, "no DISCONNECT answer from the broker within %gs", LEAVE_WAIT_S);
+            LOG(r, "left the broker; exiting");
+            rc = PH_EXIT_OK;
+            break;
+        }
+        if (now - r->last_beat > beat_limit) {
+            LOG(r, "no heartbeat from the broker for %.1fs (%d x %gs): the broker is gone; exiting",
+                now - r->last_beat, o->ping_retries, o->ping_delay_s);
+            fail_queued(r, "job not run: the worker lost the broker's heartbeat and is exiting");
+            rc = PH_EXIT_OK;
+            break;
+        }
+        heartbeat_if_due(r, now);
+
+        double wake = r->next_hb;
+        if (r->last_beat + beat_limit < wake) wake = r->last_beat + beat_limit;
+        if (!r->leaving && max_age_at > 0 && max_age_at < wake) wake = max_age_at;
+        if (r->leaving && r->leave_at + LEAVE_WAIT_S < wake) wake = r->leave_at + LEAVE_WAIT_S;
+        long timeout_ms = r->q_len > 0 ? 0 : (long)ceil((wake - now) * 1000.0) + 1;
+        if (timeout_ms < 0) timeout_ms = 0;
+
+        zmq_pollitem_t items[3] = {
+            {r->dealer, 0, ZMQ_POLLIN, 0}, {r->sub, 0, ZMQ_POLLIN, 0}, {NULL, r->wake_fd[0], ZMQ_POLLIN, 0}};
+        if (zmq_poll(items, 3, timeout_ms) < 0) {
+            if (errno == EINTR)
+                continue;
+            LOG(r, "poll failed: %s", zmq_strerror(errno));
+            rc = PH_EXIT_FAILED;
+            break;
+        }
+        now = now_s();
+        if (items[2].revents & ZMQ_POLLIN) {
+            char drain[64];
+            while (read(r->wake_fd[0], drain, sizeof drain) > 0) {
             }
         }
-        close_frames(f, n);
-        finish_head(r, now);
+        if (items[1].revents & ZMQ_POLLIN)
+            drain_beats(r, now);
+        if (items[0].revents & ZMQ_POLLIN)
+            handle_backend(r);
+        while (r->q_len > 0 && !(g_signals >= 2 && r->leaving)) {
+            if (run_next(r) != 0) {
+                run_release(r);
+                return NULL;
+            }
+            heartbeat_if_due(r, now_s());
+        }
     }
+    r->loop_rc = rc;
+    r->loop_done = 1;
+    pthread_cond_signal(&r->cv);
+    pthread_mutex_unlock(&r->mu);
+    run_release(r);
+    return NULL;
 }
 
 static void random_seed(unsigned *seed)
@@ -608,99 +672,114 @@ static double random_unit(unsigned *seed)
     return (double)((*seed >> 8) & 0xffffff) / (double)0x1000000;
 }
 
-/* Stops the job thread: joined when idle, abandoned (detached) while a handler runs. */
-static void stop_job_thread(run_t *r)
+/* The caller's part: watches the loop thread while a handler runs, until the loop ends or is
+ * abandoned. Returns the exit code. Called with the mutex held; returns with it released. */
+static int watch(run_t *r)
 {
-    if (r->busy) {
-        atomic_store(&r->shared->abandoned, 1);
-        pthread_detach(r->thread);
-    } else {
-        zmq_send(r->pair, "", 0, ZMQ_DONTWAIT);   /* fails only if the thread has ended */
-        pthread_join(r->thread, NULL);
+    const ph_worker_options_t *o = r->o;
+    double period = o->heartbeat_interval_s / 2;
+    if (o->timeout_s / 5 < period) period = o->timeout_s / 5;
+    if (period < 0.01) period = 0.01;
+    double beat_limit = o->ping_retries * o->ping_delay_s;
+    int rc = PH_EXIT_OK;
+    while (!r->loop_done) {
+        struct timespec until;
+        clock_gettime(CLOCK_REALTIME, &until);
+        double t = (double)until.tv_sec + (double)until.tv_nsec / 1e9 + period;
+        until.tv_sec = (time_t)t;
+        until.tv_nsec = (long)((t - (double)until.tv_sec) * 1e9);
+        pthread_cond_timedwait(&r->cv, &r->mu, &until);
+        if (r->loop_done || !r->busy)
+            continue;
+        double now = now_s();
+        if (now - r->job_start < period / 2 && g_signals == 0)
+            continue;
+        /* A handler has run a while: the loop cannot, so do its housekeeping. */
+        heartbeat_if_due(r, now);
+        drain_beats(r, now);
+        handle_backend(r);
+        if (!r->leaving && g_signals > 0)
+            leave_on_signal(r, now, "signal received");
+        if (now - r->job_start > o->timeout_s) {
+            char text[96];
+            snprintf(text, sizeof text, "job timed out after %gs", o->timeout_s);
+            LOG(r, "%s: answered ERROR; exiting with code %d so that a supervisor restarts the "
+                    "worker (the handler cannot be stopped)", text, PH_EXIT_FAILED);
+            send_reply(r, r->job_id, r->job_id_len, "ERROR", text);
+            fail_queued(r, "job not run: the worker is exiting after a job timed out");
+            rc = PH_EXIT_FAILED;
+            break;
+        }
+        if (now - r->last_beat > beat_limit) {
+            LOG(r, "no heartbeat from the broker for %.1fs (%d x %gs): the broker is gone; exiting, "
+                    "abandoning the running job", now - r->last_beat, o->ping_retries, o->ping_delay_s);
+            fail_queued(r, "job not run: the worker lost the broker's heartbeat and is exiting");
+            rc = PH_EXIT_OK;
+            break;
+        }
+        if (g_signals >= 2 && r->leaving) {
+            LOG(r, "second signal: exiting now, abandoning the running job");
+            fail_queued(r, "job not run: the worker is exiting (second signal)");
+            rc = PH_EXIT_FAILED;
+            break;
+        }
     }
-    zmq_close(r->pair);
-    shared_release(r->shared);
+    if (r->loop_done) {
+        rc = r->loop_rc;
+    } else {
+        r->abandoned = 1;
+    }
+    pthread_mutex_unlock(&r->mu);
+    return rc;
 }
 
 int ph_worker_run(const ph_worker_options_t *o, ph_handler_fn fn, void *user)
 {
-    run_t r;
-    memset(&r, 0, sizeof r);
-    r.o = o;
     char err[256];
-
     if (o->prefetch < 0 || o->prefetch > PH_MAX_PREFETCH) {
-        LOG(&r, "prefetch must be 0 to %d, not %d", PH_MAX_PREFETCH, o->prefetch);
+        log_line(o->name, "prefetch must be 0 to %d, not %d", PH_MAX_PREFETCH, o->prefetch);
         return PH_EXIT_CONFIG;
     }
-    r.refs = calloc((size_t)o->prefetch + 1, sizeof *r.refs);
-    shared_t *s = calloc(1, sizeof *s);
-    if (s == NULL || r.refs == NULL) {
-        LOG(&r, "out of memory");
-        free(s);
-        free(r.refs);
+    run_t *r = calloc(1, sizeof *r);
+    if (r == NULL || (r->queue = calloc((size_t)o->prefetch + 1, sizeof *r->queue)) == NULL) {
+        log_line(o->name, "out of memory");
+        free(r);
         return PH_EXIT_FAILED;
     }
-    if (ph_params_parse(o->params, &s->params, err, sizeof err) != 0) {
-        LOG(&r, "--params: %s", err);
-        free(s);
-        free(r.refs);
+    r->o = o;
+    if (ph_params_parse(o->params, &r->params, err, sizeof err) != 0) {
+        LOG(r, "--params: %s", err);
+        free(r->queue);
+        free(r);
         return PH_EXIT_CONFIG;
     }
-    atomic_init(&s->refs, 2);
-    atomic_init(&s->abandoned, 0);
-    s->fn = fn;
-    s->user = user;
-    snprintf(s->name, sizeof s->name, "%s", o->name ? o->name : "powerhose-worker");
-    snprintf(s->endpoint, sizeof s->endpoint, "inproc://powerhose-job-%p", (void *)s);
-    s->ctx = zmq_ctx_new();
-    r.shared = s;
+    atomic_init(&r->refs, 1);
+    pthread_mutex_init(&r->mu, NULL);
+    pthread_cond_init(&r->cv, NULL);
+    r->fn = fn;
+    r->user = user;
+    r->wake_fd[0] = r->wake_fd[1] = -1;
 
-    r.ctx = zmq_ctx_new();
-    r.dealer = zmq_socket(r.ctx, ZMQ_DEALER);
-    r.sub = zmq_socket(r.ctx, ZMQ_SUB);
-    r.pair = zmq_socket(s->ctx, ZMQ_PAIR);
+    r->ctx = zmq_ctx_new();
+    r->dealer = zmq_socket(r->ctx, ZMQ_DEALER);
+    r->sub = zmq_socket(r->ctx, ZMQ_SUB);
     int linger = 2000, zero = 0;
-    zmq_setsockopt(r.dealer, ZMQ_LINGER, &linger, sizeof linger);
-    zmq_setsockopt(r.sub, ZMQ_LINGER, &zero, sizeof zero);
-    zmq_setsockopt(r.pair, ZMQ_LINGER, &zero, sizeof zero);
-    zmq_setsockopt(r.sub, ZMQ_SUBSCRIBE, "", 0);
+    zmq_setsockopt(r->dealer, ZMQ_LINGER, &linger, sizeof linger);
+    zmq_setsockopt(r->sub, ZMQ_LINGER, &zero, sizeof zero);
+    zmq_setsockopt(r->sub, ZMQ_SUBSCRIBE, "", 0);
     int setup = 0, setup_rc = PH_EXIT_FAILED;
-    if (zmq_connect(r.dealer, o->backend) != 0) {
-        LOG(&r, "cannot connect to backend %s: %s", o->backend, zmq_strerror(errno));
+    if (zmq_connect(r->dealer, o->backend) != 0) {
+        LOG(r, "cannot connect to backend %s: %s", o->backend, zmq_strerror(errno));
         setup = -1;
         setup_rc = PH_EXIT_CONFIG;
-    } else if (zmq_connect(r.sub, o->heartbeat) != 0) {
-        LOG(&r, "cannot connect to heartbeat %s: %s", o->heartbeat, zmq_strerror(errno));
+    } else if (zmq_connect(r->sub, o->heartbeat) != 0) {
+        LOG(r, "cannot connect to heartbeat %s: %s", o->heartbeat, zmq_strerror(errno));
         setup = -1;
         setup_rc = PH_EXIT_CONFIG;
-    } else if (zmq_bind(r.pair, s->endpoint) != 0) {
-        LOG(&r, "cannot bind %s: %s", s->endpoint, zmq_strerror(errno));
+    } else if (pipe(r->wake_fd) != 0 || fcntl(r->wake_fd[0], F_SETFL, O_NONBLOCK) != 0
+               || fcntl(r->wake_fd[1], F_SETFL, O_NONBLOCK) != 0) {
+        LOG(r, "cannot make the wake-up pipe: %s", strerror(errno));
         setup = -1;
-    }
-
-    /* The job thread must not take SIGTERM/SIGINT: block them while creating it. */
-    sigset_t block, old;
-    sigemptyset(&block);
-    sigaddset(&block, SIGTERM);
-    sigaddset(&block, SIGINT);
-    if (setup == 0) {
-        pthread_sigmask(SIG_BLOCK, &block, &old);
-        if (pthread_create(&r.thread, NULL, job_thread, s) != 0) {
-            LOG(&r, "cannot start the job thread");
-            setup = -1;
-        }
-        pthread_sigmask(SIG_SETMASK, &old, NULL);
-    }
-    if (setup != 0) {
-        zmq_close(r.dealer);
-        zmq_close(r.sub);
-        zmq_close(r.pair);
-        zmq_ctx_term(r.ctx);
-        shared_release(s);
-        shared_release(s);
-        free(r.refs);
-        return setup_rc;
     }
 
     struct sigaction sa, old_term, old_int;
@@ -708,110 +787,59 @@ int ph_worker_run(const ph_worker_options_t *o, ph_handler_fn fn, void *user)
     sa.sa_handler = on_signal;
     sigemptyset(&sa.sa_mask);
     g_signals = 0;
+    g_wake_fd = r->wake_fd[1];
     sigaction(SIGTERM, &sa, &old_term);
     sigaction(SIGINT, &sa, &old_int);
 
     double start = now_s();
-    double last_beat = start;
-    double beat_limit = o->ping_retries * o->ping_delay_s;
-    double next_hb = start;        /* first HEARTBEAT right after READY */
-    double max_age_at = -1;
-    if (o->max_age_s > 0) {
-        unsigned seed;
-        random_seed(&seed);
-        max_age_at = start + o->max_age_s + random_unit(&seed) * o->max_age_delta_s;
+    r->last_beat = start;
+    r->next_hb = start;           /* first HEARTBEAT right after READY */
+    pthread_t thread;
+    if (setup == 0) {
+        LOG(r, "connected to %s (heartbeat %s), timeout %gs, prefetch %d", o->backend, o->heartbeat,
+            o->timeout_s, o->prefetch);
+        send_ready(r);
+        /* The loop thread, which runs the handler, must not take SIGTERM/SIGINT. */
+        sigset_t block, old;
+        sigemptyset(&block);
+        sigaddset(&block, SIGTERM);
+        sigaddset(&block, SIGINT);
+        pthread_sigmask(SIG_BLOCK, &block, &old);
+        atomic_fetch_add(&r->refs, 1);
+        if (pthread_create(&thread, NULL, loop_thread, r) != 0) {
+            atomic_fetch_sub(&r->refs, 1);
+            LOG(r, "cannot start the loop thread");
+            setup = -1;
+        }
+        pthread_sigmask(SIG_SETMASK, &old, NULL);
     }
-    LOG(&r, "connected to %s (heartbeat %s), timeout %gs, prefetch %d", o->backend, o->heartbeat,
-        o->timeout_s, o->prefetch);
-    send_ready(&r);
-
-    int rc = PH_EXIT_OK;
-    while (1) {
-        double now = now_s();
-        if (g_signals >= 2 && r.leaving) {
-            LOG(&r, "second signal: exiting now%s", r.busy ? ", abandoning the running job" : "");
-            fail_queued(&r, "job not run: the worker is exiting (second signal)");
-            rc = PH_EXIT_FAILED;
-            break;
-        }
-        if (!r.leaving && (g_signals > 0 || (max_age_at > 0 && now >= max_age_at))) {
-            LOG(&r, "%s: leaving (DISCONNECT sent; %s, %d queued)",
-                g_signals > 0 ? "signal received" : "max age reached",
-                r.busy ? "finishing the current job" : "idle", r.q_len);
-            send_cmd(&r, CMD_DISCONNECT);
-            r.leaving = 1;
-            r.leave_at = now;
-        }
-        if (r.leaving && !r.busy && r.q_len == 0 && (r.got_answer || now - r.leave_at >= LEAVE_WAIT_S)) {
-            if (!r.got_answer)
-                LOG(&r, "no DISCONNECT answer from the broker within %gs", LEAVE_WAIT_S);
-            LOG(&r, "left the broker; exiting");
-            rc = PH_EXIT_OK;
-            break;
-        }
-        if (r.busy && now - r.job_start > o->timeout_s) {
-            char text[96];
-            snprintf(text, sizeof text, "job timed out after %gs", o->timeout_s);
-            LOG(&r, "%s: answered ERROR; exiting with code %d so that a supervisor restarts the "
-                    "worker (the handler thread cannot be stopped)", text, PH_EXIT_FAILED);
-            send_reply(&r, ref_at(&r, 0)->id, ref_at(&r, 0)->len, "ERROR", text);
-            fail_queued(&r, "job not run: the worker is exiting after a job timed out");
-            rc = PH_EXIT_FAILED;
-            break;
-        }
-        if (now - last_beat > beat_limit) {
-            LOG(&r, "no heartbeat from the broker for %.1fs (%d x %gs): the broker is gone; exiting%s",
-                now - last_beat, o->ping_retries, o->ping_delay_s,
-                r.busy ? ", abandoning the running job" : "");
-            fail_queued(&r, "job not run: the worker lost the broker's heartbeat and is exiting");
-            rc = PH_EXIT_OK;
-            break;
-        }
-        if (now >= next_hb) {
-            send_cmd(&r, CMD_HEARTBEAT);
-            next_hb += o->heartbeat_interval_s;
-            if (next_hb <= now)
-                next_hb = now + o->heartbeat_interval_s;
-        }
-
-        double wake = next_hb;
-        if (last_beat + beat_limit < wake) wake = last_beat + beat_limit;
-        if (r.busy && r.job_start + o->timeout_s < wake) wake = r.job_start + o->timeout_s;
-        if (!r.leaving && max_age_at > 0 && max_age_at < wake) wake = max_age_at;
-        if (r.leaving && r.leave_at + LEAVE_WAIT_S < wake) wake = r.leave_at + LEAVE_WAIT_S;
-        long timeout_ms = (long)ceil((wake - now) * 1000.0) + 1;
-        if (timeout_ms < 0) timeout_ms = 0;
-
-        zmq_pollitem_t items[3] = {
-            {r.dealer, 0, ZMQ_POLLIN, 0}, {r.sub, 0, ZMQ_POLLIN, 0}, {r.pair, 0, ZMQ_POLLIN, 0}};
-        if (zmq_poll(items, 3, timeout_ms) < 0) {
-            if (errno == EINTR)
-                continue;
-            LOG(&r, "poll failed: %s", zmq_strerror(errno));
-            rc = PH_EXIT_FAILED;
-            break;
-        }
-        now = now_s();
-        if (items[1].revents & ZMQ_POLLIN) {
-            zmq_msg_t f[1];
-            while (recv_multipart(r.sub, f, 1, ZMQ_DONTWAIT, NULL) >= 0) {
-                close_frames(f, 1);
-                last_beat = now;
-            }
-        }
-        if (items[2].revents & ZMQ_POLLIN)
-            handle_results(&r, now);
-        if (items[0].revents & ZMQ_POLLIN)
-            handle_backend(&r, now);
+    int rc = setup_rc;
+    if (setup == 0) {
+        pthread_mutex_lock(&r->mu);
+        rc = watch(r);
+        pthread_mutex_lock(&r->mu);
+        int abandoned = r->abandoned;
+        pthread_mutex_unlock(&r->mu);
+        if (abandoned)
+            pthread_detach(thread);
+        else
+            pthread_join(thread, NULL);
     }
 
     sigaction(SIGTERM, &old_term, NULL);
     sigaction(SIGINT, &old_int, NULL);
-    stop_job_thread(&r);
-    fail_queued(&r, "job not run: the worker is exiting");   /* none left on any path above */
-    free(r.refs);
-    zmq_close(r.sub);
-    zmq_close(r.dealer);       /* lingers up to 2 s to deliver the last REPLY/DISCONNECT */
-    zmq_ctx_term(r.ctx);
+    g_wake_fd = -1;
+    pthread_mutex_lock(&r->mu);
+    fail_queued(r, "job not run: the worker is exiting");   /* none left on any path above */
+    zmq_close(r->sub);
+    zmq_close(r->dealer);       /* lingers up to 2 s to deliver the last REPLY/DISCONNECT */
+    r->sub = r->dealer = NULL;
+    pthread_mutex_unlock(&r->mu);
+    zmq_ctx_term(r->ctx);
+    if (r->wake_fd[0] >= 0) {
+        close(r->wake_fd[0]);
+        close(r->wake_fd[1]);
+    }
+    run_release(r);
     return rc;
 }

@@ -27,9 +27,9 @@
 
 static struct {
     const char *transport, *dir;
-    long size, count, clients, workers;
+    long size, count, clients, workers, work_us;
     int procs;
-} opt = {"ipc", NULL, 64, 10000, 1, 1, 0};
+} opt = {"ipc", NULL, 64, 10000, 1, 1, 0, 0};
 
 static char front_ep[512], back_ep[512], tmpdir[400];
 static void *ctx;
@@ -53,7 +53,9 @@ static void usage(FILE *f)
 {
     fprintf(f, "usage: zmq-floor [--transport ipc|tcp] [--size BYTES] [--count N] [--clients C]\n"
                "                 [--workers W] [--procs] [--dir TMPDIR]\n"
-               "  --procs   run the W echo workers as forked processes instead of threads\n");
+               "                 [--work-us N]\n"
+               "  --procs   run the W echo workers as forked processes instead of threads\n"
+               "  --work-us each worker spends N µs of its CPU time per request before replying\n");
 }
 
 static long parse_long(const char *name, const char *v, long min)
@@ -84,6 +86,23 @@ static int free_tcp_port(void)
     return ntohs(a.sin_port);
 }
 
+static double thread_cpu_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* --work-us: spend that much of this thread's CPU time, as a CPU-bound job would. */
+static void work(void)
+{
+    if (opt.work_us <= 0)
+        return;
+    double until = thread_cpu_s() + (double)opt.work_us / 1e6;
+    while (thread_cpu_s() < until) {
+    }
+}
+
 /* The echo loop of a REP worker; returns when the context is shut down. */
 static void echo_loop(void *c)
 {
@@ -99,6 +118,7 @@ static void echo_loop(void *c)
             zmq_msg_close(&m);
             break;
         }
+        work();
         if (zmq_msg_send(&m, rep, 0) < 0) {
             zmq_msg_close(&m);
             break;
@@ -186,6 +206,7 @@ int main(int argc, char **argv)
         else if (strcmp(a, "--count") == 0) opt.count = parse_long(a, v, 1);
         else if (strcmp(a, "--clients") == 0) opt.clients = parse_long(a, v, 1);
         else if (strcmp(a, "--workers") == 0) opt.workers = parse_long(a, v, 1);
+        else if (strcmp(a, "--work-us") == 0) opt.work_us = parse_long(a, v, 0);
         else { fprintf(stderr, "zmq-floor: unknown option %s\n", a); usage(stderr); return 2; }
     }
     if (strcmp(opt.transport, "ipc") == 0) {
@@ -269,10 +290,10 @@ int main(int argc, char **argv)
 
     qsort(latencies_us, (size_t)opt.count, sizeof *latencies_us, cmp_double);
     printf("floor transport=%s size=%ld clients=%ld workers=%ld count=%ld seconds=%.3f "
-           "jobs_per_s=%.0f p50_us=%.1f p99_us=%.1f\n",
+           "jobs_per_s=%.0f p50_us=%.1f p99_us=%.1f work_us=%ld\n",
            opt.transport, opt.size, opt.clients, opt.workers, opt.count, seconds,
            (double)opt.count / seconds, percentile(latencies_us, opt.count, 0.50),
-           percentile(latencies_us, opt.count, 0.99));
+           percentile(latencies_us, opt.count, 0.99), opt.work_us);
     pthread_barrier_destroy(&start_barrier);
     free(latencies_us);
     free(args);

@@ -17,10 +17,11 @@
  *
  * Link with: libpowerhose-worker.a -lzmq -lpthread -lm
  *
- * Threads: ph_worker_run() runs the sockets on the calling thread and calls the handler
- * on one job thread of its own, one job at a time (capacity 1). The handler therefore
- * never runs concurrently with itself, but it does not run on the thread that called
- * ph_worker_run(). Up to `prefetch` further jobs (default 1) wait in a local FIFO while
+ * Threads: ph_worker_run() starts one loop thread that owns the sockets and calls the
+ * handler itself, one job at a time (capacity 1); the calling thread watches it (heartbeats
+ * and the timeout while a handler runs long). The handler therefore never runs concurrently
+ * with itself, but it does not run on the thread that called ph_worker_run(), and never
+ * sees SIGTERM/SIGINT. Up to `prefetch` further jobs (default 32) wait in a local FIFO while
  * the handler runs and start, in arrival order, as soon as it returns.
  */
 #ifndef POWERHOSE_WORKER_H

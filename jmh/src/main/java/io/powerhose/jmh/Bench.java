@@ -361,8 +361,42 @@ public final class Bench {
                 + " %.0f%%, async %.0f%% -> %s%s", options.workers(), cores, 100 * oneMs.sync() / oneMs.inProcess(),
                 100 * oneMs.async() / oneMs.inProcess(), met(oneMs.ratio() >= 0.9, 0.9 / oneMs.ratio(), "x short"),
                 options.workers() == cores ? "" : " (the target asks for as many workers as cores)"));
+            printOffloadFloor(oneMs, cores);
         } else {
             say("3. 1 ms job: not in this run's costs");
+        }
+    }
+
+    /**
+     * The floor of target 3: libzmq alone (zmq-floor) with each worker spending 1 ms of CPU per request, as many
+     * requests in flight as the async client, against the jobs/s that pure CPU work reaches on the workers'
+     * cores in-process. What libzmq's own round trip costs at this rate bounds what any broker on it can reach.
+     */
+    private void printOffloadFloor(OffloadPoint oneMs, int cores) {
+        if (options.nativeDir() == null || options.mode() == BenchOptions.Mode.SMOKE) {
+            return;
+        }
+        try {
+            int count = options.mode() == BenchOptions.Mode.FULL ? 8_000 : 3_000;
+            Floor floor = Floor.run(options.nativeDir(), "ipc", 64, options.inFlight(), options.workers(), count,
+                1_000);
+            double ideal = Math.min(cores, options.workers()) * 1_000.0;
+            double share = floor.jobsPerS() / ideal;
+            say(String.format(Locale.ROOT, "   floor of 3: libzmq alone (zmq-floor --work-us 1000, %d in flight, %d"
+                + " worker processes) reaches %s jobs/s, %.0f%% of the %s that %d cores give in-process; Powerhose"
+                + " (async) reaches %.0f%% of that floor's share", options.inFlight(), options.workers(),
+                rate(floor.jobsPerS()), 100 * share, rate(ideal), Math.min(cores, options.workers()),
+                100 * oneMs.ratio() / share));
+            if (share < 0.9) {
+                say(String.format(Locale.ROOT, "   so on this machine the 90%% target is beyond what libzmq's round"
+                    + " trip allows: its own cost is %.0f µs of machine time per job",
+                    1e6 / floor.jobsPerS() - 1e6 / ideal));
+            }
+        } catch (IOException | InterruptedException e) {
+            say("   floor of 3: zmq-floor failed: " + e.getMessage());
+            if (e instanceof InterruptedException) {
+                Thread.currentThread().interrupt();
+            }
         }
     }
 

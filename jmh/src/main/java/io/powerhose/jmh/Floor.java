@@ -21,14 +21,22 @@ import java.util.concurrent.TimeUnit;
  * @param jobsPerS round trips per second over all clients
  * @param p50Us median round trip
  * @param p99Us 99th percentile round trip
+ * @param workUs CPU time each worker spends per request before replying (0 for echo)
  */
-record Floor(String transport, int size, int clients, int workers, double jobsPerS, double p50Us, double p99Us) {
+record Floor(String transport, int size, int clients, int workers, double jobsPerS, double p50Us, double p99Us,
+             long workUs) {
 
     static Floor run(Path nativeDir, String transport, int size, int clients, int workers, int count)
         throws IOException, InterruptedException {
+        return run(nativeDir, transport, size, clients, workers, count, 0);
+    }
+
+    static Floor run(Path nativeDir, String transport, int size, int clients, int workers, int count, long workUs)
+        throws IOException, InterruptedException {
         List<String> command = new ArrayList<>(List.of(nativeDir.resolve("zmq-floor").toString(),
             "--transport", transport, "--size", Integer.toString(size), "--clients", Integer.toString(clients),
-            "--workers", Integer.toString(workers), "--count", Integer.toString(count), "--procs"));
+            "--workers", Integer.toString(workers), "--count", Integer.toString(count), "--procs",
+            "--work-us", Long.toString(workUs)));
         Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
         String output;
         try {
@@ -59,6 +67,6 @@ record Floor(String transport, int size, int clients, int workers, double jobsPe
             throw new IOException("zmq-floor printed no summary: " + output.trim());
         }
         return new Floor(transport, size, clients, workers, Double.parseDouble(fields.get("jobs_per_s")),
-            Double.parseDouble(fields.get("p50_us")), Double.parseDouble(fields.get("p99_us")));
+            Double.parseDouble(fields.get("p50_us")), Double.parseDouble(fields.get("p99_us")), workUs);
     }
 }

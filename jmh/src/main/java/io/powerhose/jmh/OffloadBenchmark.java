@@ -126,7 +126,8 @@ public class OffloadBenchmark {
         Trial trial;
 
         /**
-         * Starts the cluster and warms its workers up.
+         * Starts the cluster and warms its workers up: 4 s of jobs keep every worker busy for longer than the
+         * in-process side's warm-up (3 s in {@link CpuJob}), so both run JIT-compiled code when measured.
          *
          * @param job the job
          */
@@ -135,7 +136,7 @@ public class OffloadBenchmark {
             trial = Trial.cluster("ipc", "java", job.cpu.target(), workers);
             Window window = new Window();
             window.resize(2 * workers);
-            long end = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(1500);
+            long end = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(4000);
             while (System.nanoTime() - end < 0) {
                 window.step(() -> trial.client.submit(job.cpu.job()));
             }
