@@ -39,6 +39,7 @@
 #define CMD_HEARTBEAT 0x04
 #define CMD_DISCONNECT 0x05
 #define LEAVE_WAIT_S 5.0
+#define CHECK_S 0.1
 #define MAX_FRAMES 8
 #define PH_MAX_PREFETCH 1024
 
@@ -591,8 +592,13 @@ static void *loop_thread(void *arg)
         max_age_at = start + o->max_age_s + random_unit(&seed) * o->max_age_delta_s;
     }
     int rc = PH_EXIT_OK;
+    double next_check = start;     /* the SUB is read every CHECK_S, not polled (2 syscalls a pass) */
     while (1) {
         double now = now_s();
+        if (now >= next_check || now - r->last_beat > beat_limit) {
+            drain_beats(r, now);
+            next_check = now + CHECK_S;
+        }
         if (g_signals >= 2 && r->leaving) {
             LOG(r, "second signal: exiting now");
             fail_queued(r, "job not run: the worker is exiting (second signal)");
@@ -618,15 +624,15 @@ static void *loop_thread(void *arg)
         heartbeat_if_due(r, now);
 
         double wake = r->next_hb;
+        if (next_check < wake) wake = next_check;
         if (r->last_beat + beat_limit < wake) wake = r->last_beat + beat_limit;
         if (!r->leaving && max_age_at > 0 && max_age_at < wake) wake = max_age_at;
         if (r->leaving && r->leave_at + LEAVE_WAIT_S < wake) wake = r->leave_at + LEAVE_WAIT_S;
         long timeout_ms = r->q_len > 0 ? 0 : (long)ceil((wake - now) * 1000.0) + 1;
         if (timeout_ms < 0) timeout_ms = 0;
 
-        zmq_pollitem_t items[3] = {
-            {r->dealer, 0, ZMQ_POLLIN, 0}, {r->sub, 0, ZMQ_POLLIN, 0}, {NULL, r->wake_fd[0], ZMQ_POLLIN, 0}};
-        if (zmq_poll(items, 3, timeout_ms) < 0) {
+        zmq_pollitem_t items[2] = {{r->dealer, 0, ZMQ_POLLIN, 0}, {NULL, r->wake_fd[0], ZMQ_POLLIN, 0}};
+        if (zmq_poll(items, 2, timeout_ms) < 0) {
             if (errno == EINTR)
                 continue;
             LOG(r, "poll failed: %s", zmq_strerror(errno));
@@ -634,13 +640,11 @@ static void *loop_thread(void *arg)
             break;
         }
         now = now_s();
-        if (items[2].revents & ZMQ_POLLIN) {
+        if (items[1].revents & ZMQ_POLLIN) {
             char drain[64];
             while (read(r->wake_fd[0], drain, sizeof drain) > 0) {
             }
         }
-        if (items[1].revents & ZMQ_POLLIN)
-            drain_beats(r, now);
         if (items[0].revents & ZMQ_POLLIN)
             handle_backend(r);
         while (r->q_len > 0 && !(g_signals >= 2 && r->leaving)) {

@@ -42,6 +42,8 @@ public final class WorkerConductor implements Runnable {
     private static final AtomicLong INSTANCES = new AtomicLong();
     private static final long LEAVE_ACK_WAIT_NS = 5_000_000_000L;
     private static final long MIN_WATCH_NS = 10_000_000L;
+    /** How often the broker's beats and the connection's events are read (they are not polled). */
+    private static final long CHECK_NS = 100_000_000L;
 
     private final WorkerOptions options;
     private final JobHandler handler;
@@ -72,8 +74,7 @@ public final class WorkerConductor implements Runnable {
     private Monitor monitor;
     private ZMQ.Socket beat;
     private int dealerItem;
-    private int beatItem;
-    private int monitorItem;
+    private long nextCheckNs;
     private int wakeItem;
     private BeatWatch beatWatch;
     private long maxAgeAtNs;
@@ -115,15 +116,16 @@ public final class WorkerConductor implements Runnable {
             beat = Sockets.create(context, ZMQ.SUB, 0);
             beat.subscribe(new byte[0]);
             beat.connect(options.heartbeat());
-            poller = new ZMQ.Poller(4 + options.capacity());
+            // Only the DEALER and the wake-up pipe are polled: each ZeroMQ socket in a zmq_poll costs two system
+            // calls per pass, and the beats (one a second) and connection events are read every CHECK_NS.
+            poller = new ZMQ.Poller(2 + options.capacity());
             dealerItem = poller.register(dealer, ZMQ.Poller.POLLIN);
-            beatItem = poller.register(beat, ZMQ.Poller.POLLIN);
-            monitorItem = monitor.register(poller);
             wakeItem = wakeup.register(poller);
             long startNs = nanoClock.getAsLong();
             beatWatch = new BeatWatch(startNs, 0, options.pingDelay().toNanos(), options.pingRetries());
             maxAgeAtNs = maxAgeDeadline(startNs);
             nextHeartbeatNs = startNs + options.heartbeatInterval().toNanos();
+            nextCheckNs = startNs;
             slots = new Slot[inlineJobs() ? 0 : options.capacity()];
             for (int i = 0; i < slots.length; i++) {
                 slots[i] = startSlot(i);
@@ -180,7 +182,7 @@ public final class WorkerConductor implements Runnable {
         long timeoutNs = options.timeout().toNanos();
         while (true) {
             long nowNs = nanoClock.getAsLong();
-            long nextNs = Math.min(nextHeartbeatNs, Math.min(beatWatch.deadlineNs(), maxAgeAtNs));
+            long nextNs = Math.min(nextHeartbeatNs, Math.min(nextCheckNs, maxAgeAtNs));
             nextNs = Math.min(nextNs, nextJobTimeoutNs(timeoutNs));
             if (leaving) {
                 nextNs = Math.min(nextNs, leaveStartNs + LEAVE_ACK_WAIT_NS);
@@ -196,11 +198,11 @@ public final class WorkerConductor implements Runnable {
             if (poller.pollin(dealerItem)) {
                 drainBroker();
             }
-            if (poller.pollin(beatItem)) {
+            nowNs = nanoClock.getAsLong();
+            if (nowNs - nextCheckNs >= 0) {
                 drainBeats();
-            }
-            if (poller.pollin(monitorItem)) {
                 onMonitorEvents(monitor);
+                nextCheckNs = nowNs + CHECK_NS;
             }
             drainRunners();
             if (inlineJobs() && !runWaitingJobsInline(heartbeatNs)) {
@@ -208,6 +210,9 @@ public final class WorkerConductor implements Runnable {
             }
             nowNs = nanoClock.getAsLong();
             heartbeatIfDue(nowNs, heartbeatNs);
+            if (beatWatch.isLost(nowNs)) {
+                drainBeats();
+            }
             if (beatWatch.isLost(nowNs)) {
                 LOG.warn("no beat from the broker at {} for {} x {}: quitting", options.heartbeat(),
                     options.pingRetries(), options.pingDelay());
