@@ -126,8 +126,9 @@ public class OffloadBenchmark {
         Trial trial;
 
         /**
-         * Starts the cluster and warms its workers up: 4 s of jobs keep every worker busy for longer than the
-         * in-process side's warm-up (3 s in {@link CpuJob}), so both run JIT-compiled code when measured.
+         * Starts the cluster and warms its workers up as the in-process side is ({@link CpuJob}): jobs in 1 s
+         * windows, every worker kept busy, until two windows in a row agree on the rate within 5% (at least
+         * 4 s, at most 30 s), so that both sides run settled JIT-compiled code when measured.
          *
          * @param job the job
          */
@@ -136,9 +137,22 @@ public class OffloadBenchmark {
             trial = Trial.cluster("ipc", "java", job.cpu.target(), workers);
             Window window = new Window();
             window.resize(2 * workers);
-            long end = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(4000);
-            while (System.nanoTime() - end < 0) {
-                window.step(() -> trial.client.submit(job.cpu.job()));
+            long startNs = System.nanoTime();
+            double previous = Double.NaN;
+            while (true) {
+                long windowNs = System.nanoTime();
+                int jobs = 0;
+                while (System.nanoTime() - windowNs < TimeUnit.SECONDS.toNanos(1)) {
+                    window.step(() -> trial.client.submit(job.cpu.job()));
+                    jobs++;
+                }
+                double rate = jobs / ((System.nanoTime() - windowNs) / 1e9);
+                long elapsedNs = System.nanoTime() - startNs;
+                if (elapsedNs >= TimeUnit.SECONDS.toNanos(30)
+                    || (elapsedNs >= TimeUnit.SECONDS.toNanos(4) && Math.abs(rate - previous) <= 0.05 * previous)) {
+                    break;
+                }
+                previous = rate;
             }
             window.drain();
         }
