@@ -91,12 +91,7 @@ public final class Worker implements AutoCloseable {
      * @return why it ended
      */
     public Exit awaitExit() {
-        try {
-            thread.join();
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
-        return exit();
+        return awaitExit(Duration.ofNanos(Long.MAX_VALUE));
     }
 
     /**
@@ -106,8 +101,11 @@ public final class Worker implements AutoCloseable {
      * @return why it ended, or null when it still runs
      */
     public Exit awaitExit(Duration timeout) {
+        if (thread.getState() == Thread.State.NEW) {
+            return exit();
+        }
         try {
-            thread.join(Math.max(1, timeout.toMillis()));
+            conductor.awaitEnd(timeout.toNanos());
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
@@ -124,8 +122,6 @@ public final class Worker implements AutoCloseable {
     @Override
     public void close() {
         stop();
-        if (thread.isAlive()) {
-            awaitExit(options.timeout().plusSeconds(10));
-        }
+        awaitExit(options.timeout().plusSeconds(10));
     }
 }

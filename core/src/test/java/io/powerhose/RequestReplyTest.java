@@ -248,6 +248,33 @@ class RequestReplyTest {
             () -> "the thread stacks were not logged:\n" + worker.log());
     }
 
+    /**
+     * A job that ignores interrupts and never ends within its timeout: the watchdog answers it, takes over the
+     * sockets and keeps serving; stopping the worker then ends it at once, although the job's thread, the one
+     * that started the worker, is still spinning.
+     */
+    @Test
+    void workerWhoseJobNeverReturnsStillServesAndStops() {
+        cluster.startBroker();
+        Worker worker = new Worker(WorkerOptions.builder().target(TARGETS + "spin").backend(cluster.backend())
+            .heartbeat(cluster.heartbeat()).timeout(Duration.ofMillis(500)).build());
+        worker.start();
+        try {
+            cluster.awaitWorkers(1);
+            Client client = cluster.client();
+            JobFailedException e = assertThrows(JobFailedException.class, () -> client.execute("12000"));
+            assertTrue(e.getMessage().contains("timed out"), e.getMessage());
+            assertTrue(client.execute("10").startsWith(Long.toString(ProcessHandle.current().pid())),
+                "the worker still serves");
+            long stopAt = System.nanoTime();
+            worker.stop();
+            assertEquals(Worker.Exit.STOPPED, worker.awaitExit(Duration.ofSeconds(10)));
+            assertTrue(System.nanoTime() - stopAt < 5_000_000_000L, "stopped without waiting for the spinning job");
+        } finally {
+            worker.close();
+        }
+    }
+
     @Test
     void workerQuitsWhenTheBeatIsLost() {
         Broker broker = cluster.startBroker();

@@ -17,6 +17,7 @@ import java.util.ArrayDeque;
 import java.util.Map;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.LockSupport;
 import java.util.concurrent.locks.ReentrantLock;
@@ -102,6 +103,18 @@ public final class WorkerConductor implements Runnable {
     /** @return why the worker ended, or null while it runs */
     public Exit exit() {
         return exit;
+    }
+
+    /**
+     * Waits until the loop has ended and the sockets are closed, on whichever thread it ran last (the thread
+     * that called {@link #run()} may still be inside a job that passed its timeout).
+     *
+     * @param timeoutNs how long to wait
+     * @return true when it has ended
+     * @throws InterruptedException when interrupted while waiting
+     */
+    public boolean awaitEnd(long timeoutNs) throws InterruptedException {
+        return finished.await(timeoutNs, TimeUnit.NANOSECONDS);
     }
 
     @Override
