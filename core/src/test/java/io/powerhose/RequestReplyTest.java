@@ -275,6 +275,25 @@ class RequestReplyTest {
         }
     }
 
+    /**
+     * An Error from a job (here OutOfMemoryError) ends the worker process with a failure, for its supervisor to
+     * replace, rather than leaving a worker alive that no longer serves (the original's "deaf worker").
+     */
+    @Test
+    void jobThatThrowsAnErrorEndsTheWorkerInsteadOfLeavingItDeaf() {
+        cluster.startBroker();
+        ManagedProcess worker = cluster.startJavaWorker(TARGETS + "outOfMemory");
+        cluster.awaitWorkers(1);
+        Client client = cluster.client();
+        long startNs = System.nanoTime();
+        PowerhoseException e = assertThrows(PowerhoseException.class, () -> client.execute("x"));
+        assertTrue(e instanceof WorkerLostException || e instanceof BrokerLostException, e.toString());
+        assertTrue(System.nanoTime() - startNs < 4_500_000_000L, "failed within the liveness window");
+        int code = worker.waitFor(Duration.ofSeconds(10));
+        assertTrue(code != 0, "the worker exits with a failure, not " + code);
+        assertTrue(worker.log().contains("OutOfMemoryError"), worker.log());
+    }
+
     @Test
     void workerQuitsWhenTheBeatIsLost() {
         Broker broker = cluster.startBroker();

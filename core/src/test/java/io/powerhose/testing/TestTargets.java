@@ -54,6 +54,16 @@ public final class TestTargets {
     }
 
     /**
+     * Throws an {@link OutOfMemoryError}, as a job that exhausts the heap would.
+     *
+     * @param job any job
+     * @return never
+     */
+    public static String outOfMemory(Job job) {
+        throw new OutOfMemoryError("test: the job exhausted the heap");
+    }
+
+    /**
      * @param job any job
      * @return the pid of the worker running it
      */

@@ -96,6 +96,9 @@ public final class Targets {
                 if (e.getCause() instanceof Exception cause) {
                     throw cause;
                 }
+                if (e.getCause() instanceof Error error) {
+                    throw error;
+                }
                 throw e;
             }
             if (result == null) {

@@ -147,7 +147,9 @@ public final class WorkerConductor implements Runnable {
                 startWatchdog();
             }
             result = serve();
-        } catch (RuntimeException e) {
+        } catch (RuntimeException | Error e) {
+            // An Error from a job (OutOfMemoryError, ...) ends the worker, with the sockets released, so that a
+            // supervisor starts a fresh one; it must not leave a worker alive that no longer serves.
             LOG.error("worker failed", e);
         }
         if (result != null) {
@@ -337,7 +339,7 @@ public final class WorkerConductor implements Runnable {
             Exit result = Exit.FAILED;
             try {
                 result = serve();
-            } catch (RuntimeException e) {
+            } catch (RuntimeException | Error e) {
                 LOG.error("worker failed", e);
             }
             if (result != null) {
