@@ -294,6 +294,40 @@ class RequestReplyTest {
         assertTrue(worker.log().contains("OutOfMemoryError"), worker.log());
     }
 
+    /** With --capacity 3 a Java worker runs three jobs at once, each on a job thread of its own. */
+    @Test
+    void workerWithCapacityThreeRunsThreeJobsAtOnce() throws Exception {
+        cluster.startBroker();
+        ManagedProcess worker = cluster.startJavaWorker(TARGETS + "sleep", "--capacity", "3");
+        cluster.awaitWorkers(1);
+        Client client = cluster.client();
+        assertTrue(client.execute("1").startsWith("slept 1 in " + worker.pid()));
+        long startNs = System.nanoTime();
+        List<CompletableFuture<byte[]>> calls = new ArrayList<>();
+        for (int i = 0; i < 3; i++) {
+            calls.add(client.submit(new Job("800")));
+        }
+        for (CompletableFuture<byte[]> call : calls) {
+            assertTrue(new String(call.get()).startsWith("slept 800 in " + worker.pid()));
+        }
+        long elapsedMs = (System.nanoTime() - startNs) / 1_000_000;
+        assertTrue(elapsedMs < 2_000, "three 800 ms jobs took " + elapsedMs + " ms: they did not run at once");
+    }
+
+    /** A job past the timeout on one job thread of a --capacity 2 worker: answered, and the slot is replaced. */
+    @Test
+    void jobPastTheTimeoutOnAJobThreadFailsAndTheSlotIsReplaced() {
+        cluster.startBroker();
+        ManagedProcess worker = cluster.startJavaWorker(TARGETS + "sleep", "--capacity", "2", "--timeout", "0.5");
+        cluster.awaitWorkers(1);
+        Client client = cluster.client();
+        JobFailedException e = assertThrows(JobFailedException.class, () -> client.execute("3000"));
+        assertTrue(e.getMessage().contains("timed out"), e.getMessage());
+        for (int i = 0; i < 4; i++) {
+            assertTrue(client.execute("10").startsWith("slept 10 in " + worker.pid()), "both slots serve");
+        }
+    }
+
     @Test
     void workerQuitsWhenTheBeatIsLost() {
         Broker broker = cluster.startBroker();
