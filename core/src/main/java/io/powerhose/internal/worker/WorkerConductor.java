@@ -336,6 +336,7 @@ public final class WorkerConductor implements Runnable {
                 inline = null;
             }
             startWatchdog();
+            Thread.currentThread().setName("powerhose-worker");
             Exit result = Exit.FAILED;
             try {
                 result = serve();
