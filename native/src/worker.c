@@ -509,7 +509,11 @@ static void leave_on_signal(run_t *r, double now, const char *why)
  * and r must not be used but to release it). */
 static int run_next(run_t *r)
 {
-    queued_t q = r->queue[r->q_head];
+    queued_t q;                   /* moved out of the ring (a zmq_msg_t must not be copied) */
+    for (int i = 0; i < 3; i++) {
+        zmq_msg_init(&q.f[i]);
+        zmq_msg_move(&q.f[i], &r->queue[r->q_head].f[i]);
+    }
     r->q_head = (r->q_head + 1) % (r->o->prefetch + 1);
     r->q_len--;
     memcpy(r->job_id, zmq_msg_data(&q.f[0]), zmq_msg_size(&q.f[0]));
