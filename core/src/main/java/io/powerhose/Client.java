@@ -272,15 +272,14 @@ public final class Client implements AutoCloseable {
         PendingCall pending = new PendingCall(PendingCall.Kind.JOB, payload, timeoutNs, timeoutNs + marginNs, future,
             dataOnly);
         conductor.offer(pending);
-        return pending.future();
+        return future;
     }
 
     private CompletableFuture<Object> query(PendingCall.Kind kind, Duration timeout) {
         Objects.requireNonNull(timeout, "timeout");
-        PendingCall pending = new PendingCall(kind, null, timeout.toNanos(), timeout.toNanos(),
-            new CompletableFuture<>(), false);
-        conductor.offer(pending);
-        return pending.future();
+        CompletableFuture<Object> future = new CompletableFuture<>();
+        conductor.offer(new PendingCall(kind, null, timeout.toNanos(), timeout.toNanos(), future, false));
+        return future;
     }
 
     @SuppressWarnings("unchecked")

@@ -12,6 +12,7 @@ import io.powerhose.ProtocolException;
 import io.powerhose.WorkerLostException;
 import io.powerhose.internal.protocol.Frames;
 import io.powerhose.internal.protocol.FrontendCodec;
+import io.powerhose.internal.protocol.ReplyStatus;
 import io.powerhose.internal.zmq.Monitor;
 import io.powerhose.internal.zmq.Sockets;
 import io.powerhose.internal.zmq.Wakeup;
@@ -166,7 +167,7 @@ public final class ClientConductor implements Runnable {
             long requestId = nextRequestId++;
             byte[] id = Frames.longId(requestId);
             byte[][] frames = switch (call.kind) {
-                case JOB -> FrontendCodec.request(id, call.waitNs / 1_000_000, call.payload);
+                case JOB -> FrontendCodec.request(id, call.waitNs / 1_000_000, call.takePayload());
                 case PING -> FrontendCodec.ping(id);
                 case STATUS -> FrontendCodec.status(id);
             };
@@ -218,7 +219,8 @@ public final class ClientConductor implements Runnable {
     }
 
     private void completeJob(PendingCall call, FrontendCodec.Reply reply, long elapsedNs) {
-        String text = new String(reply.payload(), StandardCharsets.UTF_8);
+        // The payload as text only for the statuses whose payload is a message: an OK result is not decoded.
+        String text = reply.status() == ReplyStatus.OK ? "" : new String(reply.payload(), StandardCharsets.UTF_8);
         switch (reply.status()) {
             case OK -> {
                 if (overflows.accept(reply.pid(), elapsedNs, call.timeoutNs)) {
@@ -237,7 +239,7 @@ public final class ClientConductor implements Runnable {
             case EXPIRED -> call.fail(new JobTimeoutException("job expired in the broker queue: " + text,
                 Duration.ofNanos(call.waitNs), Duration.ofNanos(elapsedNs)));
             case WORKER_LOST -> call.fail(new WorkerLostException(text, reply.pid()));
-            case TOO_LARGE -> call.fail(new JobTooLargeException(call.payload.length, parseIntOr(text, -1)));
+            case TOO_LARGE -> call.fail(new JobTooLargeException(call.payloadLength, parseIntOr(text, -1)));
             case INVALID -> call.fail(new ProtocolException("request", "the broker refused it: " + text));
             default -> call.fail(new ProtocolException("REPLY status", "unexpected " + reply.status()));
         }

@@ -7,18 +7,21 @@ import java.util.concurrent.CompletableFuture;
 /**
  * One call waiting for the broker: created by a caller thread, then owned by the client I/O thread, which
  * assigns its request id, sends it, and completes its future exactly once, directly: the future is either
- * private to the client or a {@link CallbackFuture}, so no user code runs on the I/O thread.
+ * private to the client or a {@link CallbackFuture}, so no user code runs on the I/O thread. The call lets go
+ * of its payload once sent and of its future once completed: the deadline queue keeps answered calls until
+ * their deadline, and must not keep their payloads and results alive that long.
  */
 public final class PendingCall {
     /** What the call asks. */
     public enum Kind { JOB, PING, STATUS }
 
     final Kind kind;
-    final byte[] payload;
+    final int payloadLength;
     final long timeoutNs;
     final long waitNs;
-    final CompletableFuture<Object> future;
     final boolean dataOnly;
+    private byte[] payload;
+    private CompletableFuture<Object> future;
     long requestId;
     long sentNs;
     long deadlineNs;
@@ -38,22 +41,33 @@ public final class PendingCall {
                        boolean dataOnly) {
         this.kind = kind;
         this.payload = payload;
+        this.payloadLength = payload == null ? 0 : payload.length;
         this.timeoutNs = timeoutNs;
         this.waitNs = waitNs;
         this.future = future;
         this.dataOnly = dataOnly;
     }
 
-    /** @return the future the I/O thread completes: a JobResult (or its bytes), a Long pid, or a status String */
-    public CompletableFuture<Object> future() {
-        return future;
+    /** @return the payload to send, once: the call keeps only its length afterwards */
+    byte[] takePayload() {
+        byte[] taken = payload;
+        payload = null;
+        return taken;
     }
 
     void succeed(Object value) {
-        future.complete(dataOnly && value instanceof JobResult result ? result.data() : value);
+        CompletableFuture<Object> target = future;
+        future = null;
+        if (target != null) {
+            target.complete(dataOnly && value instanceof JobResult result ? result.data() : value);
+        }
     }
 
     void fail(Throwable error) {
-        future.completeExceptionally(error);
+        CompletableFuture<Object> target = future;
+        future = null;
+        if (target != null) {
+            target.completeExceptionally(error);
+        }
     }
 }
