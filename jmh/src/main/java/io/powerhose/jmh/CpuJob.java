@@ -92,25 +92,43 @@ record CpuJob(String target, JobHandler handler, Job job, int rounds, double cos
      * a busy machine, and a calibration taken before it settles makes every "1 ms" job shorter when measured.
      */
     static void warmUntilSteady(JobHandler handler, Job job, long minNs) throws Exception {
-        long startNs = System.nanoTime();
-        double previous = Double.NaN;
-        int sink = 0;
-        while (true) {
-            long windowNs = System.nanoTime();
+        int[] sink = {0};
+        runUntilSteady(windowNs -> {
+            long startNs = System.nanoTime();
             int calls = 0;
-            while (System.nanoTime() - windowNs < 500_000_000L) {
-                sink += handler.handle(job).length;
+            while (System.nanoTime() - startNs < windowNs) {
+                sink[0] += handler.handle(job).length;
                 calls++;
             }
-            double perJob = (System.nanoTime() - windowNs) / (double) calls;
+            return calls;
+        }, 500_000_000L, 0.03, minNs, 20_000_000_000L);
+        consume(sink[0]);
+    }
+
+    /** Work that runs jobs for about a given time and says how many it ran. */
+    interface TimedWork {
+        int runFor(long ns) throws Exception;
+    }
+
+    /**
+     * Runs windows of {@code work} until two windows in a row agree on the time per job within
+     * {@code tolerance} of the earlier one, after at least {@code minNs}; at most {@code maxNs} in all. The
+     * warm-up of both sides of the offload benchmark, so that they settle by the same rule.
+     */
+    static void runUntilSteady(TimedWork work, long windowNs, double tolerance, long minNs, long maxNs)
+        throws Exception {
+        long startNs = System.nanoTime();
+        double previous = Double.NaN;
+        while (true) {
+            long windowStartNs = System.nanoTime();
+            int jobs = work.runFor(windowNs);
+            double perJob = (System.nanoTime() - windowStartNs) / (double) jobs;
             long elapsedNs = System.nanoTime() - startNs;
-            boolean steady = Math.abs(perJob - previous) <= 0.03 * previous;
-            if (elapsedNs >= 20_000_000_000L || (elapsedNs >= minNs && steady)) {
-                break;
+            if (elapsedNs >= maxNs || (elapsedNs >= minNs && Math.abs(perJob - previous) <= tolerance * previous)) {
+                return;
             }
             previous = perJob;
         }
-        consume(sink);
     }
 
     /** Runs the job until {@code ns} have passed, so that the JIT has compiled it. */

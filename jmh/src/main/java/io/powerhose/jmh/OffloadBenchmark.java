@@ -126,34 +126,28 @@ public class OffloadBenchmark {
         Trial trial;
 
         /**
-         * Starts the cluster and warms its workers up as the in-process side is ({@link CpuJob}): jobs in 1 s
-         * windows, every worker kept busy, until two windows in a row agree on the rate within 5% (at least
-         * 4 s, at most 30 s), so that both sides run settled JIT-compiled code when measured.
+         * Starts the cluster and warms its workers up by the in-process side's rule
+         * ({@link CpuJob#runUntilSteady}): jobs in 1 s windows, every worker kept busy, until two windows in a
+         * row agree on the time per job within 5% (at least 4 s, at most 30 s), so that both sides run settled
+         * JIT-compiled code when measured.
          *
          * @param job the job
+         * @throws Exception when a warm-up job fails
          */
         @Setup(Level.Trial)
-        public void start(JobState job) {
+        public void start(JobState job) throws Exception {
             trial = Trial.cluster("ipc", "java", job.cpu.target(), workers);
             Window window = new Window();
             window.resize(2 * workers);
-            long startNs = System.nanoTime();
-            double previous = Double.NaN;
-            while (true) {
-                long windowNs = System.nanoTime();
+            CpuJob.runUntilSteady(windowNs -> {
+                long startNs = System.nanoTime();
                 int jobs = 0;
-                while (System.nanoTime() - windowNs < TimeUnit.SECONDS.toNanos(1)) {
+                while (System.nanoTime() - startNs < windowNs) {
                     window.step(() -> trial.client.submit(job.cpu.job()));
                     jobs++;
                 }
-                double rate = jobs / ((System.nanoTime() - windowNs) / 1e9);
-                long elapsedNs = System.nanoTime() - startNs;
-                if (elapsedNs >= TimeUnit.SECONDS.toNanos(30)
-                    || (elapsedNs >= TimeUnit.SECONDS.toNanos(4) && Math.abs(rate - previous) <= 0.05 * previous)) {
-                    break;
-                }
-                previous = rate;
-            }
+                return jobs;
+            }, TimeUnit.SECONDS.toNanos(1), 0.05, TimeUnit.SECONDS.toNanos(4), TimeUnit.SECONDS.toNanos(30));
             window.drain();
         }
 
