@@ -581,6 +581,30 @@ static int run_next(run_t *r)
 static void random_seed(unsigned *seed);
 static double random_unit(unsigned *seed);
 
+/* The exits that do not wait for the running job (the loop's and the watchdog's): each answers the
+ * queued jobs and returns 1 with *rc set, or returns 0. */
+static int exit_on_second_signal(run_t *r, int *rc)
+{
+    if (g_signals < 2 || !r->leaving)
+        return 0;
+    LOG(r, "second signal: exiting now%s", r->busy ? ", abandoning the running job" : "");
+    fail_queued(r, "job not run: the worker is exiting (second signal)");
+    *rc = PH_EXIT_FAILED;
+    return 1;
+}
+
+static int exit_on_beat_lost(run_t *r, double now, double beat_limit, int *rc)
+{
+    if (now - r->last_beat <= beat_limit)
+        return 0;
+    LOG(r, "no heartbeat from the broker for %.1fs (%d x %gs): the broker is gone; exiting%s",
+        now - r->last_beat, r->o->ping_retries, r->o->ping_delay_s,
+        r->busy ? ", abandoning the running job" : "");
+    fail_queued(r, "job not run: the worker lost the broker's heartbeat and is exiting");
+    *rc = PH_EXIT_OK;
+    return 1;
+}
+
 /* The loop thread: holds the mutex except while a handler runs. */
 static void *loop_thread(void *arg)
 {
@@ -603,12 +627,8 @@ static void *loop_thread(void *arg)
             drain_beats(r, now);
             next_check = now + CHECK_S;
         }
-        if (g_signals >= 2 && r->leaving) {
-            LOG(r, "second signal: exiting now");
-            fail_queued(r, "job not run: the worker is exiting (second signal)");
-            rc = PH_EXIT_FAILED;
+        if (exit_on_second_signal(r, &rc))
             break;
-        }
         if (!r->leaving && (g_signals > 0 || (max_age_at > 0 && now >= max_age_at)))
             leave_on_signal(r, now, g_signals > 0 ? "signal received" : "max age reached");
         if (r->leaving && r->q_len == 0 && (r->got_answer || now - r->leave_at >= LEAVE_WAIT_S)) {
@@ -618,13 +638,8 @@ static void *loop_thread(void *arg)
             rc = PH_EXIT_OK;
             break;
         }
-        if (now - r->last_beat > beat_limit) {
-            LOG(r, "no heartbeat from the broker for %.1fs (%d x %gs): the broker is gone; exiting",
-                now - r->last_beat, o->ping_retries, o->ping_delay_s);
-            fail_queued(r, "job not run: the worker lost the broker's heartbeat and is exiting");
-            rc = PH_EXIT_OK;
+        if (exit_on_beat_lost(r, now, beat_limit, &rc))
             break;
-        }
         heartbeat_if_due(r, now);
 
         double wake = r->next_hb;
@@ -718,19 +733,8 @@ static int watch(run_t *r)
             rc = PH_EXIT_FAILED;
             break;
         }
-        if (now - r->last_beat > beat_limit) {
-            LOG(r, "no heartbeat from the broker for %.1fs (%d x %gs): the broker is gone; exiting, "
-                    "abandoning the running job", now - r->last_beat, o->ping_retries, o->ping_delay_s);
-            fail_queued(r, "job not run: the worker lost the broker's heartbeat and is exiting");
-            rc = PH_EXIT_OK;
+        if (exit_on_beat_lost(r, now, beat_limit, &rc) || exit_on_second_signal(r, &rc))
             break;
-        }
-        if (g_signals >= 2 && r->leaving) {
-            LOG(r, "second signal: exiting now, abandoning the running job");
-            fail_queued(r, "job not run: the worker is exiting (second signal)");
-            rc = PH_EXIT_FAILED;
-            break;
-        }
     }
     if (r->loop_done) {
         rc = r->loop_rc;
