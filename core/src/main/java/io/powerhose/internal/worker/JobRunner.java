@@ -49,7 +49,7 @@ final class JobRunner implements Runnable {
                     return;
                 }
                 byte[] payload = Sockets.receiveFrame(socket);
-                byte[][] reply = run(jobId, payload);
+                byte[][] reply = execute(handler, jobId, payload);
                 if (abandoned) {
                     return;
                 }
@@ -62,10 +62,6 @@ final class JobRunner implements Runnable {
         } finally {
             socket.close();
         }
-    }
-
-    private byte[][] run(byte[] jobId, byte[] payload) {
-        return execute(handler, jobId, payload);
     }
 
     /**
