@@ -12,8 +12,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.time.Duration;
-import java.util.HashMap;
-import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.ExecutionException;
@@ -43,7 +41,6 @@ public final class Broker implements AutoCloseable {
     private final BrokerConductor conductor;
     private final Thread thread;
     private final long pid = ProcessHandle.current().pid();
-    private final Map<Path, Object> ipcFileKeys = new HashMap<>();
     private volatile boolean closed;
 
     private Broker(BrokerOptions options) {
@@ -51,9 +48,9 @@ public final class Broker implements AutoCloseable {
         long intervalNs = options.heartbeatInterval().toNanos();
         DispatcherSettings settings = new DispatcherSettings(pid, intervalNs, intervalNs * options.liveness(),
             options.noWorkerGrace().toNanos(), options.maxQueuedJobs(), options.maxJobBytes(),
-            options.legacyTimeout().toMillis());
-        this.conductor = new BrokerConductor(options.frontend(), options.backend(), options.heartbeat(),
-            options.drainTimeout().toNanos(), settings, System::nanoTime);
+            options.legacyTimeout().toMillis(), options.maxReplyBytes(), options.maxWorkerCapacity(),
+            options.maxWorkerPrefetch(), options.maxQueuedBytes());
+        this.conductor = new BrokerConductor(options, settings, System::nanoTime);
         this.thread = new Thread(conductor, "powerhose-broker");
     }
 
@@ -70,12 +67,14 @@ public final class Broker implements AutoCloseable {
         Objects.requireNonNull(options, "options");
         NativeLibrary.load();
         refuseDuplicate(options.frontend());
+        warnWhenTheHeapIsSmall(options);
         Broker broker = new Broker(options);
         broker.thread.start();
         try {
             broker.conductor.started().get(10, TimeUnit.SECONDS);
         } catch (ExecutionException e) {
             broker.join();
+            broker.removeIpcFiles();
             throw new PowerhoseException("broker could not bind " + options.frontend() + ", " + options.backend() + ", "
                 + options.heartbeat() + ": " + e.getCause().getMessage(), e.getCause());
         } catch (InterruptedException e) {
@@ -86,7 +85,6 @@ public final class Broker implements AutoCloseable {
             broker.close();
             throw new PowerhoseException("broker did not bind its endpoints within 10 s", e);
         }
-        broker.rememberIpcFiles();
         LOG.info("broker started (pid {}): frontend {}, backend {}, heartbeat {}", broker.pid, options.frontend(),
             options.backend(), options.heartbeat());
         return broker;
@@ -100,22 +98,19 @@ public final class Broker implements AutoCloseable {
         throw new DuplicateBrokerException(frontend, livePid);
     }
 
-    private void rememberIpcFiles() {
-        for (String endpoint : List.of(options.frontend(), options.backend(), options.heartbeat())) {
-            if (endpoint.startsWith("ipc://")) {
-                Path path = Path.of(endpoint.substring("ipc://".length()));
-                try {
-                    ipcFileKeys.put(path, fileKey(path));
-                } catch (java.io.IOException e) {
-                    LOG.warn("cannot read {}: {}", path, e.toString());
-                }
-            }
+    /**
+     * The heap holds the queued payloads and, while it passes through, a frame about twice (received, then sent
+     * on). A frame the heap cannot hold is dropped unanswered; say so at start rather than when it happens.
+     */
+    private static void warnWhenTheHeapIsSmall(BrokerOptions options) {
+        long largestFrame = Math.max(options.frontendMaxFrameBytes(), options.backendMaxFrameBytes());
+        long heap = Runtime.getRuntime().maxMemory();
+        if (heap != Long.MAX_VALUE && options.maxQueuedBytes() + 2 * largestFrame > heap / 4 * 3) {
+            LOG.warn("the heap ({} MiB) is small for {} MiB of queued jobs and frames of up to {} MiB "
+                + "(maxQueuedBytes={}, maxJobBytes={}, maxReplyBytes={}): a frame the heap cannot hold is dropped "
+                + "unanswered; lower the limits or raise -Xmx", heap >> 20, options.maxQueuedBytes() >> 20,
+                largestFrame >> 20, options.maxQueuedBytes(), options.maxJobBytes(), options.maxReplyBytes());
         }
-    }
-
-    private static Object fileKey(Path path) throws java.io.IOException {
-        Object key = Files.readAttributes(path, BasicFileAttributes.class).fileKey();
-        return key != null ? key : Files.getLastModifiedTime(path);
     }
 
     /** @return the settings */
@@ -128,22 +123,51 @@ public final class Broker implements AutoCloseable {
         return pid;
     }
 
-    /** @return the broker's state and counters as of its last heartbeat, one {@code key=value} per line */
+    /**
+     * @return the broker's state and counters as of its last heartbeat, one {@code key=value} per line (the keys
+     *     are listed in docs/PROTOCOL.md, "STATUS")
+     * @throws PowerhoseException when the broker's thread has died: it answers nothing any more
+     */
     public String status() {
         return conductor.lastStatus();
     }
 
-    /** @return the pids of the workers registered and not leaving, as of the last change */
+    /**
+     * @return the pids of the workers registered and not leaving, as of the last change
+     * @throws PowerhoseException when the broker's thread has died
+     */
     public java.util.Set<Long> registeredWorkerPids() {
         return conductor.activeWorkerPids();
     }
 
-    /** Blocks until the broker stops (after {@link #close()} from another thread). */
+    /**
+     * Tells the broker that a worker's process has exited, so that the jobs it held fail at once, even when its
+     * connection stays open (a child process it started may hold the socket). {@link Cluster} calls it for the
+     * workers it supervises; call it only for a process on this host whose exit you have seen: every worker
+     * registered with that pid is forgotten (one on another host with the same pid registers again on its next
+     * message, after failing the jobs it held). Any thread; returns at once.
+     *
+     * @param workerPid the pid of the worker process that exited
+     */
+    public void workerProcessExited(long workerPid) {
+        conductor.onWorkerProcessExited(workerPid);
+    }
+
+    /**
+     * Blocks until the broker stops (after {@link #close()} from another thread, or when its thread dies).
+     *
+     * @throws PowerhoseException when the broker's thread died instead of stopping when asked
+     */
     public void awaitStop() {
         try {
             thread.join();
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
+            return;
+        }
+        Throwable failure = conductor.failure();
+        if (failure != null) {
+            throw new PowerhoseException("the broker thread died: " + failure, failure);
         }
     }
 
@@ -159,7 +183,17 @@ public final class Broker implements AutoCloseable {
         closed = true;
         conductor.requestStop();
         join();
-        for (Map.Entry<Path, Object> owned : ipcFileKeys.entrySet()) {
+        removeIpcFiles();
+        LOG.info("broker stopped (pid {})", pid);
+    }
+
+    private static Object fileKey(Path path) throws java.io.IOException {
+        Object key = Files.readAttributes(path, BasicFileAttributes.class).fileKey();
+        return key != null ? key : Files.getLastModifiedTime(path);
+    }
+
+    private void removeIpcFiles() {
+        for (Map.Entry<Path, Object> owned : conductor.boundIpcFiles().entrySet()) {
             try {
                 // Remove only the file this broker bound: another broker may have bound the same path since.
                 if (Files.exists(owned.getKey()) && owned.getValue().equals(fileKey(owned.getKey()))) {
@@ -169,7 +203,6 @@ public final class Broker implements AutoCloseable {
                 LOG.warn("could not remove {}: {}", owned.getKey(), e.toString());
             }
         }
-        LOG.info("broker stopped (pid {})", pid);
     }
 
     private void join() {

@@ -15,6 +15,13 @@ public final class BrokerOptions {
     public static final String DEFAULT_BACKEND = "ipc:///tmp/powerhose-back.ipc";
     /** The documented default heartbeat endpoint. */
     public static final String DEFAULT_HEARTBEAT = "ipc:///tmp/powerhose-beat.ipc";
+    /**
+     * What a frame may carry beyond the job or result limit before libzmq refuses it unread: a frame between the
+     * limit and the limit plus this is read and answered ({@code TOO_LARGE} for a job).
+     */
+    public static final long FRAME_OVERHEAD_BYTES = 64 * 1024;
+    /** The largest job or result limit: a Java array holds at most about 2 GiB, and a frame needs one. */
+    public static final long MAX_FRAME_LIMIT_BYTES = Integer.MAX_VALUE - 16 - FRAME_OVERHEAD_BYTES;
 
     private final String frontend;
     private final String backend;
@@ -26,6 +33,12 @@ public final class BrokerOptions {
     private final long maxJobBytes;
     private final Duration legacyTimeout;
     private final Duration drainTimeout;
+    private final long maxReplyBytes;
+    private final long maxQueuedBytes;
+    private final int maxWorkerCapacity;
+    private final int maxWorkerPrefetch;
+    private final int frontendHwm;
+    private final int backendHwm;
 
     private BrokerOptions(Builder b) {
         this.frontend = b.frontend;
@@ -38,6 +51,12 @@ public final class BrokerOptions {
         this.maxJobBytes = b.maxJobBytes;
         this.legacyTimeout = b.legacyTimeout;
         this.drainTimeout = b.drainTimeout;
+        this.maxReplyBytes = b.maxReplyBytes;
+        this.maxQueuedBytes = b.maxQueuedBytes;
+        this.maxWorkerCapacity = b.maxWorkerCapacity;
+        this.maxWorkerPrefetch = b.maxWorkerPrefetch;
+        this.frontendHwm = b.frontendHwm;
+        this.backendHwm = b.backendHwm;
     }
 
     /** @return a builder with the defaults */
@@ -100,11 +119,64 @@ public final class BrokerOptions {
         return drainTimeout;
     }
 
+    /** @return the largest result a worker may send back, in bytes */
+    public long maxReplyBytes() {
+        return maxReplyBytes;
+    }
+
+    /** @return how many payload bytes may wait in the broker's queue before new jobs are refused as busy */
+    public long maxQueuedBytes() {
+        return maxQueuedBytes;
+    }
+
+    /** @return the most jobs the broker runs at once on one worker, whatever capacity the worker claims */
+    public int maxWorkerCapacity() {
+        return maxWorkerCapacity;
+    }
+
+    /** @return the most jobs the broker queues on one worker beyond its capacity, whatever prefetch it claims */
+    public int maxWorkerPrefetch() {
+        return maxWorkerPrefetch;
+    }
+
+    /**
+     * @return the high-water mark of each client connection, in messages, each way: past it, replies to a client
+     *     that does not read are dropped (and counted), and a client that sends faster than the broker reads waits
+     */
+    public int frontendHwm() {
+        return frontendHwm;
+    }
+
+    /**
+     * @return the high-water mark of each worker connection, in messages, each way; it must exceed
+     *     {@link #maxWorkerCapacity()} + {@link #maxWorkerPrefetch()}, so that only a worker that does not read
+     *     reaches it
+     */
+    public int backendHwm() {
+        return backendHwm;
+    }
+
+    /**
+     * @return the largest frame the frontend reads: {@link #maxJobBytes()} plus {@value #FRAME_OVERHEAD_BYTES}
+     *     bytes; libzmq drops the connection of a peer that sends a larger one, without reading it
+     */
+    public long frontendMaxFrameBytes() {
+        return maxJobBytes + FRAME_OVERHEAD_BYTES;
+    }
+
+    /** @return the largest frame the backend reads: {@link #maxReplyBytes()} plus {@value #FRAME_OVERHEAD_BYTES} */
+    public long backendMaxFrameBytes() {
+        return maxReplyBytes + FRAME_OVERHEAD_BYTES;
+    }
+
     @Override
     public String toString() {
         return "BrokerOptions{frontend=" + frontend + ", backend=" + backend + ", heartbeat=" + heartbeat
             + ", heartbeatInterval=" + heartbeatInterval + ", liveness=" + liveness + ", noWorkerGrace=" + noWorkerGrace
-            + ", maxQueuedJobs=" + maxQueuedJobs + ", maxJobBytes=" + maxJobBytes + "}";
+            + ", maxQueuedJobs=" + maxQueuedJobs + ", maxQueuedBytes=" + maxQueuedBytes + ", maxJobBytes=" + maxJobBytes
+            + ", maxReplyBytes=" + maxReplyBytes
+            + ", maxWorkerCapacity=" + maxWorkerCapacity + ", maxWorkerPrefetch=" + maxWorkerPrefetch
+            + ", frontendHwm=" + frontendHwm + ", backendHwm=" + backendHwm + "}";
     }
 
     /** Builds {@link BrokerOptions}; checks all settings together in {@link #build()}. Not thread safe. */
@@ -119,6 +191,12 @@ public final class BrokerOptions {
         private long maxJobBytes = 16L << 20;
         private Duration legacyTimeout = Duration.ofMillis(7500);
         private Duration drainTimeout = Duration.ofSeconds(5);
+        private long maxReplyBytes = 64L << 20;
+        private long maxQueuedBytes = 256L << 20;
+        private int maxWorkerCapacity = 1024;
+        private int maxWorkerPrefetch = 1024;
+        private int frontendHwm = 10_000;
+        private int backendHwm = 10_000;
 
         private Builder() {
         }
@@ -134,6 +212,12 @@ public final class BrokerOptions {
             maxJobBytes = o.maxJobBytes;
             legacyTimeout = o.legacyTimeout;
             drainTimeout = o.drainTimeout;
+            maxReplyBytes = o.maxReplyBytes;
+            maxQueuedBytes = o.maxQueuedBytes;
+            maxWorkerCapacity = o.maxWorkerCapacity;
+            maxWorkerPrefetch = o.maxWorkerPrefetch;
+            frontendHwm = o.frontendHwm;
+            backendHwm = o.backendHwm;
         }
 
         /**
@@ -227,6 +311,62 @@ public final class BrokerOptions {
         }
 
         /**
+         * @param bytes largest result a worker may send back (default 64 MiB); a larger one fails its job
+         * @return this builder
+         */
+        public Builder maxReplyBytes(long bytes) {
+            this.maxReplyBytes = bytes;
+            return this;
+        }
+
+        /**
+         * @param bytes how many payload bytes may wait in the queue (default 256 MiB); past it jobs are refused
+         *     as busy, as past {@link #maxQueuedJobs(int)}
+         * @return this builder
+         */
+        public Builder maxQueuedBytes(long bytes) {
+            this.maxQueuedBytes = bytes;
+            return this;
+        }
+
+        /**
+         * @param jobs the most jobs run at once on one worker (default 1024); a worker claiming more is clamped
+         * @return this builder
+         */
+        public Builder maxWorkerCapacity(int jobs) {
+            this.maxWorkerCapacity = jobs;
+            return this;
+        }
+
+        /**
+         * @param jobs the most jobs queued on one worker beyond its capacity (default 1024); a worker claiming
+         *     more is clamped
+         * @return this builder
+         */
+        public Builder maxWorkerPrefetch(int jobs) {
+            this.maxWorkerPrefetch = jobs;
+            return this;
+        }
+
+        /**
+         * @param messages high-water mark of each client connection, each way (default 10,000)
+         * @return this builder
+         */
+        public Builder frontendHwm(int messages) {
+            this.frontendHwm = messages;
+            return this;
+        }
+
+        /**
+         * @param messages high-water mark of each worker connection, each way (default 10,000)
+         * @return this builder
+         */
+        public Builder backendHwm(int messages) {
+            this.backendHwm = messages;
+            return this;
+        }
+
+        /**
          * Checks the settings together and builds them.
          *
          * @return the options
@@ -243,8 +383,30 @@ public final class BrokerOptions {
             if (maxQueuedJobs < 0) {
                 throw new ConfigurationException("maxQueuedJobs=" + maxQueuedJobs + " must be 0 or more");
             }
-            if (maxJobBytes < 1) {
-                throw new ConfigurationException("maxJobBytes=" + maxJobBytes + " must be 1 or more");
+            if (maxJobBytes < 1 || maxJobBytes > MAX_FRAME_LIMIT_BYTES) {
+                throw new ConfigurationException("maxJobBytes=" + maxJobBytes + " must be 1 to "
+                    + MAX_FRAME_LIMIT_BYTES);
+            }
+            if (maxReplyBytes < 1 || maxReplyBytes > MAX_FRAME_LIMIT_BYTES) {
+                throw new ConfigurationException("maxReplyBytes=" + maxReplyBytes + " must be 1 to "
+                    + MAX_FRAME_LIMIT_BYTES);
+            }
+            if (maxQueuedBytes < 0) {
+                throw new ConfigurationException("maxQueuedBytes=" + maxQueuedBytes + " must be 0 or more");
+            }
+            if (maxWorkerCapacity < 1) {
+                throw new ConfigurationException("maxWorkerCapacity=" + maxWorkerCapacity + " must be 1 or more");
+            }
+            if (maxWorkerPrefetch < 0) {
+                throw new ConfigurationException("maxWorkerPrefetch=" + maxWorkerPrefetch + " must be 0 or more");
+            }
+            if (frontendHwm < 1) {
+                throw new ConfigurationException("frontendHwm=" + frontendHwm + " must be 1 or more");
+            }
+            if ((long) backendHwm <= (long) maxWorkerCapacity + maxWorkerPrefetch) {
+                throw new ConfigurationException("backendHwm=" + backendHwm + " must exceed maxWorkerCapacity="
+                    + maxWorkerCapacity + " + maxWorkerPrefetch=" + maxWorkerPrefetch
+                    + ", so that only a worker that does not read reaches it");
             }
             Settings.endpoint("frontend", frontend);
             Settings.endpoint("backend", backend);

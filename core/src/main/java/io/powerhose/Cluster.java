@@ -47,6 +47,7 @@ public final class Cluster implements AutoCloseable {
     private final Thread shutdownHook;
     private final Object stopLock = new Object();
     private volatile boolean stopped;
+    private volatile PowerhoseException brokerFailure;
 
     private Cluster(ClusterOptions options) {
         this.options = options;
@@ -55,7 +56,7 @@ public final class Cluster implements AutoCloseable {
             Targets.resolve(options.target(), options.workerParams());
         }
         this.broker = Broker.start(options.broker().newBuilder().drainTimeout(options.stopGrace()).build());
-        this.supervisor = new Supervisor(options, this::workerCommand, this::workerLog);
+        this.supervisor = new Supervisor(options, this::workerCommand, this::workerLog, broker::workerProcessExited);
         this.supervisorThread = new Thread(supervisor, "powerhose-cluster");
         this.supervisorThread.setDaemon(true);
         this.shutdownHook = new Thread(this::stop, "powerhose-cluster-shutdown");
@@ -75,6 +76,9 @@ public final class Cluster implements AutoCloseable {
         Cluster cluster = new Cluster(options);
         Runtime.getRuntime().addShutdownHook(cluster.shutdownHook);
         cluster.supervisorThread.start();
+        Thread brokerWatch = new Thread(cluster::watchBroker, "powerhose-cluster-broker-watch");
+        brokerWatch.setDaemon(true);
+        brokerWatch.start();
         cluster.supervisor.scale(options.numProcesses());
         try {
             cluster.awaitWorkers(options.numProcesses(), START_TIMEOUT);
@@ -149,7 +153,11 @@ public final class Cluster implements AutoCloseable {
         }
     }
 
-    /** Blocks until the cluster is stopped. */
+    /**
+     * Blocks until the cluster is stopped.
+     *
+     * @throws PowerhoseException when it stopped because its broker's thread died
+     */
     public void awaitStop() {
         synchronized (stopLock) {
             while (!stopped) {
@@ -160,6 +168,22 @@ public final class Cluster implements AutoCloseable {
                     return;
                 }
             }
+        }
+        PowerhoseException failure = brokerFailure;
+        if (failure != null) {
+            throw new PowerhoseException("the cluster stopped because its broker died: " + failure.getMessage(),
+                failure);
+        }
+    }
+
+    /** Waits for the broker's thread; when it dies, the cluster stops (its workers would serve no one). */
+    private void watchBroker() {
+        try {
+            broker.awaitStop();
+        } catch (PowerhoseException e) {
+            brokerFailure = e;
+            LOG.error("the broker died: stopping the cluster");
+            stop();
         }
     }
 

@@ -111,13 +111,19 @@ class CompatibilityAndRecoveryTest {
             String invalid = dealer.receive();
             assertTrue(invalid.startsWith("PHC1|\u0003|id-2|INVALID|"), invalid);
             dealer.send("garbage", "frames", "here");
+            assertEquals("PHC1|\u0003||INVALID|" + broker.pid() + "|message: neither v1 (first frame PHC1) nor 0.x "
+                + "([\"\"][payload]): first frame \"garbage\", 3 frames", dealer.receive(),
+                "answered too: INVALID with an empty request id");
             dealer.send("PHC1", "\u0002", "id-3", "5000", "NONE:::still works");
             String ok = dealer.receive();
             assertTrue(ok.startsWith("PHC1|\u0003|id-3|OK|") && ok.endsWith("|still works"), ok);
             fakeWorker.send("PHW1", "\u0001", "not-a-pid", "1");
             fakeWorker.send("junk");
             fakeWorker.send("PHW1", "\u0003", "12345678", "OK", "a reply for no job");
-            assertEquals("PHW1|\u0005", fakeWorker.receive(), "an unknown worker is told to register");
+            assertEquals("PHW1|\u0005|READY refused: READY pid: expected ASCII digits, got \"not-a-pid\"",
+                fakeWorker.receive(), "a READY that cannot be accepted is refused, saying why");
+            assertEquals("PHW1|\u0005", fakeWorker.receive(), "an unknown worker is told to register (the junk "
+                + "in between got no second refusal within the heartbeat interval)");
         }
         Client client = cluster.client();
         assertEquals("after", client.execute("after"));

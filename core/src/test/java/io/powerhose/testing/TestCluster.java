@@ -143,10 +143,21 @@ public final class TestCluster implements BeforeEachCallback, AfterEachCallback 
      * @return the process
      */
     public ManagedProcess startBrokerProcess(String... extraArgs) {
+        return startBrokerProcess(jvmOptions(), extraArgs);
+    }
+
+    /**
+     * Starts a broker in a child JVM with these JVM options and waits until it answers PING.
+     *
+     * @param jvmOptions the JVM's options (heap size, ...)
+     * @param extraArgs more {@code powerhose-broker} arguments
+     * @return the process
+     */
+    public ManagedProcess startBrokerProcess(List<String> jvmOptions, String... extraArgs) {
         List<String> args = new ArrayList<>(List.of("--frontend", frontend(), "--backend", backend(),
             "--heartbeat", heartbeat()));
         args.addAll(Arrays.asList(extraArgs));
-        ManagedProcess process = start("broker", JavaCommand.of("io.powerhose.cli.BrokerCommand", jvmOptions(), args));
+        ManagedProcess process = start("broker", JavaCommand.of("io.powerhose.cli.BrokerCommand", jvmOptions, args));
         await(() -> Probe.ping(frontend(), Duration.ofMillis(200)) == process.pid(), Duration.ofSeconds(20),
             () -> "broker process did not answer PING:\n" + process.log());
         return process;

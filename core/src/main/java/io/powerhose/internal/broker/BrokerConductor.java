@@ -1,59 +1,80 @@
 package io.powerhose.internal.broker;
 
+import io.powerhose.BrokerOptions;
+import io.powerhose.PowerhoseException;
+import io.powerhose.internal.zmq.Monitor;
 import io.powerhose.internal.zmq.Sockets;
 import io.powerhose.internal.zmq.Wakeup;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.zeromq.ZMQ;
 
+import java.io.IOException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.BasicFileAttributes;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Queue;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.function.LongSupplier;
 
 /**
  * The broker's one thread ({@code powerhose-broker}): it owns the frontend and backend ROUTERs, the heartbeat
- * PUB and the {@link Dispatcher}. Each pass of its loop polls with a timeout set by the next timer, drains
- * what is readable, then runs the timers. Other threads only call {@link #requestStop()}.
+ * PUB, a monitor of the backend's connections and the {@link Dispatcher}. Each pass of its loop polls with a
+ * timeout set by the next timer, drains what is readable, then runs the timers; every pass is guarded, so that
+ * neither a peer's message nor a bug in one pass ends the loop. A loop that fails on every pass for
+ * {@link #FAILING_LOOP_NS} stops, and so does one that meets an {@link Error}: then {@link #failure()} says why
+ * and {@link #lastStatus()} throws. Other threads call {@link #requestStop()} and {@link #post(Runnable)}, and
+ * read the published snapshots.
  */
 public final class BrokerConductor implements Runnable, Outbox {
     private static final Logger LOG = LoggerFactory.getLogger(BrokerConductor.class);
     private static final int BATCH = 256;
     private static final byte[][] BEAT = {"BEAT".getBytes(StandardCharsets.US_ASCII)};
+    /** The largest frame the heartbeat PUB reads: a subscription (workers subscribe to everything, "" ). */
+    private static final long SUBSCRIPTION_MAX_BYTES = 1024;
+    /** Passes in a row that must fail, for at least {@link #FAILING_LOOP_NS}, before the loop gives up. */
+    static final int FAILING_PASSES = 100;
+    /** How long every pass must fail before the loop gives up. */
+    static final long FAILING_LOOP_NS = 1_000_000_000L;
 
-    private final String frontendEndpoint;
-    private final String backendEndpoint;
-    private final String heartbeatEndpoint;
-    private final long drainTimeoutNs;
+    private final BrokerOptions options;
     private final DispatcherSettings settings;
     private final LongSupplier nanoClock;
     private final Wakeup wakeup = new Wakeup();
+    private final Queue<Runnable> commands = new ConcurrentLinkedQueue<>();
     private final CompletableFuture<Void> started = new CompletableFuture<>();
     private final DistinctErrorLog errors = new DistinctErrorLog(LOG);
     private volatile boolean running = true;
     private volatile String lastStatus = "";
-    private volatile java.util.Set<Long> activeWorkerPids = java.util.Set.of();
+    private volatile Set<Long> activeWorkerPids = Set.of();
+    private volatile Throwable failure;
+    private volatile Map<Path, Object> boundIpcFiles = Map.of();
 
     private ZMQ.Socket frontend;
     private ZMQ.Socket backend;
     private ZMQ.Socket beat;
+    private Monitor backendMonitor;
     private Dispatcher dispatcher;
+    private long nextTimerNs;
+    private long stopByNs = Long.MAX_VALUE;
+    private int failedPasses;
+    private long firstFailedPassNs;
 
     /**
      * Creates the conductor; {@link #run()} binds and serves.
      *
-     * @param frontend frontend endpoint
-     * @param backend backend endpoint
-     * @param heartbeat heartbeat endpoint
-     * @param drainTimeoutNs how long stopping waits for running jobs
+     * @param options endpoints, socket bounds and the drain timeout
      * @param settings the dispatcher's settings
      * @param nanoClock the clock
      */
-    public BrokerConductor(String frontend, String backend, String heartbeat, long drainTimeoutNs,
-                           DispatcherSettings settings, LongSupplier nanoClock) {
-        this.frontendEndpoint = frontend;
-        this.backendEndpoint = backend;
-        this.heartbeatEndpoint = heartbeat;
-        this.drainTimeoutNs = drainTimeoutNs;
+    public BrokerConductor(BrokerOptions options, DispatcherSettings settings, LongSupplier nanoClock) {
+        this.options = options;
         this.settings = settings;
         this.nanoClock = nanoClock;
     }
@@ -69,14 +90,59 @@ public final class BrokerConductor implements Runnable, Outbox {
         wakeup.wake();
     }
 
+    /**
+     * Runs a command on the broker thread, in its next pass. Any thread.
+     *
+     * @param command what to run; it may use the dispatcher
+     */
+    public void post(Runnable command) {
+        commands.add(command);
+        wakeup.wake();
+    }
+
+    /**
+     * Tells the broker that a worker process has exited (any thread).
+     *
+     * @param pid the worker's pid
+     */
+    public void onWorkerProcessExited(long pid) {
+        post(() -> dispatcher.onWorkerProcessExited(pid));
+    }
+
     /** @return the pids of registered workers that are not leaving, as of the last change (any thread) */
-    public java.util.Set<Long> activeWorkerPids() {
+    public Set<Long> activeWorkerPids() {
+        throwIfFailed();
         return activeWorkerPids;
     }
 
-    /** @return the STATUS text as of the last heartbeat or worker change (for logs and tests; any thread) */
+    /**
+     * @return the STATUS text as of the last heartbeat or worker change (for logs and tests; any thread)
+     * @throws PowerhoseException when the loop has died: its last text would be stale
+     */
     public String lastStatus() {
+        throwIfFailed();
         return lastStatus;
+    }
+
+    /** @return why the loop died, or null while it runs or after an orderly stop (any thread) */
+    public Throwable failure() {
+        return failure;
+    }
+
+    /**
+     * @return the ipc files this broker bound, each with the file key it had right after binding, so that only
+     *     those are removed (another broker may bind the same path later); any thread, once {@link #started()} is
+     *     done
+     */
+    public Map<Path, Object> boundIpcFiles() {
+        return boundIpcFiles;
+    }
+
+    private void throwIfFailed() {
+        Throwable cause = failure;
+        if (cause != null) {
+            throw new PowerhoseException("the broker thread died: " + cause, cause);
+        }
     }
 
     @Override
@@ -84,96 +150,210 @@ public final class BrokerConductor implements Runnable, Outbox {
         ZMQ.Context context = ZMQ.context(1);
         try {
             try {
-                frontend = Sockets.create(context, ZMQ.ROUTER, 0);
+                frontend = Sockets.create(context, ZMQ.ROUTER, options.frontendHwm());
                 frontend.setRouterMandatory(true);
-                backend = Sockets.create(context, ZMQ.ROUTER, 0);
+                frontend.setMaxMsgSize(options.frontendMaxFrameBytes());
+                backend = Sockets.create(context, ZMQ.ROUTER, options.backendHwm());
                 backend.setRouterMandatory(true);
+                backend.setMaxMsgSize(options.backendMaxFrameBytes());
                 beat = Sockets.create(context, ZMQ.PUB, 1000);
-                frontend.bind(frontendEndpoint);
-                backend.bind(backendEndpoint);
-                beat.bind(heartbeatEndpoint);
+                beat.setMaxMsgSize(SUBSCRIPTION_MAX_BYTES); // subscribers send only (un)subscriptions
+                backendMonitor = new Monitor(context, backend);
+                bind(frontend, options.frontend());
+                bind(backend, options.backend());
+                bind(beat, options.heartbeat());
+                dispatcher = new Dispatcher(settings, nanoClock, this);
             } catch (RuntimeException e) {
                 started.completeExceptionally(e);
                 return;
             }
-            dispatcher = new Dispatcher(settings, nanoClock, this);
             started.complete(null);
             serve();
+        } catch (Throwable e) {
+            // An Error, or a loop that failed every pass: the broker cannot go on. Say so loudly; the owner reports it.
+            failure = e;
+            started.completeExceptionally(e);
+            LOG.error("the broker loop died; the broker answers nothing more", e);
         } finally {
-            closeQuietly(frontend);
-            closeQuietly(backend);
-            closeQuietly(beat);
-            context.term();
-            wakeup.close();
+            try {
+                closeQuietly(frontend);
+                closeQuietly(backend);
+                closeQuietly(beat);
+                if (backendMonitor != null) {
+                    backendMonitor.close();
+                }
+                context.term();
+            } finally {
+                wakeup.close();
+            }
+        }
+    }
+
+    /** Binds, and remembers an ipc file this broker created, so that it is removed also when a later bind fails. */
+    private void bind(ZMQ.Socket socket, String endpoint) {
+        socket.bind(endpoint);
+        if (endpoint.startsWith("ipc://")) {
+            Path path = Path.of(endpoint.substring("ipc://".length()));
+            try {
+                Object key = Files.readAttributes(path, BasicFileAttributes.class).fileKey();
+                Map<Path, Object> files = new LinkedHashMap<>(boundIpcFiles);
+                files.put(path, key != null ? key : Files.getLastModifiedTime(path));
+                boundIpcFiles = Map.copyOf(files);
+            } catch (IOException e) {
+                LOG.warn("cannot read {}: {}", path, e.toString());
+            }
         }
     }
 
     private void serve() {
-        ZMQ.Poller poller = new ZMQ.Poller(3);
+        ZMQ.Poller poller = new ZMQ.Poller(4);
         int frontendItem = poller.register(frontend, ZMQ.Poller.POLLIN);
         int backendItem = poller.register(backend, ZMQ.Poller.POLLIN);
+        int monitorItem = backendMonitor.register(poller);
         int wakeItem = wakeup.register(poller);
-        long nextTimerNs = dispatcher.onTimer();
-        long stopByNs = Long.MAX_VALUE;
+        nextTimerNs = nanoClock.getAsLong();
         while (true) {
-            if (!running && stopByNs == Long.MAX_VALUE) {
-                dispatcher.startDraining();
-                stopByNs = nanoClock.getAsLong() + drainTimeoutNs;
+            boolean failed = false;
+            try {
+                if (stopped()) {
+                    return;
+                }
+                long waitNs = Math.min(nextTimerNs, stopByNs) - nanoClock.getAsLong();
+                Sockets.poll(poller, Sockets.pollTimeoutMs(waitNs));
+                if (poller.pollin(wakeItem)) {
+                    wakeup.clear();
+                    runCommands();
+                }
+                if (poller.pollin(monitorItem)) {
+                    onMonitorEvents();
+                }
+                if (poller.pollin(backendItem)) {
+                    drain(backend, true);
+                }
+                if (poller.pollin(frontendItem)) {
+                    drain(frontend, false);
+                }
+            } catch (RuntimeException e) {
+                failed = true;
+                onLoopError("error in the broker loop", e);
             }
-            if (stopByNs != Long.MAX_VALUE && (dispatcher.inFlightCount() == 0
-                || nanoClock.getAsLong() - stopByNs >= 0)) {
-                dispatcher.abandonAll();
-                return;
+            try {
+                // The timers run in every pass, also after a failed drain, so that beats and expiry never starve.
+                nextTimerNs = dispatcher.onTimer();
+                if (dispatcher.takeWorkersChanged()) {
+                    activeWorkerPids = Set.copyOf(dispatcher.activeWorkerPids());
+                    lastStatus = dispatcher.statusText(nanoClock.getAsLong());
+                }
+            } catch (RuntimeException e) {
+                failed = true;
+                onLoopError("error in the broker's timers", e);
             }
-            long waitNs = Math.min(nextTimerNs, stopByNs) - nanoClock.getAsLong();
-            long waitMs = Sockets.pollTimeoutMs(waitNs);
-            Sockets.poll(poller, waitMs);
-            if (poller.pollin(wakeItem)) {
-                wakeup.clear();
+            giveUpIfEveryPassFails(failed);
+        }
+    }
+
+    /** Starts draining once asked to stop; true when the loop is done. */
+    private boolean stopped() {
+        if (!running && stopByNs == Long.MAX_VALUE) {
+            dispatcher.startDraining();
+            stopByNs = nanoClock.getAsLong() + options.drainTimeout().toNanos();
+        }
+        if (stopByNs != Long.MAX_VALUE && (dispatcher.inFlightCount() == 0 || nanoClock.getAsLong() - stopByNs >= 0)) {
+            dispatcher.abandonAll();
+            return true;
+        }
+        return false;
+    }
+
+    private void giveUpIfEveryPassFails(boolean failed) {
+        if (!failed) {
+            failedPasses = 0;
+            return;
+        }
+        long nowNs = System.nanoTime();
+        if (failedPasses++ == 0) {
+            firstFailedPassNs = nowNs;
+        }
+        if (failedPasses >= FAILING_PASSES && nowNs - firstFailedPassNs >= FAILING_LOOP_NS) {
+            throw new IllegalStateException("every pass of the broker loop failed for "
+                + (nowNs - firstFailedPassNs) / 1_000_000 + " ms (" + failedPasses + " passes); see the errors above");
+        }
+    }
+
+    private void onLoopError(String kind, RuntimeException e) {
+        if (dispatcher != null) {
+            dispatcher.counters().onInternalError();
+        }
+        errors.record(kind + ": " + e.getClass().getName(), e.toString());
+        LOG.debug("stack of the error", e);
+    }
+
+    private void runCommands() {
+        for (Runnable command = commands.poll(); command != null; command = commands.poll()) {
+            try {
+                command.run();
+            } catch (RuntimeException e) {
+                onLoopError("error in a command posted to the broker", e);
             }
-            if (poller.pollin(backendItem)) {
-                drain(backend, true);
-            }
-            if (poller.pollin(frontendItem)) {
-                drain(frontend, false);
-            }
-            nextTimerNs = dispatcher.onTimer();
-            if (dispatcher.takeWorkersChanged()) {
-                activeWorkerPids = java.util.Set.copyOf(dispatcher.activeWorkerPids());
-                lastStatus = dispatcher.statusText(nanoClock.getAsLong());
-            }
+        }
+    }
+
+    private void onMonitorEvents() {
+        boolean closed = false;
+        for (int event = backendMonitor.poll(); event != 0; event = backendMonitor.poll()) {
+            closed |= event == Monitor.EVENT_DISCONNECTED;
+        }
+        if (closed) {
+            // Let the ROUTER take in the pipe termination libzmq sent with the event, so the probes see it.
+            backend.getEvents();
+            dispatcher.onConnectionClosed();
         }
     }
 
     private void drain(ZMQ.Socket socket, boolean fromWorkers) {
         for (int i = 0; i < BATCH; i++) {
-            byte[][] frames = Sockets.receive(socket);
+            byte[][] frames;
+            try {
+                frames = Sockets.receive(socket);
+            } catch (RuntimeException e) {
+                // A frame the heap could not hold (jzmq: EINVAL): the message is lost, its sender gets no answer.
+                Sockets.discardRestOfMessage(socket);
+                dispatcher.counters().onUnreadable();
+                throw e;
+            }
             if (frames.length == 0) {
                 return;
             }
             try {
-                byte[][] body = java.util.Arrays.copyOfRange(frames, 1, frames.length);
+                byte[][] body = Arrays.copyOfRange(frames, 1, frames.length);
                 if (fromWorkers) {
                     dispatcher.onWorkerMessage(frames[0], body);
                 } else {
                     dispatcher.onClientMessage(frames[0], body);
                 }
             } catch (RuntimeException e) {
-                // The loop never dies of input: count, log once per distinct error, carry on.
-                errors.record("error handling a message from a " + (fromWorkers ? "worker" : "client") + ": " + e);
-                LOG.debug("stack of the error", e);
+                // The loop never dies of input: count, log once per kind of error, carry on.
+                onLoopError("error handling a message from a " + (fromWorkers ? "worker" : "client"), e);
             }
         }
     }
 
     @Override
     public boolean toWorker(byte[] routingId, byte[][] frames) {
-        return Sockets.send(backend, routingId, frames);
+        int result = Sockets.offer(backend, routingId, frames);
+        if (result == Sockets.FULL) {
+            dispatcher.counters().onBackendFull();
+        }
+        return result == Sockets.SENT;
     }
 
     @Override
     public boolean toClient(byte[] routingId, byte[][] frames) {
-        return Sockets.send(frontend, routingId, frames);
+        int result = Sockets.offer(frontend, routingId, frames);
+        if (result == Sockets.FULL) {
+            dispatcher.counters().onFrontendFull();
+        }
+        return result == Sockets.SENT;
     }
 
     @Override

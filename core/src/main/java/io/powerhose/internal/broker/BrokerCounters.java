@@ -16,6 +16,13 @@ public final class BrokerCounters {
     long lateReplies;
     long repliesUndeliverable;
     long framesDropped;
+    long refusals;
+    long workersClamped;
+    long repliesTooLarge;
+    long connectionsClosed;
+    long frontendDroppedFull;
+    long backendDroppedFull;
+    long internalErrors;
 
     /** @return jobs answered OK by a worker */
     public long jobsOk() {
@@ -32,6 +39,26 @@ public final class BrokerCounters {
         return lateReplies;
     }
 
+    /** Counts a message to a client dropped because the client's queue was at the high-water mark. */
+    void onFrontendFull() {
+        frontendDroppedFull++;
+    }
+
+    /** Counts a message to a worker dropped because the worker's queue was at the high-water mark. */
+    void onBackendFull() {
+        backendDroppedFull++;
+    }
+
+    /** Counts a message that could not be received whole (a frame the heap could not hold): dropped unanswered. */
+    void onUnreadable() {
+        framesDropped++;
+    }
+
+    /** Counts an exception the broker loop caught (a bug, not a peer's fault: those are frames_dropped). */
+    void onInternalError() {
+        internalErrors++;
+    }
+
     void appendTo(StringBuilder out) {
         out.append("jobs_received=").append(jobsReceived).append('\n')
             .append("jobs_routed=").append(jobsRouted).append('\n')
@@ -44,6 +71,13 @@ public final class BrokerCounters {
             .append("workers_lost=").append(workersLost).append('\n')
             .append("late_replies=").append(lateReplies).append('\n')
             .append("replies_undeliverable=").append(repliesUndeliverable).append('\n')
-            .append("frames_dropped=").append(framesDropped).append('\n');
+            .append("frames_dropped=").append(framesDropped).append('\n')
+            .append("refusals=").append(refusals).append('\n')
+            .append("workers_clamped=").append(workersClamped).append('\n')
+            .append("replies_too_large=").append(repliesTooLarge).append('\n')
+            .append("connections_closed=").append(connectionsClosed).append('\n')
+            .append("frontend_dropped_full=").append(frontendDroppedFull).append('\n')
+            .append("backend_dropped_full=").append(backendDroppedFull).append('\n')
+            .append("internal_errors=").append(internalErrors).append('\n');
     }
 }

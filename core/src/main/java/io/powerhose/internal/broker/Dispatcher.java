@@ -2,6 +2,7 @@ package io.powerhose.internal.broker;
 
 import io.powerhose.ProtocolException;
 import io.powerhose.internal.protocol.BackendCodec;
+import io.powerhose.internal.protocol.Command;
 import io.powerhose.internal.protocol.Frames;
 import io.powerhose.internal.protocol.FrontendCodec;
 import io.powerhose.internal.protocol.ReplyStatus;
@@ -37,6 +38,15 @@ public final class Dispatcher {
     private final Map<RoutingId, WorkerEntry> workerByRoutingId = new LinkedHashMap<>();
     private final Map<Long, InFlightJob> inFlightByJobId = new HashMap<>();
     private final ArrayDeque<QueuedJob> queue = new ArrayDeque<>();
+    /** When each peer was last sent a refusal; bounded, so that refusals cost no unbounded memory. */
+    private final Map<RoutingId, Long> refusedAtNsByRoutingId = new LinkedHashMap<>(16, 0.75f, true) {
+        private static final long serialVersionUID = 1L;
+
+        @Override
+        protected boolean removeEldestEntry(Map.Entry<RoutingId, Long> eldest) {
+            return size() > MAX_REMEMBERED_REFUSALS;
+        }
+    };
     private final long startNs;
     /**
      * Job ids start at a random point so that a reply to a job of an earlier broker (one that was killed
@@ -46,10 +56,13 @@ public final class Dispatcher {
     private long nextBeatNs;
     private long nextLivenessCheckNs = Long.MAX_VALUE;
     private long nextQueueCheckNs = Long.MAX_VALUE;
+    private long nextProbeNs = Long.MAX_VALUE;
+    private int probesDone;
     private long noWorkersSinceNs;
     private boolean draining;
     private boolean workersChanged = true;
     private long dispatchCount;
+    private long queuedBytes;
 
     /**
      * Creates the dispatcher.
@@ -99,13 +112,27 @@ public final class Dispatcher {
         }
     }
 
+    /**
+     * Answers what cannot be decoded, since the sender can always be addressed: INVALID with the request id as sent
+     * for a v1 message, a 0.x error behind the envelope for a message that has one, and otherwise INVALID with an
+     * empty request id.
+     */
     private void rejectMalformedClientMessage(byte[] routingId, byte[][] frames, ProtocolException e) {
         counters.framesDropped++;
-        errors.record("malformed message from client " + new RoutingId(routingId) + ": " + e.getMessage());
-        byte[] requestId = FrontendCodec.requestIdOrNull(frames);
-        if (requestId != null) {
-            outbox.toClient(routingId, FrontendCodec.reply(requestId, ReplyStatus.INVALID, settings.brokerPid(),
-                utf8(e.getMessage())));
+        errors.record("malformed message from a client: " + e.frame(),
+            "client " + new RoutingId(routingId) + ": " + e.getMessage());
+        byte[][] answer;
+        byte[][] envelope = FrontendCodec.envelopeForError(frames);
+        if (envelope != null) {
+            answer = FrontendCodec.legacyReply(envelope, false, settings.brokerPid(),
+                utf8("Invalid: " + e.getMessage()));
+        } else {
+            byte[] requestId = FrontendCodec.requestIdForError(frames);
+            answer = FrontendCodec.reply(requestId != null ? requestId : Frames.EMPTY, ReplyStatus.INVALID,
+                settings.brokerPid(), utf8(e.getMessage()));
+        }
+        if (!outbox.toClient(routingId, answer)) {
+            counters.repliesUndeliverable++;
         }
     }
 
@@ -130,12 +157,12 @@ public final class Dispatcher {
                 return;
             }
         }
-        if (queue.size() >= settings.maxQueuedJobs()) {
+        if (queue.size() >= settings.maxQueuedJobs() || queuedBytes + payload.length > settings.maxQueuedBytes()) {
             counters.jobsBusy++;
-            answer(client, ReplyStatus.BUSY, settings.brokerPid(), utf8(Integer.toString(settings.maxQueuedJobs())));
+            answer(client, ReplyStatus.BUSY, settings.brokerPid(), utf8(Integer.toString(queue.size())));
             return;
         }
-        queue.addLast(job);
+        enqueue(job, false);
         nextQueueCheckNs = Math.min(nextQueueCheckNs, Math.min(deadlineNs, noWorkerDeadlineNs(job)));
     }
 
@@ -152,8 +179,7 @@ public final class Dispatcher {
         try {
             message = BackendCodec.decodeFromWorker(frames);
         } catch (ProtocolException e) {
-            counters.framesDropped++;
-            errors.record("malformed message from worker " + new RoutingId(routingId) + ": " + e.getMessage());
+            onMalformedWorkerMessage(routingId, frames, e);
             return;
         }
         long nowNs = nanoClock.getAsLong();
@@ -173,21 +199,101 @@ public final class Dispatcher {
         }
     }
 
+    /**
+     * What cannot be decoded is answered where the backend protocol has an answer: a malformed REPLY to a job the
+     * worker holds fails that job at once (ERROR), a READY that cannot be accepted and any message from a peer that
+     * is not registered get a DISCONNECT that says why (at most one per peer per heartbeat interval). Anything else
+     * from a registered worker is dropped: the only answer left, DISCONNECT, would unregister it.
+     */
+    private void onMalformedWorkerMessage(byte[] routingId, byte[][] frames, ProtocolException e) {
+        counters.framesDropped++;
+        long nowNs = nanoClock.getAsLong();
+        RoutingId key = new RoutingId(routingId);
+        WorkerEntry worker = workerByRoutingId.get(key);
+        errors.record("malformed message from a worker: " + e.frame(),
+            (worker != null ? "worker pid " + worker.pid : "unregistered peer " + key) + ": " + e.getMessage());
+        Command command = BackendCodec.commandOrNull(frames);
+        if (command == Command.REPLY && worker != null && failMalformedReply(worker, frames, e, nowNs)) {
+            return;
+        }
+        if (command == Command.READY) {
+            refuse(key, "READY refused: " + e.getMessage(), nowNs);
+            if (worker != null && !worker.leaving) {
+                LOG.info("worker pid {} sent a READY that cannot be accepted: no new jobs for it", worker.pid);
+                startLeaving(worker);
+            }
+        } else if (worker == null) {
+            refuse(key, "not registered (send READY first), and the message is malformed: " + e.getMessage(), nowNs);
+        }
+    }
+
+    private boolean failMalformedReply(WorkerEntry worker, byte[][] frames, ProtocolException e, long nowNs) {
+        if (frames.length < 3 || frames[2].length != 8) {
+            return false;
+        }
+        long jobId = Frames.parseLongId(frames[2]);
+        InFlightJob job = inFlightByJobId.get(jobId);
+        if (job == null || job.worker != worker) {
+            return false;
+        }
+        inFlightByJobId.remove(jobId);
+        counters.jobsError++;
+        finishJob(job, ReplyStatus.ERROR, utf8("io.powerhose.ProtocolException: worker pid " + worker.pid
+            + " sent a malformed REPLY: " + e.getMessage()), nowNs);
+        return true;
+    }
+
+    /** Sends a DISCONNECT that says why, unless this peer was sent one within the last heartbeat interval. */
+    private void refuse(RoutingId key, String reason, long nowNs) {
+        counters.refusals++;
+        Long lastNs = refusedAtNsByRoutingId.get(key);
+        if (lastNs != null && nowNs - lastNs < settings.heartbeatIntervalNs()) {
+            return;
+        }
+        refusedAtNsByRoutingId.put(key, nowNs);
+        outbox.toWorker(key.bytes(), BackendCodec.disconnect(reason));
+    }
+
     private void onReady(RoutingId key, WorkerEntry known, BackendCodec.Ready ready, long nowNs) {
+        int capacity = (int) Math.min(ready.capacity(), settings.maxWorkerCapacity());
+        int prefetch = (int) Math.min(ready.prefetch(), settings.maxWorkerPrefetch());
+        if (capacity != ready.capacity() || prefetch != ready.prefetch()) {
+            counters.workersClamped++;
+            errors.record("worker claimed more than the broker allows, clamped",
+                "worker " + key + " (pid " + ready.pid() + "): capacity " + ready.capacity() + " -> " + capacity
+                    + ", prefetch " + ready.prefetch() + " -> " + prefetch);
+        }
         if (known != null) {
-            known.capacity = ready.capacity();
-            known.prefetch = ready.prefetch();
-            known.leaving = false;
+            known.capacity = capacity;
+            known.prefetch = prefetch;
+            if (known.leaving) {
+                known.leaving = false;
+                workersChanged = true;
+            }
         } else {
-            WorkerEntry worker = new WorkerEntry(key.bytes(), ready.pid(), ready.capacity(), ready.label(), nowNs);
-            worker.prefetch = ready.prefetch();
+            String label = label(ready.label());
+            WorkerEntry worker = new WorkerEntry(key.bytes(), ready.pid(), capacity, label, nowNs);
+            worker.prefetch = prefetch;
             workerByRoutingId.put(key, worker);
             workersChanged = true;
-            LOG.info("worker {} registered (pid {}, capacity {}{})", key, ready.pid(), ready.capacity(),
-                ready.label().isEmpty() ? "" : ", " + ready.label());
+            LOG.info("worker {} registered (pid {}, capacity {}{})", key, ready.pid(), capacity,
+                label.isEmpty() ? "" : ", " + label);
             nextLivenessCheckNs = Math.min(nextLivenessCheckNs, nowNs + settings.livenessNs());
         }
         dispatchQueued(nowNs);
+    }
+
+    /**
+     * The label as STATUS shows it: at most {@value #MAX_LABEL_CHARS} characters, each outside printable ASCII or a
+     * {@code ,} or {@code =} (which STATUS lines use) replaced by {@code _}.
+     */
+    static String label(String label) {
+        StringBuilder out = new StringBuilder(Math.min(label.length(), MAX_LABEL_CHARS));
+        for (int i = 0; i < label.length() && out.length() < MAX_LABEL_CHARS; i++) {
+            char c = label.charAt(i);
+            out.append(c > 0x20 && c < 0x7f && c != ',' && c != '=' ? c : '_');
+        }
+        return out.toString();
     }
 
     private void onReply(WorkerEntry worker, byte[] routingId, BackendCodec.Reply reply, long nowNs) {
@@ -200,14 +306,27 @@ public final class Dispatcher {
             counters.lateReplies++;
             return;
         }
-        job.worker.inFlight.remove(job.jobId);
         job.worker.onReply(job.sentNs, nowNs);
+        if (reply.payload().length > settings.maxReplyBytes()) {
+            counters.jobsError++;
+            counters.repliesTooLarge++;
+            finishJob(job, ReplyStatus.ERROR, utf8("io.powerhose.ProtocolException: the result of "
+                + reply.payload().length + " bytes is larger than the broker's maxReplyBytes="
+                + settings.maxReplyBytes()), nowNs);
+            return;
+        }
         if (reply.ok()) {
             counters.jobsOk++;
         } else {
             counters.jobsError++;
         }
-        answer(job.client, reply.ok() ? ReplyStatus.OK : ReplyStatus.ERROR, job.worker.pid, reply.payload());
+        finishJob(job, reply.ok() ? ReplyStatus.OK : ReplyStatus.ERROR, reply.payload(), nowNs);
+    }
+
+    /** Answers a job its worker has finished (it is no longer in {@link #inFlightByJobId}) and routes the next. */
+    private void finishJob(InFlightJob job, ReplyStatus status, byte[] payload, long nowNs) {
+        job.worker.inFlight.remove(job.jobId);
+        answer(job.client, status, job.worker.pid, payload);
         if (job.worker.leaving && job.worker.inFlight.isEmpty()) {
             removeWorker(job.worker, "left");
         }
@@ -216,9 +335,13 @@ public final class Dispatcher {
 
     private void onWorkerDisconnect(WorkerEntry worker, byte[] routingId) {
         outbox.toWorker(routingId, BackendCodec.disconnect());
-        if (worker == null) {
-            return;
+        if (worker != null) {
+            startLeaving(worker);
         }
+    }
+
+    /** No new jobs for the worker; it is removed once it has answered those it holds. */
+    private void startLeaving(WorkerEntry worker) {
         worker.leaving = true;
         workersChanged = true;
         LOG.info("worker pid {} is leaving ({} jobs to finish)", worker.pid, worker.inFlight.size());
@@ -271,8 +394,23 @@ public final class Dispatcher {
             if (worker == null) {
                 return;
             }
-            dispatch(queue.pollFirst(), worker, nowNs);
+            dispatch(dequeue(), worker, nowNs);
         }
+    }
+
+    private void enqueue(QueuedJob job, boolean first) {
+        if (first) {
+            queue.addFirst(job);
+        } else {
+            queue.addLast(job);
+        }
+        queuedBytes += job.payload.length;
+    }
+
+    private QueuedJob dequeue() {
+        QueuedJob job = queue.pollFirst();
+        queuedBytes -= job.payload.length;
+        return job;
     }
 
     private boolean dispatch(QueuedJob job, WorkerEntry worker, long nowNs) {
@@ -280,7 +418,7 @@ public final class Dispatcher {
         long budgetMs = Math.max(0, (job.deadlineNs - nowNs) / 1_000_000);
         if (!outbox.toWorker(worker.routingId, BackendCodec.request(Frames.longId(jobId), budgetMs, job.payload))) {
             // Never reached the worker, so it did not run: route it again, and forget the worker.
-            queue.addFirst(job);
+            enqueue(job, true);
             removeWorker(worker, "unreachable");
             return false;
         }
@@ -310,7 +448,57 @@ public final class Dispatcher {
         if (nowNs - nextQueueCheckNs >= 0) {
             expireQueuedJobs(nowNs);
         }
-        return Math.min(nextBeatNs, Math.min(nextLivenessCheckNs, nextQueueCheckNs));
+        if (nowNs - nextProbeNs >= 0) {
+            probeWorkers();
+            nextProbeNs = probesDone < PROBE_DELAYS_NS.length ? nowNs + PROBE_DELAYS_NS[probesDone++] : Long.MAX_VALUE;
+        }
+        return Math.min(Math.min(nextBeatNs, nextLivenessCheckNs), Math.min(nextQueueCheckNs, nextProbeNs));
+    }
+
+    // ------------------------------------------------------------------------------------------ lost connections
+
+    /**
+     * A connection to the backend closed (the socket monitor said so): finds which worker it was by sending each
+     * one a HEARTBEAT, which fails at once for a peer whose connection is gone (ROUTER_MANDATORY), and fails that
+     * worker's jobs. libzmq may learn of the closed connection a moment after the event, so the probe is repeated
+     * after {@link #PROBE_DELAYS_NS}.
+     */
+    public void onConnectionClosed() {
+        counters.connectionsClosed++;
+        probeWorkers();
+        probesDone = 0;
+        nextProbeNs = nanoClock.getAsLong() + PROBE_DELAYS_NS[probesDone++];
+    }
+
+    private void probeWorkers() {
+        List<WorkerEntry> gone = new ArrayList<>();
+        for (WorkerEntry worker : workerByRoutingId.values()) {
+            if (!outbox.toWorker(worker.routingId, BackendCodec.heartbeat())) {
+                gone.add(worker);
+            }
+        }
+        for (WorkerEntry worker : gone) {
+            removeWorker(worker, "connection closed");
+        }
+    }
+
+    /**
+     * The process of a worker has exited (its supervisor saw it): forgets every worker registered with that pid
+     * and fails its jobs at once, even when its connection stays open (a child process that inherited the socket).
+     * A worker on another host with the same pid would be forgotten too; it registers again on its next message.
+     *
+     * @param pid the pid of the process that exited
+     */
+    public void onWorkerProcessExited(long pid) {
+        List<WorkerEntry> exited = new ArrayList<>();
+        for (WorkerEntry worker : workerByRoutingId.values()) {
+            if (worker.pid == pid) {
+                exited.add(worker);
+            }
+        }
+        for (WorkerEntry worker : exited) {
+            removeWorker(worker, "process exited");
+        }
     }
 
     private void purgeSilentWorkers(long nowNs) {
@@ -337,12 +525,14 @@ public final class Dispatcher {
             QueuedJob job = it.next();
             if (nowNs - job.deadlineNs >= 0) {
                 it.remove();
+                queuedBytes -= job.payload.length;
                 counters.jobsExpired++;
                 answer(job.client, ReplyStatus.EXPIRED, settings.brokerPid(),
                     utf8("waited " + (nowNs - job.arrivalNs) / 1_000_000
                         + " ms in the broker queue, past its timeout"));
             } else if (noWorker && nowNs - noWorkerDeadlineNs(job) >= 0) {
                 it.remove();
+                queuedBytes -= job.payload.length;
                 counters.jobsNoWorker++;
                 answer(job.client, ReplyStatus.NO_WORKER, settings.brokerPid(), utf8("No worker"));
             } else {
@@ -395,7 +585,7 @@ public final class Dispatcher {
     public void startDraining() {
         draining = true;
         while (!queue.isEmpty()) {
-            answer(queue.pollFirst().client, ReplyStatus.NO_WORKER, settings.brokerPid(), utf8("broker stopping"));
+            answer(dequeue().client, ReplyStatus.NO_WORKER, settings.brokerPid(), utf8("broker stopping"));
         }
     }
 
@@ -459,6 +649,7 @@ public final class Dispatcher {
         out.append("uptime_ms=").append((nowNs - startNs) / 1_000_000).append('\n');
         out.append("workers=").append(workerByRoutingId.size()).append('\n');
         out.append("queued=").append(queue.size()).append('\n');
+        out.append("queued_bytes=").append(queuedBytes).append('\n');
         out.append("in_flight=").append(inFlightByJobId.size()).append('\n');
         counters.appendTo(out);
         Map<Long, Integer> seenByPid = new HashMap<>();
@@ -525,6 +716,11 @@ public final class Dispatcher {
 
     /** The work, in estimated time, that may wait at a worker beyond the jobs it runs. */
     static final long PREFETCH_WINDOW_NS = 2_000_000;
+    /** After a closed connection, the workers are probed at once, then again after each of these delays. */
+    static final long[] PROBE_DELAYS_NS = {2_000_000, 20_000_000, 200_000_000};
+    /** The longest worker label kept. */
+    static final int MAX_LABEL_CHARS = 64;
+    private static final int MAX_REMEMBERED_REFUSALS = 1024;
 
     private static final class WorkerEntry {
         final byte[] routingId;

@@ -16,6 +16,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.function.IntFunction;
+import java.util.function.LongConsumer;
 
 /**
  * Keeps a cluster's worker processes running. One thread ({@code powerhose-cluster}) owns the slot table; other
@@ -33,6 +34,7 @@ public final class Supervisor implements Runnable {
     private final ClusterOptions options;
     private final IntFunction<List<String>> commandForSlot;
     private final IntFunction<File> logForSlot;
+    private final LongConsumer onWorkerExit;
     private final BlockingQueue<Runnable> commands = new LinkedBlockingQueue<>();
     private final TreeMap<Integer, Slot> slots = new TreeMap<>();
     private volatile List<SlotView> snapshot = List.of();
@@ -46,11 +48,15 @@ public final class Supervisor implements Runnable {
      * @param options the cluster's settings
      * @param commandForSlot the command line of a worker for a slot
      * @param logForSlot where a slot's output goes, or null to inherit this process's output
+     * @param onWorkerExit told the pid of every worker process that exits, at once (the broker fails its jobs);
+     *     called on the supervisor thread, so it must return at once
      */
-    public Supervisor(ClusterOptions options, IntFunction<List<String>> commandForSlot, IntFunction<File> logForSlot) {
+    public Supervisor(ClusterOptions options, IntFunction<List<String>> commandForSlot, IntFunction<File> logForSlot,
+                      LongConsumer onWorkerExit) {
         this.options = options;
         this.commandForSlot = commandForSlot;
         this.logForSlot = logForSlot;
+        this.onWorkerExit = onWorkerExit;
     }
 
     /** @return the workers as of the last change (any thread) */
@@ -181,6 +187,7 @@ public final class Supervisor implements Runnable {
     }
 
     private void onExit(Slot slot, Process process) {
+        onWorkerExit.accept(process.pid());
         if (slot.process != process) {
             return;
         }

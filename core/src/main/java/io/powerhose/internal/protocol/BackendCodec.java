@@ -28,14 +28,14 @@ public final class BackendCodec {
     }
 
     /**
-     * READY: the worker registers.
+     * READY: the worker registers. The numbers are as sent (up to 18 digits); the broker clamps them to its limits.
      *
      * @param pid the worker's process id
      * @param capacity how many jobs it runs at once, 1 or more
      * @param label what kind of worker it is ("java", "c", ...), or "" when not said
      * @param prefetch how many jobs beyond capacity it accepts and queues (0 when not said)
      */
-    public record Ready(long pid, int capacity, String label, int prefetch) implements FromWorker {
+    public record Ready(long pid, long capacity, String label, long prefetch) implements FromWorker {
     }
 
     /**
@@ -62,12 +62,17 @@ public final class BackendCodec {
     public record Heartbeat() implements FromWorker, FromBroker {
     }
 
-    /** DISCONNECT, either way. */
-    public record Disconnect() implements FromWorker, FromBroker {
+    /**
+     * DISCONNECT, either way. From the broker it may carry a reason: then it refuses what the worker sent (a READY
+     * it cannot accept, a message from a worker it does not know that is not READY).
+     *
+     * @param reason why the broker refuses, or "" (always "" from a worker)
+     */
+    public record Disconnect(String reason) implements FromWorker, FromBroker {
     }
 
     private static final Heartbeat HEARTBEAT_MESSAGE = new Heartbeat();
-    private static final Disconnect DISCONNECT_MESSAGE = new Disconnect();
+    private static final Disconnect DISCONNECT_MESSAGE = new Disconnect("");
 
     /**
      * Encodes READY.
@@ -118,6 +123,16 @@ public final class BackendCodec {
     }
 
     /**
+     * Encodes a refusal: DISCONNECT with a third frame that says why.
+     *
+     * @param reason what was wrong, UTF-8 text
+     * @return the frames
+     */
+    public static byte[][] disconnect(String reason) {
+        return new byte[][] {VERSION, {Command.DISCONNECT.value()}, reason.getBytes(StandardCharsets.UTF_8)};
+    }
+
+    /**
      * Decodes what a worker sent (without the routing id).
      *
      * @param frames the frames
@@ -131,15 +146,12 @@ public final class BackendCodec {
                 Frames.checkCount(frames, 4, 6, "READY");
                 long pid = Frames.parseDecimal(frames[2], "READY pid");
                 long capacity = Frames.parseDecimal(frames[3], "READY capacity");
-                if (capacity < 1 || capacity > 65_536) {
-                    throw new ProtocolException("READY capacity", "must be 1 to 65536, got " + capacity);
+                if (capacity < 1) {
+                    throw new ProtocolException("READY capacity", "must be 1 or more, got " + capacity);
                 }
                 String label = frames.length >= 5 ? new String(frames[4], StandardCharsets.UTF_8) : "";
                 long prefetch = frames.length == 6 ? Frames.parseDecimal(frames[5], "READY prefetch") : 0;
-                if (prefetch > 1024) {
-                    throw new ProtocolException("READY prefetch", "must be 0 to 1024, got " + prefetch);
-                }
-                return new Ready(pid, (int) capacity, label, (int) prefetch);
+                return new Ready(pid, capacity, label, prefetch);
             }
             case REPLY -> {
                 Frames.checkCount(frames, 5, 5, "REPLY");
@@ -187,10 +199,25 @@ public final class BackendCodec {
                 return HEARTBEAT_MESSAGE;
             }
             case DISCONNECT -> {
-                return DISCONNECT_MESSAGE;
+                return frames.length >= 3 ? new Disconnect(new String(frames[2], StandardCharsets.UTF_8))
+                    : DISCONNECT_MESSAGE;
             }
             default -> throw new ProtocolException("command", "the broker may not send " + describe(frames[1]));
         }
+    }
+
+    /**
+     * Reads the command of a message that may be malformed, to decide how to answer it.
+     *
+     * @param frames the frames (without routing id)
+     * @return the command, {@link Command#UNKNOWN} for an unknown byte, or null when the message does not start
+     *     with {@code [PHW1][one byte]}
+     */
+    public static Command commandOrNull(byte[][] frames) {
+        if (frames.length < 2 || !Frames.is(frames[0], VERSION) || frames[1].length != 1) {
+            return null;
+        }
+        return Command.fromWire(frames[1][0]);
     }
 
     private static Command header(byte[][] frames) {

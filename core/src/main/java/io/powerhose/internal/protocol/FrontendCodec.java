@@ -201,16 +201,35 @@ public final class FrontendCodec {
     }
 
     /**
-     * Reads the request id of a v1 message, when there is a readable one, so that even a malformed
-     * message can be answered with INVALID.
+     * Says where to send INVALID for a v1 message the broker cannot decode: the request id frame as the client sent
+     * it, even when empty or longer than {@value Frames#MAX_ID_BYTES} bytes, so that the client can match the answer;
+     * an empty request id when the message has no third frame.
      *
      * @param frames the frames (without routing id)
-     * @return the request id, or null
+     * @return the request id to answer with, or null when the message is not v1 (its first frame is not PHC1)
      */
-    public static byte[] requestIdOrNull(byte[][] frames) {
-        if (frames.length >= 3 && Frames.is(frames[0], VERSION)
-            && frames[2].length > 0 && frames[2].length <= Frames.MAX_ID_BYTES) {
-            return frames[2];
+    public static byte[] requestIdForError(byte[][] frames) {
+        if (frames.length == 0 || !Frames.is(frames[0], VERSION)) {
+            return null;
+        }
+        return frames.length >= 3 ? frames[2] : Frames.EMPTY;
+    }
+
+    /**
+     * Says where to send a 0.x error for a message that is not v1 and not a valid 0.x request, but carries an
+     * envelope (frames up to an empty delimiter, as a REQ socket sends): that envelope.
+     *
+     * @param frames the frames (without routing id)
+     * @return the envelope, empty delimiter included, or null when the message is v1 or has no empty frame
+     */
+    public static byte[][] envelopeForError(byte[][] frames) {
+        if (frames.length == 0 || Frames.is(frames[0], VERSION)) {
+            return null;
+        }
+        for (int i = 0; i < frames.length; i++) {
+            if (frames[i].length == 0) {
+                return Arrays.copyOf(frames, i + 1);
+            }
         }
         return null;
     }
@@ -246,6 +265,11 @@ public final class FrontendCodec {
             return decodeV1(frames);
         }
         byte[][] envelope = legacyEnvelopeOrNull(frames);
+        byte[][] someEnvelope = envelope == null ? envelopeForError(frames) : null;
+        if (someEnvelope != null) {
+            throw new ProtocolException("message", "a 0.x request is [envelope][\"\"][payload]: expected 1 frame after "
+                + "the empty delimiter, got " + (frames.length - someEnvelope.length));
+        }
         if (envelope == null) {
             throw new ProtocolException("message",
                 "neither v1 (first frame PHC1) nor 0.x ([\"\"][payload]): first frame "
@@ -293,7 +317,8 @@ public final class FrontendCodec {
                 + " frames");
         }
         Command command = Frames.command(frames[1]);
-        byte[] requestId = Frames.checkId(frames[2], "request id");
+        // Any length: the broker answers INVALID with the request id as the client sent it, even an empty one.
+        byte[] requestId = frames[2];
         switch (command) {
             case REPLY -> {
                 Frames.checkCount(frames, 6, 6, "REPLY");

@@ -15,6 +15,8 @@ public final class Sockets {
     public static final int EHOSTUNREACH = 113;
     /** libzmq's EINTR: a blocking call was interrupted by a signal (a profiler's, a debugger's, a handler's). */
     public static final int EINTR = 4;
+    /** libzmq's EINVAL; jzmq also reports with it a frame it could not copy into a Java array (heap full). */
+    public static final int EINVAL = 22;
     private static final byte[][] NO_FRAMES = new byte[0][];
 
     private Sockets() {
@@ -58,6 +60,13 @@ public final class Sockets {
         return frames.toArray(NO_FRAMES);
     }
 
+    /** {@link #offer}: the message was queued for the peer. */
+    public static final int SENT = 0;
+    /** {@link #offer}: the peer's queue is at its high-water mark (EAGAIN); nothing was sent. */
+    public static final int FULL = 1;
+    /** {@link #offer}: no such peer, or its connection is closing (EHOSTUNREACH); nothing was sent. */
+    public static final int UNREACHABLE = 2;
+
     /**
      * Sends a message, optionally prefixed by a routing id, without waiting.
      *
@@ -67,20 +76,50 @@ public final class Sockets {
      * @return true when sent; false when the peer is unknown (EHOSTUNREACH) or its queue is full (EAGAIN)
      */
     public static boolean send(ZMQ.Socket socket, byte[] routingId, byte[][] frames) {
+        return offer(socket, routingId, frames) == SENT;
+    }
+
+    /**
+     * Sends a message, optionally prefixed by a routing id, without waiting, and says why it was not sent.
+     *
+     * @param socket the socket
+     * @param routingId the peer's routing id for a ROUTER socket (with ROUTER_MANDATORY), or null
+     * @param frames the frames
+     * @return {@link #SENT}, {@link #FULL} or {@link #UNREACHABLE}
+     */
+    public static int offer(ZMQ.Socket socket, byte[] routingId, byte[][] frames) {
         try {
             if (routingId != null && !send(socket, routingId, ZMQ.SNDMORE | ZMQ.DONTWAIT)) {
-                return false;
+                return FULL;
             }
             int last = frames.length - 1;
             for (int i = 0; i < last; i++) {
                 send(socket, frames[i], ZMQ.SNDMORE);
             }
-            return send(socket, frames[last], 0);
+            return send(socket, frames[last], 0) ? SENT : FULL;
         } catch (ZMQException e) {
             if (e.getErrorCode() == EHOSTUNREACH) {
-                return false;
+                return UNREACHABLE;
             }
             throw e;
+        }
+    }
+
+    /**
+     * Discards what is left of a message after a receive failed part-way through it (jzmq reports a frame the heap
+     * cannot hold as EINVAL, after taking it from libzmq), so that the next receive starts at a message boundary.
+     *
+     * @param socket the socket
+     */
+    public static void discardRestOfMessage(ZMQ.Socket socket) {
+        while (socket.hasReceiveMore()) {
+            try {
+                recv(socket, 0);
+            } catch (ZMQException e) {
+                if (e.getErrorCode() != EINVAL) {
+                    throw e;
+                }
+            }
         }
     }
 

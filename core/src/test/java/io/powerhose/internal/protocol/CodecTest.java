@@ -76,7 +76,8 @@ class CodecTest {
         assertThrows(ProtocolException.class, () -> FrontendCodec.decodeFromClient(new byte[][] {b("x"), b("y")}));
         assertThrows(ProtocolException.class, () -> FrontendCodec.decodeFromClient(
             new byte[][] {b("PHC1"), {2}, new byte[256], b("1"), b("x")}));
-        assertNull(FrontendCodec.requestIdOrNull(new byte[][] {b("PHC1"), {2}}));
+        assertArrayEquals(new byte[0], FrontendCodec.requestIdForError(new byte[][] {b("PHC1"), {2}}));
+        assertNull(FrontendCodec.requestIdForError(new byte[][] {b("x"), b("y")}));
     }
 
     @Test
