@@ -33,6 +33,8 @@ public final class Dispatcher {
     private final LongSupplier nanoClock;
     private final Outbox outbox;
     private final DistinctErrorLog errors;
+    /** Workers registering, leaving and lost: at most {@link #WORKER_LINES_PER_WINDOW} lines per 10 s. */
+    private final LogBudget workerLog;
     private final BrokerCounters counters = new BrokerCounters();
 
     private final Map<RoutingId, WorkerEntry> workerByRoutingId = new LinkedHashMap<>();
@@ -76,6 +78,8 @@ public final class Dispatcher {
         this.nanoClock = nanoClock;
         this.outbox = outbox;
         this.errors = new DistinctErrorLog(LOG);
+        this.workerLog = new LogBudget(LOG, "lines about workers registering, leaving or lost", WORKER_LINES_PER_WINDOW,
+            WORKER_LOG_WINDOW_NS, nanoClock.getAsLong());
         this.startNs = nanoClock.getAsLong();
         this.nextBeatNs = startNs;
         this.noWorkersSinceNs = startNs;
@@ -219,7 +223,9 @@ public final class Dispatcher {
         if (command == Command.READY) {
             refuse(key, "READY refused: " + e.getMessage(), nowNs);
             if (worker != null && !worker.leaving) {
-                LOG.info("worker pid {} sent a READY that cannot be accepted: no new jobs for it", worker.pid);
+                if (workerLog.allow(nowNs)) {
+                    LOG.info("worker pid {} sent a READY that cannot be accepted: no new jobs for it", worker.pid);
+                }
                 startLeaving(worker);
             }
         } else if (worker == null) {
@@ -276,8 +282,10 @@ public final class Dispatcher {
             worker.prefetch = prefetch;
             workerByRoutingId.put(key, worker);
             workersChanged = true;
-            LOG.info("worker {} registered (pid {}, capacity {}{})", key, ready.pid(), capacity,
-                label.isEmpty() ? "" : ", " + label);
+            if (workerLog.allow(nowNs)) {
+                LOG.info("worker {} registered (pid {}, capacity {}{})", key, ready.pid(), capacity,
+                    label.isEmpty() ? "" : ", " + label);
+            }
             nextLivenessCheckNs = Math.min(nextLivenessCheckNs, nowNs + settings.livenessNs());
         }
         dispatchQueued(nowNs);
@@ -342,9 +350,14 @@ public final class Dispatcher {
 
     /** No new jobs for the worker; it is removed once it has answered those it holds. */
     private void startLeaving(WorkerEntry worker) {
+        if (worker.leaving) {
+            return;
+        }
         worker.leaving = true;
         workersChanged = true;
-        LOG.info("worker pid {} is leaving ({} jobs to finish)", worker.pid, worker.inFlight.size());
+        if (workerLog.allow(nanoClock.getAsLong())) {
+            LOG.info("worker pid {} is leaving ({} jobs to finish)", worker.pid, worker.inFlight.size());
+        }
         if (worker.inFlight.isEmpty()) {
             removeWorker(worker, "left");
         } else if (!hasActiveWorker()) {
@@ -438,6 +451,7 @@ public final class Dispatcher {
      */
     public long onTimer() {
         long nowNs = nanoClock.getAsLong();
+        workerLog.roll(nowNs);
         if (nowNs - nextBeatNs >= 0) {
             outbox.beat();
             nextBeatNs = nowNs + settings.heartbeatIntervalNs();
@@ -558,10 +572,13 @@ public final class Dispatcher {
     private void removeWorker(WorkerEntry worker, String why) {
         workerByRoutingId.remove(new RoutingId(worker.routingId));
         workersChanged = true;
+        boolean logged = workerLog.allow(nanoClock.getAsLong());
         if (!worker.inFlight.isEmpty()) {
             counters.workersLost++;
-            LOG.warn("worker pid {} lost ({}): failing its {} job(s)", worker.pid, why, worker.inFlight.size());
-        } else {
+            if (logged) {
+                LOG.warn("worker pid {} lost ({}): failing its {} job(s)", worker.pid, why, worker.inFlight.size());
+            }
+        } else if (logged) {
             LOG.info("worker pid {} removed ({})", worker.pid, why);
         }
         for (long jobId : worker.inFlight) {
@@ -721,6 +738,8 @@ public final class Dispatcher {
     /** The longest worker label kept. */
     static final int MAX_LABEL_CHARS = 64;
     private static final int MAX_REMEMBERED_REFUSALS = 1024;
+    static final int WORKER_LINES_PER_WINDOW = 100;
+    static final long WORKER_LOG_WINDOW_NS = 10_000_000_000L;
 
     private static final class WorkerEntry {
         final byte[] routingId;
