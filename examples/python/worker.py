@@ -57,8 +57,9 @@ class Job:
         self.data, self.headers, self.params, self.budget_ms = data, headers, params or {}, budget_ms
 
 
-def _read_token(p, i):
-    """Reads an escaped name or value from p[i:] up to the next unescaped ':'."""
+def _read_token(p, i, what):
+    """Reads an escaped name or value from p[i:] up to the next unescaped ':'. Names and values are UTF-8
+    text without NUL; "\\0" standing alone is the empty string, "\\c" is c for any other c (docs/PROTOCOL.md)."""
     start, out = i, bytearray()
     while i < len(p) and p[i] != 0x3A:
         if p[i] == 0x5C:
@@ -71,9 +72,14 @@ def _read_token(p, i):
             i += 1
     if i >= len(p):
         raise MalformedJob("malformed job: payload ends inside the headers (no ':::')")
-    if p[start:i] == b"\\0":  # "\0" standing alone is the empty string
+    if p[start:i] == b"\\0":  # "\\0" standing alone is the empty string
         out = bytearray()
-    return out.decode("utf-8", "replace"), i
+    if 0 in out:
+        raise MalformedJob("malformed job: NUL byte in a header %s" % what)
+    try:
+        return out.decode("utf-8"), i
+    except UnicodeDecodeError:
+        raise MalformedJob("malformed job: a header %s is not valid UTF-8" % what) from None
 
 
 def parse_job(payload):
@@ -83,8 +89,8 @@ def parse_job(payload):
         return [], p[7:]
     headers, i = [], 0
     while True:
-        name, i = _read_token(p, i)
-        value, i = _read_token(p, i + 1)
+        name, i = _read_token(p, i, "name")
+        value, i = _read_token(p, i + 1, "value")
         headers.append((name, value))
         run = 0
         while i + run < len(p) and p[i + run] == 0x3A:
@@ -100,6 +106,8 @@ def parse_job(payload):
 
 
 def _escape(text, is_name):
+    if "\0" in text:
+        raise ValueError("a header name or value may not contain NUL: %r" % text)
     if text == "":
         return b"\\0"
     if is_name and text == "NONE":

@@ -111,6 +111,44 @@ void ph_params_free(ph_params_t *params)
 
 /* ---------------------------------------------------------------- job payload */
 
+/* 1 when s[0..n) is valid UTF-8 (RFC 3629: no overlong forms, no surrogates, nothing above U+10FFFF). */
+static int utf8_valid(const unsigned char *s, size_t n)
+{
+    size_t i = 0;
+    while (i < n) {
+        unsigned char c = s[i];
+        size_t len;
+        unsigned char lo = 0x80, hi = 0xBF;   /* the allowed range of the second byte */
+        if (c < 0x80) {
+            i++;
+            continue;
+        } else if (c >= 0xC2 && c <= 0xDF) {
+            len = 2;
+        } else if (c >= 0xE0 && c <= 0xEF) {
+            len = 3;
+            if (c == 0xE0)
+                lo = 0xA0;                    /* overlong */
+            else if (c == 0xED)
+                hi = 0x9F;                    /* surrogates */
+        } else if (c >= 0xF0 && c <= 0xF4) {
+            len = 4;
+            if (c == 0xF0)
+                lo = 0x90;                    /* overlong */
+            else if (c == 0xF4)
+                hi = 0x8F;                    /* above U+10FFFF */
+        } else {
+            return 0;                         /* a continuation byte, C0, C1, F5..FF */
+        }
+        if (n - i < len || s[i + 1] < lo || s[i + 1] > hi)
+            return 0;
+        for (size_t k = 2; k < len; k++)
+            if (s[i + k] < 0x80 || s[i + k] > 0xBF)
+                return 0;
+        i += len;
+    }
+    return 1;
+}
+
 /* Reads one escaped token from p[*pos..len) up to the next unescaped ':' (left unread).
  * Returns a malloc'd unescaped string, or NULL with err set. */
 static char *read_token(const unsigned char *p, size_t len, size_t *pos, const char *what,
@@ -151,6 +189,11 @@ static char *read_token(const unsigned char *p, size_t len, size_t *pos, const c
     /* "\0" standing alone is the empty string */
     if (i - start == 2 && p[start] == '\\' && p[start + 1] == '0')
         n = 0;
+    if (!utf8_valid((const unsigned char *)buf, n)) {
+        set_err(err, errlen, "malformed job: a header %s is not valid UTF-8", what);
+        free(buf);
+        return NULL;
+    }
     buf[n] = '\0';
     *pos = i;
     return buf;

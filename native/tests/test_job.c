@@ -243,6 +243,89 @@ static void test_round_trips(void)
     }
 }
 
+/* ---- the shared vectors, docs/job-vectors.tsv (the Java and Python parsers run the same file) */
+
+/* Decodes a field of the file in place: as written, except %XX is that byte. Returns its length. */
+static size_t unescape_field(char *field)
+{
+    size_t n = 0;
+    for (size_t i = 0; field[i]; i++) {
+        if (field[i] == '%' && field[i + 1] && field[i + 2]) {
+            char hex[3] = {field[i + 1], field[i + 2], 0};
+            field[n++] = (char)strtol(hex, NULL, 16);
+            i += 2;
+        } else {
+            field[n++] = field[i];
+        }
+    }
+    return n;
+}
+
+static void test_shared_vectors(void)
+{
+    const char *path = getenv("PH_JOB_VECTORS") ? getenv("PH_JOB_VECTORS") : "../docs/job-vectors.tsv";
+    FILE *f = fopen(path, "r");
+    CHECK(f != NULL, "cannot open %s", path);
+    if (f == NULL)
+        return;
+    char line[4096];
+    int number = 0, vectors = 0;
+    while (fgets(line, sizeof line, f) != NULL) {
+        number++;
+        line[strcspn(line, "\n")] = 0;
+        if (line[0] == 0 || line[0] == '#')
+            continue;
+        vectors++;
+        char *fields[32];
+        size_t lens[32];
+        int count = 0;
+        for (char *p = line; count < 32;) {
+            char *tab = strchr(p, '\t');
+            if (tab)
+                *tab = 0;
+            fields[count] = p;
+            lens[count] = unescape_field(p);
+            count++;
+            if (!tab)
+                break;
+            p = tab + 1;
+        }
+        CHECK(count >= 2, "%s:%d: fewer than 2 fields", path, number);
+        if (count < 2)
+            continue;
+        int ok = strcmp(fields[0], "ok") == 0;
+        ph_job_t job;
+        char err[200] = "";
+        int rc = ph_job_parse((const unsigned char *)fields[1], lens[1], &job, err, sizeof err);
+        if (!ok) {
+            CHECK(rc == -1, "%s:%d: accepted a bad payload", path, number);
+            CHECK(rc == 0 || strncmp(err, "malformed job: ", 15) == 0, "%s:%d: error '%s'", path, number, err);
+            if (rc == 0)
+                ph_job_free(&job);
+            continue;
+        }
+        CHECK(rc == 0, "%s:%d: refused: %s", path, number, err);
+        if (rc != 0)
+            continue;
+        size_t want = (size_t)(count - 3) / 2;
+        CHECK(count >= 3 && (count - 3) % 2 == 0, "%s:%d: odd name/value fields", path, number);
+        CHECK(job.header_count == want, "%s:%d: %zu headers, want %zu", path, number, job.header_count, want);
+        for (size_t h = 0; h < job.header_count && h < want; h++) {
+            const char *name = fields[3 + 2 * h], *value = fields[4 + 2 * h];
+            CHECK(strlen(job.headers[h].name) == lens[3 + 2 * h]
+                  && memcmp(job.headers[h].name, name, lens[3 + 2 * h]) == 0,
+                  "%s:%d: name #%zu '%s'", path, number, h, job.headers[h].name);
+            CHECK(strlen(job.headers[h].value) == lens[4 + 2 * h]
+                  && memcmp(job.headers[h].value, value, lens[4 + 2 * h]) == 0,
+                  "%s:%d: value #%zu '%s'", path, number, h, job.headers[h].value);
+        }
+        CHECK(job.data_len == lens[2] && memcmp(job.data, fields[2], lens[2]) == 0, "%s:%d: data", path, number);
+        ph_job_free(&job);
+    }
+    fclose(f);
+    CHECK(vectors >= 40, "%s: only %d vectors", path, vectors);
+}
+
 static void test_reply(void)
 {
     ph_reply_t r = {NULL, 0, 0};
@@ -261,6 +344,7 @@ int main(void)
     test_examples();
     test_repeated_header_keeps_last_value();
     test_malformed();
+    test_shared_vectors();
     test_round_trips();
     test_reply();
     return check_summary("test-job");

@@ -82,7 +82,8 @@ typedef struct {
 
 /* Parses a job payload ("<headers>:::<data>", see PROTOCOL.md "The job payload") into job,
  * copying everything it needs. Returns 0, or -1 with the reason in err (job is then empty).
- * A header name or value holding a NUL byte is rejected (it cannot be a C string). A repeated
+ * A header name or value holding a NUL byte (it cannot be a C string) or bytes that are not
+ * valid UTF-8 is rejected, as by the Java and Python parsers (docs/job-vectors.tsv). A repeated
  * header name keeps its last value (as the Java Job does). */
 int ph_job_parse(const unsigned char *payload, size_t len, ph_job_t *job, char *err, size_t errlen);
 /* Frees what ph_job_parse() allocated; safe on a zeroed or already freed job. */

@@ -66,7 +66,7 @@ class JobTest {
     @Test
     void randomHeadersAndDataRoundTrip() {
         Random random = new Random(42);
-        String alphabet = ":\\:N0ONE:é✓ab\u0000";
+        String alphabet = ":\\:N0ONE:é✓ab";
         for (int round = 0; round < 5_000; round++) {
             Map<String, String> headers = new LinkedHashMap<>();
             int count = random.nextInt(5);
@@ -95,7 +95,7 @@ class JobTest {
 
     @Test
     void malformedPayloadsRaiseAClearProtocolException() {
-        for (String bad : new String[] {"", "no separator", "a:b", "a:b:c:::d", "a:b::", "a\\", "\\0x:v:::d", "a:b:"}) {
+        for (String bad : new String[] {"", "no separator", "a:b", "a:b:c:::d", "a:b::", "a\\", "a:b:"}) {
             ProtocolException e = assertThrows(ProtocolException.class, () -> Job.loadFromString(bad), bad);
             assertTrue(e.getMessage().startsWith("job headers: "), e.getMessage());
         }
@@ -121,6 +121,12 @@ class JobTest {
                 // malformed input is reported, never anything else
             }
         }
+    }
+
+    @Test
+    void nulInAHeaderIsRefusedWhenSerializing() {
+        assertThrows(IllegalArgumentException.class, () -> new Job("x", Map.of("k", "a\u0000b")).serialize());
+        assertThrows(IllegalArgumentException.class, () -> new Job("x", Map.of("\u0000", "v")).serialize());
     }
 
     @Test

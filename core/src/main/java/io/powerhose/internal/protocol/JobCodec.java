@@ -35,7 +35,8 @@ public final class JobCodec {
      * @param headers the headers, in the order to write them
      * @param data the raw data
      * @return the payload
-     * @throws IllegalArgumentException when a name or value is not valid Unicode (an unpaired surrogate)
+     * @throws IllegalArgumentException when a name or value is not valid Unicode (an unpaired surrogate) or contains
+     *     NUL
      */
     public static byte[] encode(Map<String, String> headers, byte[] data) {
         if (headers.isEmpty()) {
@@ -113,18 +114,14 @@ public final class JobCodec {
                     throw new ProtocolException("job headers", "'\\' at the end of the payload in a " + what);
                 }
                 byte next = payload[i + 1];
-                if (next == '0') {
-                    boolean alone = i == start && (i + 2 >= payload.length || payload[i + 2] == COLON);
-                    if (!alone) {
-                        throw new ProtocolException("job headers", "'\\0' must stand alone, in a " + what
-                            + " at byte " + i);
-                    }
-                } else {
-                    token.write(next);
+                boolean emptyMark = next == '0' && i == start && (i + 2 >= payload.length || payload[i + 2] == COLON);
+                if (!emptyMark) {
+                    // "\0" alone is the empty string; anywhere else, as any "\c", it is the character itself
+                    token.write(checkNotNul(next, what, i + 1));
                 }
                 i += 2;
             } else {
-                token.write(b);
+                token.write(checkNotNul(b, what, i));
                 i++;
             }
         }
@@ -132,7 +129,17 @@ public final class JobCodec {
             + " bytes ends inside a " + what + ")");
     }
 
+    private static byte checkNotNul(byte b, String what, int index) {
+        if (b == 0) {
+            throw new ProtocolException("job headers", "a NUL byte in a " + what + " at byte " + index);
+        }
+        return b;
+    }
+
     private static void escape(StringBuilder out, String s, boolean isName) {
+        if (s.indexOf('\0') >= 0) {
+            throw new IllegalArgumentException("a header name or value may not contain NUL: " + s.replace("\0", "\\0"));
+        }
         if (s.isEmpty()) {
             out.append("\\0");
             return;
