@@ -154,6 +154,8 @@ class BrokerRobustnessTest {
                 return settled;
             }, Duration.ofSeconds(40), () -> "the broker did not drop the answers nobody reads: " + droppedFull());
             long rss = RawPeer.residentBytes(broker.pid());
+            System.out.println("slow reader: " + requests + " STATUS requests, " + last[0] + " answers dropped; broker "
+                + "RSS " + (rssBefore >> 20) + " MiB before, " + (rss >> 20) + " MiB after");
             assertTrue(rss < 200L * MIB, "RSS " + (rss >> 20) + " MiB (before " + (rssBefore >> 20) + " MiB), "
                 + last[0] + " answers dropped");
             assertTrue(last[0] >= requests - 20_000, "at most the HWM plus what the kernel buffers was kept: "
@@ -191,6 +193,7 @@ class BrokerRobustnessTest {
         WorkerLostException lost = assertInstanceOf(WorkerLostException.class, failureOf(call));
         long afterMs = (System.nanoTime() - killedAt) / 1_000_000;
         assertEquals(worker.pid(), lost.workerPid());
+        System.out.println(kind + " worker SIGKILLed mid-job: WorkerLostException after " + afterMs + " ms");
         assertTrue(afterMs < 1_000, "worker lost reported " + afterMs + " ms after the kill (liveness 10 s)");
         String status = client.status(Duration.ofSeconds(1)).orElseThrow();
         assertEquals("1", TestCluster.value(status, "connections_closed"), status);
@@ -242,6 +245,8 @@ class BrokerRobustnessTest {
             long afterMs = (System.nanoTime() - killedAt) / 1_000_000;
             assertEquals(workerPid, lost.workerPid());
             assertTrue(lost.getMessage().contains("process exited"), lost.getMessage());
+            System.out.println("worker SIGKILLed, socket held open by its child: WorkerLostException after " + afterMs
+                + " ms");
             assertTrue(afterMs < 2_000, "worker lost reported " + afterMs + " ms after the kill (liveness 10 s)");
             String status = client.status(Duration.ofSeconds(1)).orElseThrow();
             assertEquals("0", TestCluster.value(status, "connections_closed"), "the connection stayed open");
