@@ -16,6 +16,10 @@ public final class BrokerCounters {
     long lateReplies;
     long repliesUndeliverable;
     long framesDropped;
+    long jobsRetried;
+    long jobsCancelledQueued;
+    long jobsCancelledRunning;
+    long cancelsUnmatched;
 
     /** @return jobs answered OK by a worker */
     public long jobsOk() {
@@ -44,6 +48,10 @@ public final class BrokerCounters {
             .append("workers_lost=").append(workersLost).append('\n')
             .append("late_replies=").append(lateReplies).append('\n')
             .append("replies_undeliverable=").append(repliesUndeliverable).append('\n')
-            .append("frames_dropped=").append(framesDropped).append('\n');
+            .append("frames_dropped=").append(framesDropped).append('\n')
+            .append("jobs_retried=").append(jobsRetried).append('\n')
+            .append("jobs_cancelled_queued=").append(jobsCancelledQueued).append('\n')
+            .append("jobs_cancelled_running=").append(jobsCancelledRunning).append('\n')
+            .append("cancels_unmatched=").append(cancelsUnmatched).append('\n');
     }
 }
