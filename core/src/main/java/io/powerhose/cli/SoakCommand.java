@@ -17,10 +17,6 @@ import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.io.UncheckedIOException;
-import java.lang.management.ManagementFactory;
-import java.lang.management.MemoryPoolMXBean;
-import java.lang.management.MemoryType;
-import java.lang.management.MemoryUsage;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -241,11 +237,11 @@ public final class SoakCommand implements Callable<Integer> {
             if (nowNs - nextReportNs >= 0) {
                 long jobs = once.completed() + retry.completed();
                 out.printf(Locale.ROOT, "t=%ds jobs=%d rate=%.0f/s kills=%d once_lost=%d retry_failed=%d wrong=%d "
-                        + "p99_ms=%.1f rss_mb=%d live_heap_mb=%d workers_rss_mb=%d%n",
+                        + "p99_ms=%.1f rss_mb=%d workers_rss_mb=%d%n",
                     (nowNs - startNs) / 1_000_000_000L, jobs, jobs / ((nowNs - startNs) / 1e9), fleet.killed.size(),
                     once.failures(), retry.failures(), once.wrongPayloads.get() + retry.wrongPayloads.get(),
                     Math.max(once.latencyUs(99), retry.latencyUs(99)) / 1000.0, rssKb("VmRSS") / 1024,
-                    liveHeapMb(), fleet.rssKb() / 1024);
+                    fleet.rssKb() / 1024);
                 out.flush();
                 nextReportNs += TimeUnit.SECONDS.toNanos(reportEvery);
             }
@@ -307,8 +303,7 @@ public final class SoakCommand implements Callable<Integer> {
             .append("latency_p999_ms=").append(ms(Math.max(once.latencyUs(99.9), retry.latencyUs(99.9)))).append('\n')
             .append("latency_max_ms=").append(ms(Math.max(once.latencyUs(100), retry.latencyUs(100)))).append('\n')
             .append("soak_jvm_rss_mb=").append(rssKb("VmRSS") / 1024).append('\n')
-            .append("soak_jvm_peak_rss_mb=").append(rssKb("VmHWM") / 1024).append('\n')
-            .append("soak_jvm_live_heap_mb=").append(liveHeapMb()).append('\n');
+            .append("soak_jvm_peak_rss_mb=").append(rssKb("VmHWM") / 1024).append('\n');
         for (String key : List.of("jobs_retried", "jobs_worker_lost", "workers_lost", "late_replies",
             "frames_dropped")) {
             status.lines().filter(line -> line.startsWith(key + "=")).findFirst()
@@ -343,18 +338,6 @@ public final class SoakCommand implements Callable<Integer> {
             LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(100));
         }
         throw new IllegalStateException("the " + count + " workers did not register within 60 s");
-    }
-
-    /** @return the heap in use after the last collection of each pool: what survives, a leak's measure */
-    private static long liveHeapMb() {
-        long bytes = 0;
-        for (MemoryPoolMXBean pool : ManagementFactory.getMemoryPoolMXBeans()) {
-            MemoryUsage afterGc = pool.getCollectionUsage();
-            if (pool.getType() == MemoryType.HEAP && afterGc != null) {
-                bytes += afterGc.getUsed();
-            }
-        }
-        return bytes >> 20;
     }
 
     private static long rssKb(String field) {
