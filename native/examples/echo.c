@@ -1,8 +1,34 @@
 /* powerhose-worker-echo: replies with the job's data.
- * Test hook: data exactly "crash" dereferences NULL on purpose (the process dies with
- * SIGSEGV), for the crash-isolation tests of the broker. */
+ * Test hooks: data exactly "crash" dereferences NULL on purpose (the process dies with
+ * SIGSEGV), for the crash-isolation tests of the broker; with --params "run_log:PATH" each
+ * job appends its data and a newline to PATH before it answers, so that a test can count
+ * how many times each job ran (the at-most-once and retry tests). */
+#define _POSIX_C_SOURCE 200809L
+#include <fcntl.h>
 #include <string.h>
+#include <unistd.h>
 #include "powerhose/worker.h"
+
+static int log_run(const char *path, const ph_job_t *job, ph_reply_t *out)
+{
+    int fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+    if (fd < 0) {
+        ph_reply_printf(out, "IOError: cannot open run_log %s", path);
+        return 1;
+    }
+    /* One write per line: O_APPEND keeps lines whole even if several workers share the file. */
+    unsigned char line[4096];
+    size_t n = job->data_len < sizeof line - 1 ? job->data_len : sizeof line - 1;
+    memcpy(line, job->data, n);
+    line[n] = '\n';
+    ssize_t written = write(fd, line, n + 1);
+    close(fd);
+    if (written != (ssize_t)(n + 1)) {
+        ph_reply_printf(out, "IOError: cannot write run_log %s", path);
+        return 1;
+    }
+    return 0;
+}
 
 static int echo(const ph_job_t *job, ph_reply_t *out, void *user)
 {
@@ -10,6 +36,12 @@ static int echo(const ph_job_t *job, ph_reply_t *out, void *user)
     if (job->data_len == 5 && memcmp(job->data, "crash", 5) == 0) {
         volatile int *null = NULL;
         *null = 1;                         /* deliberate segfault: test hook */
+    }
+    const char *run_log = ph_job_param(job, "run_log");
+    if (run_log != NULL) {
+        int rc = log_run(run_log, job, out);
+        if (rc != 0)
+            return rc;
     }
     return ph_reply_set(out, job->data, job->data_len);
 }

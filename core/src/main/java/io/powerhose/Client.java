@@ -1,5 +1,6 @@
 package io.powerhose;
 
+import io.powerhose.internal.client.CallLimit;
 import io.powerhose.internal.client.CallbackFuture;
 import io.powerhose.internal.client.ClientConductor;
 import io.powerhose.internal.client.PendingCall;
@@ -28,15 +29,27 @@ import java.util.concurrent.ExecutionException;
  * }
  * }</pre>
  *
+ * <p>The client never blocks its callers beyond the wait they asked for, and holds a bounded amount: each call's
+ * deadline starts at {@code submit} (or {@code execute}), sent or not; with no broker, calls wait for one until their
+ * deadline, unsent. Past {@link ClientOptions#maxPendingCalls()} jobs (or {@link ClientOptions#maxPendingBytes()})
+ * submitted and not yet completed, a new job fails at once with {@link ClientBusyException}: {@code submit} returns
+ * a failed future, {@code execute} throws; neither waits for room.
+ *
+ * <p>Cancelling a future that {@code submit} returned ({@code future.cancel(true)} or {@code cancel(false)}) gives
+ * its room back at once and tells the broker: a job still queued there is dropped and never runs; a job a worker
+ * already runs finishes, and its result is discarded. An {@code execute} whose thread is interrupted cancels its
+ * job the same way. Futures derived from it ({@code thenApply}, ...) do not cancel the job.
+ *
  * <p><b>Note:</b> thread safe; share one instance. Close once; not reusable. Failures are
  * {@link PowerhoseException} subclasses: {@link JobTimeoutException}, {@link JobFailedException},
- * {@link NoWorkerException}, {@link WorkerLostException}, {@link BrokerBusyException},
+ * {@link NoWorkerException}, {@link WorkerLostException}, {@link BrokerBusyException}, {@link ClientBusyException},
  * {@link BrokerLostException}, {@link JobTooLargeException}.
  */
 public final class Client implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(Client.class);
     private final ClientOptions options;
     private final ClientConductor conductor;
+    private final CallLimit limit;
     private final Thread thread;
     private final long marginNs;
     private volatile boolean closed;
@@ -78,7 +91,8 @@ public final class Client implements AutoCloseable {
         this.options = Objects.requireNonNull(options, "options");
         NativeLibrary.load();
         this.marginNs = options.timeoutMaxOverflow().toNanos() - options.timeout().toNanos();
-        this.conductor = new ClientConductor(options.frontend(), options.timeoutOverflows(), System::nanoTime);
+        this.limit = new CallLimit(options.maxPendingCalls(), options.maxPendingBytes());
+        this.conductor = new ClientConductor(options.frontend(), options.timeoutOverflows(), limit, System::nanoTime);
         this.thread = new Thread(conductor, "powerhose-client-io");
         this.thread.setDaemon(true);
         this.thread.start();
@@ -107,7 +121,7 @@ public final class Client implements AutoCloseable {
      * @return the result
      */
     public byte[] execute(Job job, Duration timeout) {
-        return Client.<JobResult>await(call(job, timeout, new CompletableFuture<>(), false)).data();
+        return this.<JobResult>await(call(job, timeout, false)).data();
     }
 
     /**
@@ -149,7 +163,7 @@ public final class Client implements AutoCloseable {
      * @return the result, decoded as UTF-8
      */
     public String execute(String data, Duration timeout) {
-        return Client.<JobResult>await(call(new Job(data), timeout, new CompletableFuture<>(), false)).dataAsString();
+        return this.<JobResult>await(call(new Job(data), timeout, false)).dataAsString();
     }
 
     /**
@@ -160,15 +174,17 @@ public final class Client implements AutoCloseable {
      * @return the result
      */
     public JobResult executeForResult(Job job, Duration timeout) {
-        return await(call(job, timeout, new CompletableFuture<>(), false));
+        return await(call(job, timeout, false));
     }
 
     /**
      * Sends a job without waiting. Stages attached to the returned future (and to futures derived from it) run on
-     * the client's completion executor, never on its I/O thread, so they may block.
+     * the client's completion executor, never on its I/O thread, so they may block. Cancelling the returned future
+     * cancels the job (see the class comment).
      *
      * @param job the job
-     * @return the result's future; it fails with a {@link PowerhoseException} subclass
+     * @return the result's future; it fails with a {@link PowerhoseException} subclass, at once with
+     *         {@link ClientBusyException} when the client already holds {@code maxPendingCalls} jobs
      */
     public CompletableFuture<byte[]> submit(Job job) {
         return submit(job, options.timeout());
@@ -183,7 +199,7 @@ public final class Client implements AutoCloseable {
      */
     @SuppressWarnings("unchecked")
     public CompletableFuture<byte[]> submit(Job job, Duration timeout) {
-        CompletableFuture<Object> future = call(job, timeout, new CallbackFuture<>(options.completionExecutor()), true);
+        CompletableFuture<Object> future = callAsync(job, timeout, true);
         return (CompletableFuture<byte[]>) (CompletableFuture<?>) future;
     }
 
@@ -206,8 +222,7 @@ public final class Client implements AutoCloseable {
      */
     @SuppressWarnings("unchecked")
     public CompletableFuture<JobResult> submitForResult(Job job, Duration timeout) {
-        CompletableFuture<Object> future = call(job, timeout, new CallbackFuture<>(options.completionExecutor()),
-            false);
+        CompletableFuture<Object> future = callAsync(job, timeout, false);
         return (CompletableFuture<JobResult>) (CompletableFuture<?>) future;
     }
 
@@ -246,6 +261,11 @@ public final class Client implements AutoCloseable {
         return conductor.lateReplies();
     }
 
+    /** @return the jobs this client holds now: submitted and not yet completed (at most {@code maxPendingCalls}) */
+    public int pendingCalls() {
+        return limit.calls();
+    }
+
     /** Closes the connection; calls still waiting fail with a {@link PowerhoseException}. Idempotent. */
     @Override
     public void close() {
@@ -257,8 +277,28 @@ public final class Client implements AutoCloseable {
         Threads.joinOrReport(thread, 5_000, LOG);
     }
 
-    private CompletableFuture<Object> call(Job job, Duration timeout, CompletableFuture<Object> future,
-                                           boolean dataOnly) {
+    /** A job for {@code execute}: a future private to the client, and its call, to cancel on interrupt. */
+    private Call call(Job job, Duration timeout, boolean dataOnly) {
+        CompletableFuture<Object> future = new CompletableFuture<>();
+        return new Call(future, offer(job, timeout, future, dataOnly));
+    }
+
+    /** A job for {@code submit}: a future whose stages run on the completion executor and whose cancel reaches us. */
+    private CompletableFuture<Object> callAsync(Job job, Duration timeout, boolean dataOnly) {
+        CallbackFuture<Object> future = new CallbackFuture<>(options.completionExecutor());
+        PendingCall pending = prepare(job, timeout, future, dataOnly);
+        future.onCancel(() -> conductor.cancel(pending));
+        conductor.offer(pending);
+        return future;
+    }
+
+    private PendingCall offer(Job job, Duration timeout, CompletableFuture<Object> future, boolean dataOnly) {
+        PendingCall pending = prepare(job, timeout, future, dataOnly);
+        conductor.offer(pending);
+        return pending;
+    }
+
+    private PendingCall prepare(Job job, Duration timeout, CompletableFuture<Object> future, boolean dataOnly) {
         Objects.requireNonNull(job, "job");
         Objects.requireNonNull(timeout, "timeout");
         if (timeout.isNegative() || timeout.isZero()) {
@@ -269,31 +309,38 @@ public final class Client implements AutoCloseable {
             throw new JobTooLargeException(payload.length, options.maxJobBytes());
         }
         long timeoutNs = timeout.toNanos();
-        PendingCall pending = new PendingCall(PendingCall.Kind.JOB, payload, timeoutNs, timeoutNs + marginNs, future,
-            dataOnly);
-        conductor.offer(pending);
-        return future;
+        return new PendingCall(PendingCall.Kind.JOB, payload, timeoutNs, timeoutNs + marginNs,
+            job.retryable() || options.retryable(), future, dataOnly, System.nanoTime());
     }
 
-    private CompletableFuture<Object> query(PendingCall.Kind kind, Duration timeout) {
+    private Call query(PendingCall.Kind kind, Duration timeout) {
         Objects.requireNonNull(timeout, "timeout");
         CompletableFuture<Object> future = new CompletableFuture<>();
-        conductor.offer(new PendingCall(kind, null, timeout.toNanos(), timeout.toNanos(), future, false));
-        return future;
+        PendingCall pending = new PendingCall(kind, null, timeout.toNanos(), timeout.toNanos(), false, future, false,
+            System.nanoTime());
+        conductor.offer(pending);
+        return new Call(future, pending);
     }
 
     @SuppressWarnings("unchecked")
-    private static <T> T await(CompletableFuture<Object> future) {
+    private <T> T await(Call call) {
         try {
-            return (T) future.get();
+            return (T) call.future.get();
         } catch (ExecutionException e) {
             throw rethrow(e.getCause());
         } catch (CompletionException e) {
             throw rethrow(e.getCause());
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            throw new PowerhoseException("interrupted while waiting for the broker", e);
+            if (call.future.cancel(false)) {
+                conductor.cancel(call.pending);
+            }
+            throw new PowerhoseException("interrupted while waiting for the broker; the call is cancelled", e);
         }
+    }
+
+    /** A blocking call: its future and what the I/O thread knows of it. */
+    private record Call(CompletableFuture<Object> future, PendingCall pending) {
     }
 
     private static RuntimeException rethrow(Throwable cause) {

@@ -13,15 +13,31 @@ import java.util.concurrent.ForkJoinPool;
  * {@code timeoutMaxOverflow} is an overflow; more than {@code timeoutOverflows} overflows in a row from one
  * worker raise {@link JobTimeoutException} even though the result came. A per-call timeout replaces
  * {@code timeout} and keeps the same margin: the caller then waits {@code callTimeout + (timeoutMaxOverflow -
- * timeout)}.
+ * timeout)}. Every deadline starts when the job is submitted, whether or not it could be sent yet.
+ *
+ * <p>The client holds at most {@code maxPendingCalls} jobs and {@code maxPendingBytes} of job payload at once (a
+ * job counts from {@code submit} until its future completes). Past either bound, {@code submit} and
+ * {@code execute} fail at once with {@link ClientBusyException}; they never wait for room. A caller that wants to
+ * wait limits its own concurrency (a semaphore of fewer permits than the bound), or retries after a pause.
+ *
+ * <p>Jobs are delivered at most once by default. With {@code retryable(true)}, every job of the client is
+ * at-least-once: see {@link Job#retryable(boolean)}.
  */
 public final class ClientOptions {
+    /** The default of {@link Builder#maxPendingCalls(int)}. */
+    public static final int DEFAULT_MAX_PENDING_CALLS = 10_000;
+    /** The default of {@link Builder#maxPendingBytes(long)}: 256 MiB. */
+    public static final long DEFAULT_MAX_PENDING_BYTES = 256L << 20;
+    private static final int MAX_PENDING_CALLS_LIMIT = 10_000_000;
     private final String frontend;
     private final Duration timeout;
     private final Duration timeoutMaxOverflow;
     private final int timeoutOverflows;
     private final long maxJobBytes;
     private final Executor completionExecutor;
+    private final int maxPendingCalls;
+    private final long maxPendingBytes;
+    private final boolean retryable;
 
     private ClientOptions(Builder b) {
         this.frontend = b.frontend;
@@ -30,6 +46,9 @@ public final class ClientOptions {
         this.timeoutOverflows = b.timeoutOverflows;
         this.maxJobBytes = b.maxJobBytes;
         this.completionExecutor = b.completionExecutor;
+        this.maxPendingCalls = b.maxPendingCalls;
+        this.maxPendingBytes = b.maxPendingBytes;
+        this.retryable = b.retryable;
     }
 
     /** @return a builder with the defaults (frontend {@link BrokerOptions#DEFAULT_FRONTEND}, 5 s, 7.5 s, 1) */
@@ -72,6 +91,21 @@ public final class ClientOptions {
         return completionExecutor;
     }
 
+    /** @return the most jobs the client holds at once (submitted and not yet completed) */
+    public int maxPendingCalls() {
+        return maxPendingCalls;
+    }
+
+    /** @return the most job payload bytes the client holds at once */
+    public long maxPendingBytes() {
+        return maxPendingBytes;
+    }
+
+    /** @return whether every job of this client is retryable (at-least-once), whatever the job says */
+    public boolean retryable() {
+        return retryable;
+    }
+
     /** Builds {@link ClientOptions}; checks all settings together in {@link #build()}. Not thread safe. */
     public static final class Builder {
         private String frontend = BrokerOptions.DEFAULT_FRONTEND;
@@ -80,6 +114,9 @@ public final class ClientOptions {
         private int timeoutOverflows = 1;
         private long maxJobBytes = 16L << 20;
         private Executor completionExecutor = ForkJoinPool.commonPool();
+        private int maxPendingCalls = DEFAULT_MAX_PENDING_CALLS;
+        private long maxPendingBytes = DEFAULT_MAX_PENDING_BYTES;
+        private boolean retryable;
 
         private Builder() {
         }
@@ -91,6 +128,9 @@ public final class ClientOptions {
             timeoutOverflows = o.timeoutOverflows;
             maxJobBytes = o.maxJobBytes;
             completionExecutor = o.completionExecutor;
+            maxPendingCalls = o.maxPendingCalls;
+            maxPendingBytes = o.maxPendingBytes;
+            retryable = o.retryable;
         }
 
         /**
@@ -148,6 +188,37 @@ public final class ClientOptions {
         }
 
         /**
+         * @param calls the most jobs the client holds at once, from {@code submit} until their future completes
+         *              (default 10,000, the broker's default queue bound); past it a job fails at once with
+         *              {@link ClientBusyException}
+         * @return this builder
+         */
+        public Builder maxPendingCalls(int calls) {
+            this.maxPendingCalls = calls;
+            return this;
+        }
+
+        /**
+         * @param bytes the most job payload bytes the client holds at once (default 256 MiB); at least
+         *              {@code maxJobBytes}; past it a job fails at once with {@link ClientBusyException}
+         * @return this builder
+         */
+        public Builder maxPendingBytes(long bytes) {
+            this.maxPendingBytes = bytes;
+            return this;
+        }
+
+        /**
+         * @param retryable make every job of the client retryable, at-least-once (default false: only the jobs
+         *                  marked with {@link Job#retryable(boolean)})
+         * @return this builder
+         */
+        public Builder retryable(boolean retryable) {
+            this.retryable = retryable;
+            return this;
+        }
+
+        /**
          * Checks the settings together and builds them.
          *
          * @return the options
@@ -164,6 +235,14 @@ public final class ClientOptions {
             }
             if (maxJobBytes < 1) {
                 throw new ConfigurationException("maxJobBytes=" + maxJobBytes + " must be 1 or more");
+            }
+            if (maxPendingCalls < 1 || maxPendingCalls > MAX_PENDING_CALLS_LIMIT) {
+                throw new ConfigurationException("maxPendingCalls=" + maxPendingCalls + " must be 1 to "
+                    + MAX_PENDING_CALLS_LIMIT);
+            }
+            if (maxPendingBytes < maxJobBytes) {
+                throw new ConfigurationException("maxPendingBytes=" + maxPendingBytes + " < maxJobBytes=" + maxJobBytes
+                    + ": a job of the largest size must fit");
             }
             Settings.endpoint("frontend", frontend);
             return new ClientOptions(this);

@@ -17,12 +17,16 @@ import java.util.Objects;
  * Job.loadFromString("NONE:::4*2").dataAsString()  // "4*2"
  * }</pre>
  *
+ * <p>A job is delivered at most once by default: if the worker running it dies, its caller gets
+ * {@link WorkerLostException}. A job marked {@link #retryable(boolean) retryable} is at-least-once instead.
+ *
  * <p><b>Note:</b> not thread safe while headers are being added; a job handed to a client must not be
  * changed afterwards.
  */
 public final class Job {
     private final byte[] data;
     private final Map<String, String> headers;
+    private boolean retryable;
 
     /** Creates a job with empty data and no headers. */
     public Job() {
@@ -79,6 +83,28 @@ public final class Job {
     public Job addHeader(String name, String value) {
         headers.put(Objects.requireNonNull(name, "name"), Objects.requireNonNull(value, "value"));
         return this;
+    }
+
+    /**
+     * Marks the job at-least-once (or back to at-most-once, the default). When the worker running a retryable job
+     * is lost (it dies, or goes silent), the broker sends the job once more, to another worker, within what is left
+     * of its timeout, instead of failing the call; the caller gets one answer. The handler may therefore run twice:
+     * only mark jobs whose handler can safely run again. A job that loses its second worker too is not retried again
+     * (it may be what kills them): the call fails with {@link WorkerLostException}, whose message says so. Travels
+     * as a flag of the REQUEST, not in the payload; a broker older than the flag refuses the job
+     * ({@link ProtocolException}).
+     *
+     * @param retryable true for at-least-once
+     * @return this job
+     */
+    public Job retryable(boolean retryable) {
+        this.retryable = retryable;
+        return this;
+    }
+
+    /** @return whether the job is at-least-once ({@link #retryable(boolean)}) */
+    public boolean retryable() {
+        return retryable;
     }
 
     /** @return the raw data (the array itself, not a copy) */
@@ -140,6 +166,6 @@ public final class Job {
 
     @Override
     public String toString() {
-        return "Job{" + data.length + " bytes, headers=" + headers + "}";
+        return "Job{" + data.length + " bytes, headers=" + headers + (retryable ? ", retryable" : "") + "}";
     }
 }

@@ -25,4 +25,18 @@ public class PowerhoseException extends RuntimeException {
     public PowerhoseException(String message, Throwable cause) {
         super(message, cause);
     }
+
+    /**
+     * Creates an exception that may skip its stack trace, for failures that are expected in bulk (a flood of
+     * refused jobs), where a stack trace per failure would cost more than the work refused.
+     *
+     * @param message what went wrong
+     * @param cause the underlying failure, or null
+     * @param enableSuppression whether suppressed exceptions are recorded
+     * @param writableStackTrace whether the stack trace is filled in
+     */
+    protected PowerhoseException(String message, Throwable cause, boolean enableSuppression,
+                                 boolean writableStackTrace) {
+        super(message, cause, enableSuppression, writableStackTrace);
+    }
 }

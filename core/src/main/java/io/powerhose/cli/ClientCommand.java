@@ -4,6 +4,7 @@ import io.powerhose.BrokerBusyException;
 import io.powerhose.BrokerLostException;
 import io.powerhose.BrokerOptions;
 import io.powerhose.Client;
+import io.powerhose.ClientBusyException;
 import io.powerhose.ClientOptions;
 import io.powerhose.Job;
 import io.powerhose.JobFailedException;
@@ -121,7 +122,8 @@ public final class ClientCommand implements Callable<Integer> {
         if (e instanceof NoWorkerException) {
             return ExitCodes.NO_WORKER;
         }
-        if (e instanceof WorkerLostException || e instanceof BrokerLostException || e instanceof BrokerBusyException) {
+        if (e instanceof WorkerLostException || e instanceof BrokerLostException || e instanceof BrokerBusyException
+            || e instanceof ClientBusyException) {
             return ExitCodes.UNAVAILABLE;
         }
         return ExitCodes.FAILED;

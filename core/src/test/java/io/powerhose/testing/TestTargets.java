@@ -2,7 +2,12 @@ package io.powerhose.testing;
 
 import io.powerhose.Job;
 
+import java.io.IOException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.Map;
 
 /** Job handlers for the tests, run by real worker processes as {@code io.powerhose.testing.TestTargets::name}. */
 public final class TestTargets {
@@ -86,5 +91,26 @@ public final class TestTargets {
      */
     public static String params(Job job, java.util.Map<String, String> params) {
         return new java.util.TreeMap<>(params).toString();
+    }
+
+    /**
+     * Appends the job's data and a newline to the file named by the worker param {@code run_log} (one line per run,
+     * so that a test counts how many times each job ran), sleeps for the header {@code sleep_ms} when there is one,
+     * then echoes the data. The C echo worker does the same with {@code --params run_log:PATH}.
+     *
+     * @param job data = a unique id
+     * @param params the worker's params, with {@code run_log}
+     * @return the data
+     * @throws IOException when the file cannot be written
+     * @throws InterruptedException never in practice
+     */
+    public static byte[] recordRun(Job job, Map<String, String> params) throws IOException, InterruptedException {
+        Files.write(Path.of(params.get("run_log")), (job.dataAsString() + "\n").getBytes(StandardCharsets.UTF_8),
+            StandardOpenOption.CREATE, StandardOpenOption.APPEND, StandardOpenOption.WRITE);
+        String sleepMs = job.header("sleep_ms");
+        if (sleepMs != null) {
+            Thread.sleep(Long.parseLong(sleepMs));
+        }
+        return job.data();
     }
 }

@@ -23,6 +23,10 @@ public final class BrokerCounters {
     long frontendDroppedFull;
     long backendDroppedFull;
     long internalErrors;
+    long jobsRetried;
+    long jobsCancelledQueued;
+    long jobsCancelledRunning;
+    long cancelsUnmatched;
 
     /** @return jobs answered OK by a worker */
     public long jobsOk() {
@@ -78,6 +82,10 @@ public final class BrokerCounters {
             .append("connections_closed=").append(connectionsClosed).append('\n')
             .append("frontend_dropped_full=").append(frontendDroppedFull).append('\n')
             .append("backend_dropped_full=").append(backendDroppedFull).append('\n')
-            .append("internal_errors=").append(internalErrors).append('\n');
+            .append("internal_errors=").append(internalErrors).append('\n')
+            .append("jobs_retried=").append(jobsRetried).append('\n')
+            .append("jobs_cancelled_queued=").append(jobsCancelledQueued).append('\n')
+            .append("jobs_cancelled_running=").append(jobsCancelledRunning).append('\n')
+            .append("cancels_unmatched=").append(cancelsUnmatched).append('\n');
     }
 }

@@ -20,7 +20,8 @@ import java.util.Map;
 import java.util.function.LongSupplier;
 
 /**
- * The broker's state machine: the worker table, the job queue, routing, liveness and expiry.
+ * The broker's state machine: the worker table, the job queue, routing, liveness and expiry, one retry of
+ * retryable jobs whose worker is lost, and cancellation.
  *
  * <p>Pure logic: it reads time from an injected clock and sends through an {@link Outbox}, so it is tested
  * without sockets by moving the clock by hand. Owned by the broker thread ({@code powerhose-broker});
@@ -39,7 +40,12 @@ public final class Dispatcher {
 
     private final Map<RoutingId, WorkerEntry> workerByRoutingId = new LinkedHashMap<>();
     private final Map<Long, InFlightJob> inFlightByJobId = new HashMap<>();
-    private final ArrayDeque<QueuedJob> queue = new ArrayDeque<>();
+    private final ArrayDeque<PendingJob> queue = new ArrayDeque<>();
+    /** The v1 jobs the broker holds (queued or on a worker), so that a CANCEL finds its job. */
+    private final Map<CallKey, PendingJob> jobByCall = new HashMap<>();
+    /** Cancelled jobs still in {@link #queue}; they are skipped and removed lazily. */
+    private int cancelledInQueue;
+    private boolean dispatching;
     /** When each peer was last sent a refusal; bounded, so that refusals cost no unbounded memory. */
     private final Map<RoutingId, Long> refusedAtNsByRoutingId = new LinkedHashMap<>(16, 0.75f, true) {
         private static final long serialVersionUID = 1L;
@@ -103,10 +109,13 @@ public final class Dispatcher {
         }
         long nowNs = nanoClock.getAsLong();
         if (message instanceof FrontendCodec.Request request) {
-            onJob(new ClientRef(routingId, request.requestId(), null), request.payload(), request.timeoutMs(), nowNs);
+            onJob(new ClientRef(routingId, request.requestId(), null), request.payload(), request.timeoutMs(),
+                request.retryable(), nowNs);
         } else if (message instanceof FrontendCodec.LegacyRequest legacy) {
             onJob(new ClientRef(routingId, null, legacy.envelope()), legacy.payload(), settings.legacyTimeoutMs(),
-                nowNs);
+                false, nowNs);
+        } else if (message instanceof FrontendCodec.Cancel cancel) {
+            onCancel(routingId, cancel.requestId());
         } else if (message instanceof FrontendCodec.Ping ping) {
             outbox.toClient(routingId, FrontendCodec.pong(ping.requestId(), settings.brokerPid()));
         } else if (message instanceof FrontendCodec.LegacyPing ping) {
@@ -140,7 +149,7 @@ public final class Dispatcher {
         }
     }
 
-    private void onJob(ClientRef client, byte[] payload, long timeoutMs, long nowNs) {
+    private void onJob(ClientRef client, byte[] payload, long timeoutMs, boolean retryable, long nowNs) {
         counters.jobsReceived++;
         if (payload.length > settings.maxJobBytes()) {
             answer(client, ReplyStatus.TOO_LARGE, settings.brokerPid(), utf8(Long.toString(settings.maxJobBytes())));
@@ -151,23 +160,71 @@ public final class Dispatcher {
             return;
         }
         long deadlineNs = nowNs + Math.min(timeoutMs, Long.MAX_VALUE / 2_000_000) * 1_000_000;
-        QueuedJob job = new QueuedJob(client, payload, nowNs, deadlineNs);
-        if (queue.isEmpty()) {
+        PendingJob job = new PendingJob(client, payload, nowNs, deadlineNs, retryable);
+        if (queuedCount() == 0) {
             WorkerEntry worker = leastLoadedWorker();
             if (worker != null) {
+                hold(job);
                 if (!dispatch(job, worker, nowNs)) {
                     dispatchQueued(nowNs); // it went back to the queue: try the next worker
                 }
                 return;
             }
         }
-        if (queue.size() >= settings.maxQueuedJobs() || queuedBytes + payload.length > settings.maxQueuedBytes()) {
+        if (queuedCount() >= settings.maxQueuedJobs() || queuedBytes + payload.length > settings.maxQueuedBytes()) {
             counters.jobsBusy++;
-            answer(client, ReplyStatus.BUSY, settings.brokerPid(), utf8(Integer.toString(queue.size())));
+            answer(client, ReplyStatus.BUSY, settings.brokerPid(), utf8(Integer.toString(queuedCount())));
             return;
         }
+        hold(job);
         enqueue(job, false);
         nextQueueCheckNs = Math.min(nextQueueCheckNs, Math.min(deadlineNs, noWorkerDeadlineNs(job)));
+    }
+
+    /** Indexes a v1 job by its call, for CANCEL. */
+    private void hold(PendingJob job) {
+        if (job.client.requestId() != null) {
+            job.key = new CallKey(job.client.routingId(), job.client.requestId());
+            jobByCall.put(job.key, job);
+        }
+    }
+
+    /** Drops a job from the call index once it is answered (or will never be). */
+    private void release(PendingJob job) {
+        if (job.key != null) {
+            jobByCall.remove(job.key, job);
+        }
+    }
+
+    /**
+     * The client no longer wants the job: a queued job is dropped and never runs; a job a worker holds runs, and its
+     * result is discarded. Nothing is answered.
+     */
+    private void onCancel(byte[] routingId, byte[] requestId) {
+        PendingJob job = jobByCall.remove(new CallKey(routingId, requestId));
+        if (job == null) {
+            counters.cancelsUnmatched++;
+            return;
+        }
+        job.cancelled = true;
+        if (job.jobId == NOT_SENT) {
+            queuedBytes -= job.payload.length; // it stays in the queue, skipped, until removed lazily
+            job.payload = null;
+            counters.jobsCancelledQueued++;
+            cancelledInQueue++;
+            if (cancelledInQueue > 1024 && cancelledInQueue > queuedCount()) {
+                queue.removeIf(queued -> queued.cancelled);
+                cancelledInQueue = 0;
+            }
+        } else {
+            job.payload = null;
+            counters.jobsCancelledRunning++;
+        }
+    }
+
+    /** @return the jobs waiting in the queue, cancelled ones not counted */
+    private int queuedCount() {
+        return queue.size() - cancelledInQueue;
     }
 
     // ------------------------------------------------------------------------------------------ backend
@@ -305,20 +362,27 @@ public final class Dispatcher {
     }
 
     private void onReply(WorkerEntry worker, byte[] routingId, BackendCodec.Reply reply, long nowNs) {
-        InFlightJob job = reply.jobId().length == 8 ? inFlightByJobId.remove(Frames.parseLongId(reply.jobId())) : null;
+        InFlightJob inFlight = reply.jobId().length == 8
+            ? inFlightByJobId.remove(Frames.parseLongId(reply.jobId())) : null;
         if (worker == null) {
             // A worker we do not know (we restarted, or we forgot it): tell it to register again.
             outbox.toWorker(routingId, BackendCodec.disconnect());
         }
-        if (job == null) {
+        if (inFlight == null) {
             counters.lateReplies++;
             return;
         }
-        job.worker.onReply(job.sentNs, nowNs);
+        PendingJob job = inFlight.job;
+        inFlight.worker.onReply(inFlight.sentNs, nowNs);
+        if (job.cancelled) {
+            inFlight.worker.inFlight.remove(inFlight.jobId);
+            afterJobLeftWorker(inFlight.worker, nowNs);
+            return;
+        }
         if (reply.payload().length > settings.maxReplyBytes()) {
             counters.jobsError++;
             counters.repliesTooLarge++;
-            finishJob(job, ReplyStatus.ERROR, utf8("io.powerhose.ProtocolException: the result of "
+            finishJob(inFlight, ReplyStatus.ERROR, utf8("io.powerhose.ProtocolException: the result of "
                 + reply.payload().length + " bytes is larger than the broker's maxReplyBytes="
                 + settings.maxReplyBytes()), nowNs);
             return;
@@ -328,15 +392,20 @@ public final class Dispatcher {
         } else {
             counters.jobsError++;
         }
-        finishJob(job, reply.ok() ? ReplyStatus.OK : ReplyStatus.ERROR, reply.payload(), nowNs);
+        finishJob(inFlight, reply.ok() ? ReplyStatus.OK : ReplyStatus.ERROR, reply.payload(), nowNs);
     }
 
     /** Answers a job its worker has finished (it is no longer in {@link #inFlightByJobId}) and routes the next. */
-    private void finishJob(InFlightJob job, ReplyStatus status, byte[] payload, long nowNs) {
-        job.worker.inFlight.remove(job.jobId);
-        answer(job.client, status, job.worker.pid, payload);
-        if (job.worker.leaving && job.worker.inFlight.isEmpty()) {
-            removeWorker(job.worker, "left");
+    private void finishJob(InFlightJob inFlight, ReplyStatus status, byte[] payload, long nowNs) {
+        inFlight.worker.inFlight.remove(inFlight.jobId);
+        release(inFlight.job);
+        answer(inFlight.job.client, status, inFlight.worker.pid, payload);
+        afterJobLeftWorker(inFlight.worker, nowNs);
+    }
+
+    private void afterJobLeftWorker(WorkerEntry worker, long nowNs) {
+        if (worker.leaving && worker.inFlight.isEmpty()) {
+            removeWorker(worker, "left");
         }
         dispatchQueued(nowNs);
     }
@@ -402,16 +471,29 @@ public final class Dispatcher {
     }
 
     private void dispatchQueued(long nowNs) {
-        while (!queue.isEmpty()) {
-            WorkerEntry worker = leastLoadedWorker();
-            if (worker == null) {
-                return;
+        if (dispatching) {
+            return; // a worker removed while dispatching requeued jobs: the running loop sends them
+        }
+        dispatching = true;
+        try {
+            while (!queue.isEmpty()) {
+                if (queue.peekFirst().cancelled) {
+                    dequeue();
+                    cancelledInQueue--;
+                    continue;
+                }
+                WorkerEntry worker = leastLoadedWorker();
+                if (worker == null) {
+                    return;
+                }
+                dispatch(dequeue(), worker, nowNs);
             }
-            dispatch(dequeue(), worker, nowNs);
+        } finally {
+            dispatching = false;
         }
     }
 
-    private void enqueue(QueuedJob job, boolean first) {
+    private void enqueue(PendingJob job, boolean first) {
         if (first) {
             queue.addFirst(job);
         } else {
@@ -420,14 +502,20 @@ public final class Dispatcher {
         queuedBytes += job.payload.length;
     }
 
-    private QueuedJob dequeue() {
-        QueuedJob job = queue.pollFirst();
-        queuedBytes -= job.payload.length;
+    /** Takes the head of the queue; a cancelled job's bytes were already given back when it was cancelled. */
+    private PendingJob dequeue() {
+        PendingJob job = queue.pollFirst();
+        if (!job.cancelled) {
+            queuedBytes -= job.payload.length;
+        }
         return job;
     }
 
-    private boolean dispatch(QueuedJob job, WorkerEntry worker, long nowNs) {
+    private boolean dispatch(PendingJob job, WorkerEntry worker, long nowNs) {
         long jobId = nextJobId++;
+        if (jobId == NOT_SENT) {
+            jobId = nextJobId++;
+        }
         long budgetMs = Math.max(0, (job.deadlineNs - nowNs) / 1_000_000);
         if (!outbox.toWorker(worker.routingId, BackendCodec.request(Frames.longId(jobId), budgetMs, job.payload))) {
             // Never reached the worker, so it did not run: route it again, and forget the worker.
@@ -437,7 +525,12 @@ public final class Dispatcher {
         }
         worker.inFlight.add(jobId);
         worker.lastDispatchSeq = ++dispatchCount;
-        inFlightByJobId.put(jobId, new InFlightJob(jobId, job.client, worker, nowNs));
+        job.jobId = jobId;
+        job.attempts++;
+        if (!job.retryable) {
+            job.payload = null; // only a retry would send it again
+        }
+        inFlightByJobId.put(jobId, new InFlightJob(jobId, job, worker, nowNs));
         counters.jobsRouted++;
         return true;
     }
@@ -527,6 +620,9 @@ public final class Dispatcher {
             }
         }
         for (WorkerEntry worker : silent) {
+            worker.leaving = true; // a retried job of one must not go to another that is about to be removed
+        }
+        for (WorkerEntry worker : silent) {
             removeWorker(worker, "silent for " + (nowNs - worker.lastSeenNs) / 1_000_000 + " ms");
         }
         nextLivenessCheckNs = next;
@@ -535,11 +631,15 @@ public final class Dispatcher {
     private void expireQueuedJobs(long nowNs) {
         long next = Long.MAX_VALUE;
         boolean noWorker = !hasActiveWorker();
-        for (Iterator<QueuedJob> it = queue.iterator(); it.hasNext(); ) {
-            QueuedJob job = it.next();
-            if (nowNs - job.deadlineNs >= 0) {
+        for (Iterator<PendingJob> it = queue.iterator(); it.hasNext(); ) {
+            PendingJob job = it.next();
+            if (job.cancelled) {
+                it.remove();
+                cancelledInQueue--;
+            } else if (nowNs - job.deadlineNs >= 0) {
                 it.remove();
                 queuedBytes -= job.payload.length;
+                release(job);
                 counters.jobsExpired++;
                 answer(job.client, ReplyStatus.EXPIRED, settings.brokerPid(),
                     utf8("waited " + (nowNs - job.arrivalNs) / 1_000_000
@@ -547,6 +647,7 @@ public final class Dispatcher {
             } else if (noWorker && nowNs - noWorkerDeadlineNs(job) >= 0) {
                 it.remove();
                 queuedBytes -= job.payload.length;
+                release(job);
                 counters.jobsNoWorker++;
                 answer(job.client, ReplyStatus.NO_WORKER, settings.brokerPid(), utf8("No worker"));
             } else {
@@ -556,7 +657,7 @@ public final class Dispatcher {
         nextQueueCheckNs = next;
     }
 
-    private long noWorkerDeadlineNs(QueuedJob job) {
+    private long noWorkerDeadlineNs(PendingJob job) {
         return Math.max(job.arrivalNs, noWorkersSinceNs) + settings.noWorkerGraceNs();
     }
 
@@ -581,18 +682,44 @@ public final class Dispatcher {
         } else if (logged) {
             LOG.info("worker pid {} removed ({})", worker.pid, why);
         }
+        List<PendingJob> retries = new ArrayList<>();
         for (long jobId : worker.inFlight) {
-            InFlightJob job = inFlightByJobId.remove(jobId);
-            if (job != null) {
-                counters.jobsWorkerLost++;
-                answer(job.client, ReplyStatus.WORKER_LOST, worker.pid,
-                    utf8("worker pid " + worker.pid + " lost (" + why + ") while running the job"));
+            InFlightJob inFlight = inFlightByJobId.remove(jobId);
+            if (inFlight == null || inFlight.job.cancelled) {
+                continue;
             }
+            PendingJob job = inFlight.job;
+            if (job.retryable && job.attempts < MAX_ATTEMPTS && !draining) {
+                job.lostWorkerPid = worker.pid;
+                job.jobId = NOT_SENT;
+                retries.add(job);
+                continue;
+            }
+            counters.jobsWorkerLost++;
+            release(job);
+            String text = "worker pid " + worker.pid + " lost (" + why + ") while running the job";
+            if (job.retryable && job.attempts >= MAX_ATTEMPTS) {
+                text += "; not retried again: this retryable job already lost worker pid " + job.lostWorkerPid
+                    + ", and a job that loses two workers may be what kills them (poison-job cap)";
+            }
+            answer(job.client, ReplyStatus.WORKER_LOST, worker.pid, utf8(text));
         }
         worker.inFlight.clear();
         if (!hasActiveWorker()) {
             noWorkersSinceNs = nanoClock.getAsLong();
             nextQueueCheckNs = Math.min(nextQueueCheckNs, noWorkersSinceNs + settings.noWorkerGraceNs());
+        }
+        if (!retries.isEmpty()) {
+            // At the head of the queue, in the order they were sent, with what is left of their deadline.
+            long nowNs = nanoClock.getAsLong();
+            for (int i = retries.size() - 1; i >= 0; i--) {
+                PendingJob job = retries.get(i);
+                enqueue(job, true);
+                nextQueueCheckNs = Math.min(nextQueueCheckNs, Math.min(job.deadlineNs, noWorkerDeadlineNs(job)));
+            }
+            counters.jobsRetried += retries.size();
+            LOG.info("retrying {} retryable job(s) of lost worker pid {} on other workers", retries.size(), worker.pid);
+            dispatchQueued(nowNs);
         }
     }
 
@@ -602,8 +729,13 @@ public final class Dispatcher {
     public void startDraining() {
         draining = true;
         while (!queue.isEmpty()) {
-            answer(dequeue().client, ReplyStatus.NO_WORKER, settings.brokerPid(), utf8("broker stopping"));
+            PendingJob job = dequeue();
+            if (!job.cancelled) {
+                release(job);
+                answer(job.client, ReplyStatus.NO_WORKER, settings.brokerPid(), utf8("broker stopping"));
+            }
         }
+        cancelledInQueue = 0;
     }
 
     /** @return the number of jobs running on workers */
@@ -613,11 +745,14 @@ public final class Dispatcher {
 
     /** Fails every job still running, and tells every worker to register again with the next broker. */
     public void abandonAll() {
-        for (InFlightJob job : inFlightByJobId.values()) {
-            answer(job.client, ReplyStatus.WORKER_LOST, job.worker.pid,
-                utf8("broker stopped before worker pid " + job.worker.pid + " replied"));
+        for (InFlightJob inFlight : inFlightByJobId.values()) {
+            if (!inFlight.job.cancelled) {
+                answer(inFlight.job.client, ReplyStatus.WORKER_LOST, inFlight.worker.pid,
+                    utf8("broker stopped before worker pid " + inFlight.worker.pid + " replied"));
+            }
         }
         inFlightByJobId.clear();
+        jobByCall.clear();
         for (WorkerEntry worker : workerByRoutingId.values()) {
             outbox.toWorker(worker.routingId, BackendCodec.disconnect());
         }
@@ -665,7 +800,7 @@ public final class Dispatcher {
         out.append("pid=").append(settings.brokerPid()).append('\n');
         out.append("uptime_ms=").append((nowNs - startNs) / 1_000_000).append('\n');
         out.append("workers=").append(workerByRoutingId.size()).append('\n');
-        out.append("queued=").append(queue.size()).append('\n');
+        out.append("queued=").append(queuedCount()).append('\n');
         out.append("queued_bytes=").append(queuedBytes).append('\n');
         out.append("in_flight=").append(inFlightByJobId.size()).append('\n');
         counters.appendTo(out);
@@ -725,11 +860,37 @@ public final class Dispatcher {
     private record ClientRef(byte[] routingId, byte[] requestId, byte[][] envelope) {
     }
 
-    private record QueuedJob(ClientRef client, byte[] payload, long arrivalNs, long deadlineNs) {
+    /** A job the broker holds until it answers it: queued, then on a worker (then maybe queued again, once). */
+    private static final class PendingJob {
+        final ClientRef client;
+        final long arrivalNs;
+        final long deadlineNs;
+        final boolean retryable;
+        /** Kept while it may still be sent: until dispatched, or for ever (until answered) when retryable. */
+        byte[] payload;
+        CallKey key;
+        /** The id of the job on its current worker, or {@link #NOT_SENT}. */
+        long jobId = NOT_SENT;
+        int attempts;
+        long lostWorkerPid;
+        boolean cancelled;
+
+        PendingJob(ClientRef client, byte[] payload, long arrivalNs, long deadlineNs, boolean retryable) {
+            this.client = client;
+            this.payload = payload;
+            this.arrivalNs = arrivalNs;
+            this.deadlineNs = deadlineNs;
+            this.retryable = retryable;
+        }
     }
 
-    private record InFlightJob(long jobId, ClientRef client, WorkerEntry worker, long sentNs) {
+    private record InFlightJob(long jobId, PendingJob job, WorkerEntry worker, long sentNs) {
     }
+
+    /** The job id that is never given to a job, marking one that is not on a worker. */
+    private static final long NOT_SENT = 0;
+    /** A retryable job is sent to at most this many workers (the poison-job cap). */
+    static final int MAX_ATTEMPTS = 2;
 
     /** The work, in estimated time, that may wait at a worker beyond the jobs it runs. */
     static final long PREFETCH_WINDOW_NS = 2_000_000;

@@ -12,12 +12,14 @@ import java.util.function.Function;
  * A future whose dependent stages always run on its executor, never on the thread that completes it. The
  * client's I/O thread can then complete it directly (no hand-off per call) and still never run user code:
  * every non-async composition method delegates to its async twin on the completion executor, and derived
- * stages are of this class too.
+ * stages are of this class too. {@link #cancel} also runs a hook, so that cancelling the future a client returned
+ * reaches the broker.
  *
  * @param <T> the result type
  */
 public final class CallbackFuture<T> extends CompletableFuture<T> {
     private final Executor executor;
+    private volatile Runnable onCancel;
 
     /**
      * Creates an incomplete future.
@@ -26,6 +28,26 @@ public final class CallbackFuture<T> extends CompletableFuture<T> {
      */
     public CallbackFuture(Executor executor) {
         this.executor = executor;
+    }
+
+    /**
+     * Sets what runs, on the cancelling thread, when {@link #cancel} cancels this future. Set once, before the
+     * future is handed out.
+     *
+     * @param hook a short, non-blocking action
+     */
+    public void onCancel(Runnable hook) {
+        this.onCancel = hook;
+    }
+
+    @Override
+    public boolean cancel(boolean mayInterruptIfRunning) {
+        boolean cancelled = super.cancel(mayInterruptIfRunning);
+        Runnable hook = onCancel;
+        if (cancelled && hook != null) {
+            hook.run();
+        }
+        return cancelled;
     }
 
     @Override

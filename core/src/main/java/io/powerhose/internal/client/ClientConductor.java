@@ -2,6 +2,7 @@ package io.powerhose.internal.client;
 
 import io.powerhose.BrokerBusyException;
 import io.powerhose.BrokerLostException;
+import io.powerhose.ClientBusyException;
 import io.powerhose.JobFailedException;
 import io.powerhose.JobResult;
 import io.powerhose.JobTimeoutException;
@@ -22,6 +23,7 @@ import org.zeromq.ZMQ;
 
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -33,24 +35,37 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.LongSupplier;
 
 /**
- * The client's I/O thread ({@code powerhose-client-io}): it owns the DEALER connected to the broker, the
- * calls in flight ({@code pendingByRequestId}) and their deadlines. Caller threads only {@link #offer} calls
- * through a lock-free queue and a wake-up; the I/O thread sends them, matches replies by request id, drops
- * late replies, expires calls at their deadline and fails calls in flight when the broker connection drops.
- * It never runs user code: futures that users can attach to are completed on an executor.
+ * The client's I/O thread ({@code powerhose-client-io}): it owns the DEALER connected to the broker, the calls
+ * not yet sent ({@code unsent}), the calls in flight ({@code pendingByRequestId}) and their deadlines. Caller threads
+ * only {@link #offer} calls (after taking room in the {@link CallLimit}) and {@link #cancel} them, through lock-free
+ * queues and a wake-up; the I/O thread sends calls when the connection takes them, matches replies by request id,
+ * drops late replies, expires calls at their deadline (counted from {@code submit}, sent or not), forwards
+ * cancellations to the broker, and fails calls in flight when the broker connection drops.
+ *
+ * <p>It never blocks: every send is non-blocking, and a call the connection does not take now (no broker yet, or
+ * its queue is full) waits in {@code unsent} until the socket is writable or the call's deadline passes. The DEALER
+ * queues messages only on a live connection ({@code ZMQ_IMMEDIATE}), so a call that times out before a broker is
+ * there was never sent and never runs. It never runs user code: futures that users can attach to are completed on
+ * an executor.
  */
 public final class ClientConductor implements Runnable {
     /** How often the connection's events are read while calls are in flight. */
     private static final long MONITOR_CHECK_NS = 50_000_000L;
     private static final Logger LOG = LoggerFactory.getLogger(ClientConductor.class);
     private static final int BATCH = 256;
-    private static final long SEND_QUEUE_LIMIT = 100_000;
+    /** Room in libzmq's send queue beyond the call bound, for CANCELs, PINGs and STATUS requests. */
+    private static final int SEND_QUEUE_SPARE = 1024;
+    /** Finished calls the deadline queue may keep, beyond twice the call bound, before it is compacted. */
+    private static final int COMPACT_SLACK = 4096;
 
     private final String frontend;
     private final OverflowTracker overflows;
     private final LongSupplier nanoClock;
+    private final CallLimit limit;
     private final Queue<PendingCall> submitted = new ConcurrentLinkedQueue<>();
+    private final Queue<PendingCall> cancelled = new ConcurrentLinkedQueue<>();
     private final Wakeup wakeup = new Wakeup();
+    private final ArrayDeque<PendingCall> unsent = new ArrayDeque<>();
     private final Map<Long, PendingCall> pendingByRequestId = new HashMap<>();
     private final PriorityQueue<PendingCall> byDeadline =
         new PriorityQueue<>((a, b) -> Long.compare(a.deadlineNs, b.deadlineNs));
@@ -64,16 +79,19 @@ public final class ClientConductor implements Runnable {
      *
      * @param frontend the broker's frontend endpoint
      * @param allowedOverflows the overflow rule's limit
+     * @param limit the bound on the jobs the client holds
      * @param nanoClock the clock
      */
-    public ClientConductor(String frontend, int allowedOverflows, LongSupplier nanoClock) {
+    public ClientConductor(String frontend, int allowedOverflows, CallLimit limit, LongSupplier nanoClock) {
         this.frontend = frontend;
         this.overflows = new OverflowTracker(allowedOverflows);
+        this.limit = limit;
         this.nanoClock = nanoClock;
     }
 
     /**
-     * Hands a call to the I/O thread. Any thread.
+     * Hands a call to the I/O thread, or fails it at once when the client is closed or, for a job, when the client
+     * already holds {@code maxPendingCalls} jobs or {@code maxPendingBytes} of payload. Never blocks. Any thread.
      *
      * @param call the call
      */
@@ -82,11 +100,32 @@ public final class ClientConductor implements Runnable {
             call.fail(new PowerhoseException("client is closed"));
             return;
         }
+        if (call.kind == PendingCall.Kind.JOB) {
+            CallLimit.Outcome outcome = limit.tryAcquire(call.payloadLength);
+            if (outcome != CallLimit.Outcome.ACQUIRED) {
+                call.fail(outcome == CallLimit.Outcome.TOO_MANY_CALLS
+                    ? new ClientBusyException("maxPendingCalls", limit.maxCalls())
+                    : new ClientBusyException("maxPendingBytes", limit.maxBytes()));
+                return;
+            }
+            call.holdRoomIn(limit);
+        }
         submitted.offer(call);
         wakeup.wake();
         if (!running && submitted.remove(call)) {
             call.fail(new PowerhoseException("client is closed"));
         }
+    }
+
+    /**
+     * Tells the I/O thread that a call's caller gave up on it (its future is cancelled already): a call not sent yet
+     * is dropped, a call in flight is forgotten and a CANCEL goes to the broker. Any thread; never blocks.
+     *
+     * @param call the call
+     */
+    public void cancel(PendingCall call) {
+        cancelled.offer(call);
+        wakeup.wake();
     }
 
     /** Asks the loop to stop; calls in flight fail. Any thread. */
@@ -106,22 +145,31 @@ public final class ClientConductor implements Runnable {
         Monitor monitor = null;
         try {
             dealer = Sockets.create(context, ZMQ.DEALER, 0);
-            dealer.setSndHWM(SEND_QUEUE_LIMIT);
+            dealer.setSndHWM(limit.maxCalls() + SEND_QUEUE_SPARE);
+            // Queue only on a live connection: with no broker, calls wait in `unsent`, where their deadline can
+            // still fail them, instead of in libzmq, where a call that already timed out would still be sent.
+            dealer.setImmediate(true);
             monitor = new Monitor(context, dealer);
             dealer.connect(frontend);
             // The monitor is read between polls, not polled: each ZeroMQ socket in a zmq_poll costs two system
-            // calls per pass, and the connection's events only matter while calls are in flight.
+            // calls per pass, and the connection's events only matter while calls are in flight. Two pollers, made
+            // once: the second also waits for room to send, used only while calls wait for it.
             ZMQ.Poller poller = new ZMQ.Poller(2);
             int dealerItem = poller.register(dealer, ZMQ.Poller.POLLIN);
             int wakeItem = wakeup.register(poller);
+            ZMQ.Poller sendPoller = new ZMQ.Poller(2);
+            int sendDealerItem = sendPoller.register(dealer, ZMQ.Poller.POLLIN | ZMQ.Poller.POLLOUT);
+            int sendWakeItem = wakeup.register(sendPoller);
             long nextMonitorCheckNs = nanoClock.getAsLong();
             while (running) {
                 long waitMs = byDeadline.isEmpty() ? 1000 : millisUntil(byDeadline.peek().deadlineNs);
                 if (!pendingByRequestId.isEmpty()) {
                     waitMs = Math.min(waitMs, millisUntil(nextMonitorCheckNs));
                 }
-                Sockets.poll(poller, waitMs);
-                if (poller.pollin(wakeItem)) {
+                boolean waitingToSend = !unsent.isEmpty();
+                ZMQ.Poller active = waitingToSend ? sendPoller : poller;
+                Sockets.poll(active, waitMs);
+                if (active.pollin(waitingToSend ? sendWakeItem : wakeItem)) {
                     wakeup.clear();
                 }
                 long nowNs = nanoClock.getAsLong();
@@ -130,21 +178,30 @@ public final class ClientConductor implements Runnable {
                     onMonitorEvents(monitor);
                     nextMonitorCheckNs = nowNs + MONITOR_CHECK_NS;
                 }
-                sendSubmitted();
-                if (poller.pollin(dealerItem)) {
+                if (active.pollin(waitingToSend ? sendDealerItem : dealerItem)) {
                     receiveReplies();
                 }
+                onCancelled();
+                takeSubmitted();
                 expireCalls();
+                sendUnsent();
             }
         } catch (RuntimeException e) {
             LOG.error("client I/O thread failed; failing all calls", e);
         } finally {
             running = false;
-            failAll(new PowerhoseException("client is closed"));
+            PowerhoseException closed = new PowerhoseException("client is closed");
+            failAll(closed);
+            for (PendingCall call : unsent) {
+                call.fail(closed);
+            }
+            unsent.clear();
+            byDeadline.clear();
             PendingCall call;
             while ((call = submitted.poll()) != null) {
-                call.fail(new PowerhoseException("client is closed"));
+                call.fail(closed);
             }
+            cancelled.clear();
             if (monitor != null) {
                 monitor.close();
             }
@@ -161,26 +218,69 @@ public final class ClientConductor implements Runnable {
         return Sockets.pollTimeoutMs(waitNs);
     }
 
-    private void sendSubmitted() {
+    /** Moves new calls to the send queue and the deadline queue; calls cancelled meanwhile only give back room. */
+    private void takeSubmitted() {
         PendingCall call;
         while ((call = submitted.poll()) != null) {
-            long requestId = nextRequestId++;
-            byte[] id = Frames.longId(requestId);
+            if (call.isFinished() || call.isCancelled()) {
+                call.fail(new PowerhoseException("cancelled")); // only gives its room back, if it still holds any
+                continue;
+            }
+            unsent.addLast(call);
+            byDeadline.add(call);
+        }
+    }
+
+    /** Sends what waits, in order, while the connection takes it; never waits for room. */
+    private void sendUnsent() {
+        PendingCall call;
+        while ((call = unsent.peekFirst()) != null) {
+            if (call.isFinished()) {
+                unsent.pollFirst();
+                continue;
+            }
+            if (call.requestId == 0) {
+                call.requestId = nextRequestId++;
+            }
+            byte[] id = Frames.longId(call.requestId);
             byte[][] frames = switch (call.kind) {
-                case JOB -> FrontendCodec.request(id, call.waitNs / 1_000_000, call.takePayload());
+                case JOB -> FrontendCodec.request(id, remainingMs(call), call.payload(),
+                    call.retryable ? FrontendCodec.FLAG_RETRYABLE : 0);
                 case PING -> FrontendCodec.ping(id);
                 case STATUS -> FrontendCodec.status(id);
             };
-            call.requestId = requestId;
-            call.sentNs = nanoClock.getAsLong();
-            call.deadlineNs = call.sentNs + call.waitNs;
-            if (!Sockets.send(dealer, null, frames)) {
-                call.fail(new PowerhoseException("client send queue full (" + SEND_QUEUE_LIMIT
-                    + " messages waiting for the broker at " + frontend + ")"));
-                continue;
+            if (!Sockets.trySend(dealer, frames)) {
+                return; // no connection yet, or its queue is full: wait until the socket is writable
             }
-            pendingByRequestId.put(requestId, call);
-            byDeadline.add(call);
+            unsent.pollFirst();
+            call.onSent();
+            pendingByRequestId.put(call.requestId, call);
+        }
+        if (unsent.size() > limit.maxCalls() + COMPACT_SLACK) {
+            unsent.removeIf(PendingCall::isFinished);
+        }
+    }
+
+    /** What is left of the call's wait, in whole milliseconds rounded up, at least 1: the broker's timeout. */
+    private long remainingMs(PendingCall call) {
+        return Math.max(1, (call.deadlineNs - nanoClock.getAsLong() + 999_999) / 1_000_000);
+    }
+
+    /** Forgets cancelled calls; one the broker has is cancelled there too (it drops it, or discards its result). */
+    private void onCancelled() {
+        PendingCall call;
+        while ((call = cancelled.poll()) != null) {
+            if (call.isFinished()) {
+                continue; // answered, expired or failed first
+            }
+            boolean inFlight = call.sent && pendingByRequestId.remove(call.requestId) == call;
+            call.fail(new PowerhoseException("cancelled")); // gives its room back; its future is cancelled already
+            if (inFlight) {
+                if (!Sockets.trySend(dealer, FrontendCodec.cancel(Frames.longId(call.requestId)))) {
+                    // The job then runs and its answer is dropped here as late: the same outcome, later.
+                    LOG.debug("CANCEL of request {} not sent: the connection's queue is full", call.requestId);
+                }
+            }
         }
     }
 
@@ -208,7 +308,7 @@ public final class ClientConductor implements Runnable {
     }
 
     private void complete(PendingCall call, FrontendCodec.FromBroker message) {
-        long elapsedNs = nanoClock.getAsLong() - call.sentNs;
+        long elapsedNs = nanoClock.getAsLong() - call.submitNs;
         if (message instanceof FrontendCodec.Pong pong) {
             call.succeed(pong.brokerPid());
         } else if (message instanceof FrontendCodec.StatusReply status) {
@@ -271,24 +371,30 @@ public final class ClientConductor implements Runnable {
         long nowNs = nanoClock.getAsLong();
         while (!byDeadline.isEmpty() && nowNs - byDeadline.peek().deadlineNs >= 0) {
             PendingCall call = byDeadline.poll();
-            if (pendingByRequestId.get(call.requestId) != call) {
-                continue; // answered already; deadlines are removed lazily
+            if (call.isFinished()) {
+                continue; // answered or cancelled already; deadlines are removed lazily
             }
-            pendingByRequestId.remove(call.requestId);
+            if (call.sent) {
+                pendingByRequestId.remove(call.requestId);
+            }
             switch (call.kind) {
                 case PING -> call.succeed(-1L);
                 case STATUS -> call.succeed(null);
-                case JOB -> call.fail(new JobTimeoutException("no result within " + Duration.ofNanos(call.waitNs)
-                    + " from the broker at " + frontend, Duration.ofNanos(call.waitNs),
-                    Duration.ofNanos(nowNs - call.sentNs)));
+                case JOB -> call.fail(new JobTimeoutException((call.sent ? "no result within " : "not sent within ")
+                    + Duration.ofNanos(call.waitNs) + (call.sent ? " from the broker at " + frontend
+                    : ": no connection to a broker at " + frontend + " took it"), Duration.ofNanos(call.waitNs),
+                    Duration.ofNanos(nowNs - call.submitNs)));
             }
+        }
+        if (byDeadline.size() > 2L * limit.maxCalls() + COMPACT_SLACK) {
+            byDeadline.removeIf(PendingCall::isFinished); // answered calls, kept until their deadline otherwise
         }
     }
 
+    /** Fails the calls in flight (not those waiting to be sent: they go to the next connection). */
     private void failAll(PowerhoseException error) {
         List<PendingCall> calls = new ArrayList<>(pendingByRequestId.values());
         pendingByRequestId.clear();
-        byDeadline.clear();
         for (PendingCall call : calls) {
             switch (call.kind) {
                 case PING -> call.succeed(-1L);

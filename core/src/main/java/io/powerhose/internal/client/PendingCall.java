@@ -5,11 +5,12 @@ import io.powerhose.JobResult;
 import java.util.concurrent.CompletableFuture;
 
 /**
- * One call waiting for the broker: created by a caller thread, then owned by the client I/O thread, which
- * assigns its request id, sends it, and completes its future exactly once, directly: the future is either
- * private to the client or a {@link CallbackFuture}, so no user code runs on the I/O thread. The call lets go
- * of its payload once sent and of its future once completed: the deadline queue keeps answered calls until
- * their deadline, and must not keep their payloads and results alive that long.
+ * One call of a client: created by a caller thread, then owned by the client I/O thread, which sends it when the
+ * connection takes it, assigns its request id, and completes its future exactly once, directly: the future is either
+ * private to the client or a {@link CallbackFuture}, so no user code runs on the I/O thread. Its deadline starts when
+ * it is created (at {@code submit}), not when it is sent. The call lets go of its payload once sent and of its future
+ * once completed, and gives its room back to the {@link CallLimit} then: the deadline queue may keep finished calls
+ * for a while, and must not keep their payloads and results alive that long.
  */
 public final class PendingCall {
     /** What the call asks. */
@@ -20,11 +21,14 @@ public final class PendingCall {
     final long timeoutNs;
     final long waitNs;
     final boolean dataOnly;
+    final boolean retryable;
+    final long submitNs;
+    final long deadlineNs;
     private byte[] payload;
     private CompletableFuture<Object> future;
+    private CallLimit limit;
     long requestId;
-    long sentNs;
-    long deadlineNs;
+    boolean sent;
 
     /**
      * Creates a call.
@@ -32,42 +36,78 @@ public final class PendingCall {
      * @param kind what it asks
      * @param payload the job payload (JOB only)
      * @param timeoutNs the regular timeout, for the overflow rule
-     * @param waitNs how long the caller waits in all
+     * @param waitNs how long the caller waits in all, from now
+     * @param retryable ask the broker for one retry if the worker running the job is lost
      * @param future the future to complete on the I/O thread: either private to the client (no user stage
      *               can be attached to it) or a {@link CallbackFuture}, whose stages run on its executor
      * @param dataOnly complete a JOB with its result bytes instead of the whole {@code JobResult}
+     * @param nowNs the client clock's time now: the deadline is {@code nowNs + waitNs}
      */
-    public PendingCall(Kind kind, byte[] payload, long timeoutNs, long waitNs, CompletableFuture<Object> future,
-                       boolean dataOnly) {
+    public PendingCall(Kind kind, byte[] payload, long timeoutNs, long waitNs, boolean retryable,
+                       CompletableFuture<Object> future, boolean dataOnly, long nowNs) {
         this.kind = kind;
         this.payload = payload;
         this.payloadLength = payload == null ? 0 : payload.length;
         this.timeoutNs = timeoutNs;
         this.waitNs = waitNs;
+        this.retryable = retryable;
         this.future = future;
         this.dataOnly = dataOnly;
+        this.submitNs = nowNs;
+        this.deadlineNs = nowNs + waitNs;
     }
 
-    /** @return the payload to send, once: the call keeps only its length afterwards */
-    byte[] takePayload() {
-        byte[] taken = payload;
+    /** Counts the call against a limit until it finishes; the caller has acquired its room. */
+    void holdRoomIn(CallLimit callLimit) {
+        this.limit = callLimit;
+    }
+
+    /** @return the payload, still held until the call is sent */
+    byte[] payload() {
+        return payload;
+    }
+
+    /** Lets go of the payload once libzmq has taken it. */
+    void onSent() {
         payload = null;
-        return taken;
+        sent = true;
+    }
+
+    /** @return true once completed, failed, expired or cancelled */
+    boolean isFinished() {
+        return future == null;
+    }
+
+    /** @return true when its caller cancelled it (and it is not finished yet) */
+    boolean isCancelled() {
+        CompletableFuture<Object> target = future;
+        return target != null && target.isCancelled();
     }
 
     void succeed(Object value) {
-        CompletableFuture<Object> target = future;
-        future = null;
+        CompletableFuture<Object> target = finish();
         if (target != null) {
             target.complete(dataOnly && value instanceof JobResult result ? result.data() : value);
         }
     }
 
     void fail(Throwable error) {
-        CompletableFuture<Object> target = future;
-        future = null;
+        CompletableFuture<Object> target = finish();
         if (target != null) {
             target.completeExceptionally(error);
         }
+    }
+
+    private CompletableFuture<Object> finish() {
+        CompletableFuture<Object> target = future;
+        if (target != null) {
+            future = null;
+            payload = null;
+            if (limit != null) {
+                limit.release(payloadLength);
+                limit = null;
+            }
+        }
+        return target;
     }
 }

@@ -12,6 +12,7 @@ public enum Command {
     PING(0x06),
     PONG(0x07),
     STATUS(0x08),
+    CANCEL(0x09),
     /** Any byte this version does not know; never sent. */
     UNKNOWN(-1);
 

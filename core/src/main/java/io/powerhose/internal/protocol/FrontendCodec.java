@@ -13,13 +13,15 @@ import java.util.Arrays;
 public final class FrontendCodec {
     /** The version frame of the v1 client protocol. */
     public static final byte[] VERSION = "PHC1".getBytes(StandardCharsets.US_ASCII);
+    /** REQUEST flag bit: run the job once more on another worker if its worker is lost (at-least-once). */
+    public static final long FLAG_RETRYABLE = 1;
     private static final byte[] LEGACY_PING = "PING".getBytes(StandardCharsets.US_ASCII);
 
     private FrontendCodec() {
     }
 
     /** A message a client sends to the broker. */
-    public sealed interface FromClient permits Request, Ping, Status, LegacyRequest, LegacyPing {
+    public sealed interface FromClient permits Request, Ping, Status, Cancel, LegacyRequest, LegacyPing {
     }
 
     /** A message the broker sends to a v1 client. */
@@ -32,8 +34,13 @@ public final class FrontendCodec {
      * @param requestId the client's id for the call
      * @param timeoutMs how long the caller waits
      * @param payload the job payload
+     * @param flags the flag bits ({@link #FLAG_RETRYABLE}); 0 when the frame is absent
      */
-    public record Request(byte[] requestId, long timeoutMs, byte[] payload) implements FromClient {
+    public record Request(byte[] requestId, long timeoutMs, byte[] payload, long flags) implements FromClient {
+        /** @return whether the client asked for one retry if the worker is lost */
+        public boolean retryable() {
+            return (flags & FLAG_RETRYABLE) != 0;
+        }
     }
 
     /**
@@ -50,6 +57,14 @@ public final class FrontendCodec {
      * @param requestId the client's id for the call
      */
     public record Status(byte[] requestId) implements FromClient {
+    }
+
+    /**
+     * v1 CANCEL: the caller no longer wants the answer of a request.
+     *
+     * @param requestId the id of the request to cancel
+     */
+    public record Cancel(byte[] requestId) implements FromClient {
     }
 
     /**
@@ -110,6 +125,34 @@ public final class FrontendCodec {
     public static byte[][] request(byte[] requestId, long timeoutMs, byte[] payload) {
         return new byte[][] {VERSION, {Command.REQUEST.value()}, requestId, Frames.decimal(Math.max(0, timeoutMs)),
             payload};
+    }
+
+    /**
+     * Encodes a v1 REQUEST with flags; without the flags frame when {@code flags} is 0, so that a default request
+     * is the five frames every broker reads.
+     *
+     * @param requestId the id
+     * @param timeoutMs the caller's wait
+     * @param payload the job payload
+     * @param flags the flag bits, 0 or more
+     * @return the frames
+     */
+    public static byte[][] request(byte[] requestId, long timeoutMs, byte[] payload, long flags) {
+        if (flags == 0) {
+            return request(requestId, timeoutMs, payload);
+        }
+        return new byte[][] {VERSION, {Command.REQUEST.value()}, requestId, Frames.decimal(Math.max(0, timeoutMs)),
+            payload, Frames.decimal(flags)};
+    }
+
+    /**
+     * Encodes a v1 CANCEL.
+     *
+     * @param requestId the id of the request to cancel
+     * @return the frames
+     */
+    public static byte[][] cancel(byte[] requestId) {
+        return new byte[][] {VERSION, {Command.CANCEL.value()}, requestId};
     }
 
     /**
@@ -287,8 +330,9 @@ public final class FrontendCodec {
         byte[] requestId = Frames.checkId(frames[2], "request id");
         switch (command) {
             case REQUEST -> {
-                Frames.checkCount(frames, 5, 5, "REQUEST");
-                return new Request(requestId, Frames.parseDecimal(frames[3], "REQUEST timeout"), frames[4]);
+                Frames.checkCount(frames, 5, 6, "REQUEST");
+                long flags = frames.length == 6 ? Frames.parseDecimal(frames[5], "REQUEST flags") : 0;
+                return new Request(requestId, Frames.parseDecimal(frames[3], "REQUEST timeout"), frames[4], flags);
             }
             case PING -> {
                 Frames.checkCount(frames, 3, 3, "PING");
@@ -297,6 +341,10 @@ public final class FrontendCodec {
             case STATUS -> {
                 Frames.checkCount(frames, 3, 3, "STATUS");
                 return new Status(requestId);
+            }
+            case CANCEL -> {
+                Frames.checkCount(frames, 3, 3, "CANCEL");
+                return new Cancel(requestId);
             }
             default -> throw new ProtocolException("command", command == Command.UNKNOWN
                 ? String.format("unknown command 0x%02x", frames[1][0] & 0xff)

@@ -68,7 +68,9 @@ public final class Sockets {
     public static final int UNREACHABLE = 2;
 
     /**
-     * Sends a message, optionally prefixed by a routing id, without waiting.
+     * Sends a message, optionally prefixed by a routing id. With a routing id (ROUTER) it never waits: a full queue
+     * (EAGAIN) or an unknown peer (EHOSTUNREACH) returns false. Without one (DEALER, PAIR, PUB) it waits for room,
+     * which an unlimited queue always has: use {@link #trySend} on a socket whose queue can fill.
      *
      * @param socket the socket
      * @param routingId the peer's routing id for a ROUTER socket, or null
@@ -121,6 +123,26 @@ public final class Sockets {
                 }
             }
         }
+    }
+
+    /**
+     * Sends a whole message only if there is room for it now; never waits. Only the first frame can find no room:
+     * libzmq takes the rest of a message once it took its first frame (high-water marks count whole messages).
+     *
+     * @param socket a socket without routing ids (DEALER, PAIR, PUB)
+     * @param frames the frames, at least one
+     * @return true when sent; false when there is no room (EAGAIN: the queue is full, or a socket that queues only on
+     *         live connections has none)
+     */
+    public static boolean trySend(ZMQ.Socket socket, byte[][] frames) {
+        int last = frames.length - 1;
+        if (!send(socket, frames[0], (last > 0 ? ZMQ.SNDMORE : 0) | ZMQ.DONTWAIT)) {
+            return false;
+        }
+        for (int i = 1; i < last; i++) {
+            send(socket, frames[i], ZMQ.SNDMORE);
+        }
+        return last == 0 || send(socket, frames[last], 0);
     }
 
     /** One frame; a signal that interrupts libzmq (EINTR) means the frame was not taken: try again. */

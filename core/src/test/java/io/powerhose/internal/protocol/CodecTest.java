@@ -55,6 +55,68 @@ class CodecTest {
     }
 
     @Test
+    void defaultRequestIsFiveFramesAndFlagsTravelInAnOptionalSixth() {
+        assertEquals(5, FrontendCodec.request(b("r1"), 10, b("NONE:::x"), 0).length,
+            "a request without flags is the five frames every broker reads");
+        byte[][] retryable = FrontendCodec.request(b("r1"), 10, b("NONE:::x"), FrontendCodec.FLAG_RETRYABLE);
+        assertEquals(6, retryable.length);
+        assertArrayEquals(b("1"), retryable[5]);
+        FrontendCodec.Request request = (FrontendCodec.Request) FrontendCodec.decodeFromClient(retryable);
+        assertEquals(1, request.flags());
+        assertEquals(true, request.retryable());
+        assertArrayEquals(b("NONE:::x"), request.payload());
+        FrontendCodec.Request plain = (FrontendCodec.Request) FrontendCodec.decodeFromClient(
+            FrontendCodec.request(b("r1"), 10, b("NONE:::x")));
+        assertEquals(0, plain.flags());
+        assertEquals(false, plain.retryable());
+        FrontendCodec.Request unknownBits = (FrontendCodec.Request) FrontendCodec.decodeFromClient(
+            new byte[][] {b("PHC1"), {2}, b("r1"), b("10"), b("NONE:::x"), b("6")});
+        assertEquals(false, unknownBits.retryable(), "bits this version does not know are ignored");
+        ProtocolException bad = assertThrows(ProtocolException.class, () -> FrontendCodec.decodeFromClient(
+            new byte[][] {b("PHC1"), {2}, b("r1"), b("10"), b("NONE:::x"), b("retry")}));
+        assertEquals("REQUEST flags", bad.frame());
+        assertThrows(ProtocolException.class, () -> FrontendCodec.decodeFromClient(
+            new byte[][] {b("PHC1"), {2}, b("r1"), b("10"), b("NONE:::x"), b("1"), b("1")}));
+    }
+
+    @Test
+    void cancelRoundTripsAndMustCarryOnlyARequestId() {
+        byte[][] frames = FrontendCodec.cancel(b("r7"));
+        assertArrayEquals(new byte[][] {b("PHC1"), {9}, b("r7")}, frames);
+        FrontendCodec.Cancel cancel = (FrontendCodec.Cancel) FrontendCodec.decodeFromClient(frames);
+        assertArrayEquals(b("r7"), cancel.requestId());
+        assertEquals(Command.CANCEL, Command.fromWire((byte) 9));
+        ProtocolException extra = assertThrows(ProtocolException.class, () -> FrontendCodec.decodeFromClient(
+            new byte[][] {b("PHC1"), {9}, b("r7"), b("x")}));
+        assertEquals("CANCEL", extra.frame());
+        assertThrows(ProtocolException.class, () -> FrontendCodec.decodeFromClient(
+            new byte[][] {b("PHC1"), {9}, new byte[0]}));
+        assertThrows(ProtocolException.class, () -> FrontendCodec.decodeFromBroker(frames),
+            "a broker never sends CANCEL");
+    }
+
+    @Test
+    void randomRequestsAndCancelsRoundTrip() {
+        Random random = new Random(5);
+        for (int i = 0; i < 20_000; i++) {
+            byte[] id = new byte[1 + random.nextInt(Frames.MAX_ID_BYTES)];
+            random.nextBytes(id);
+            byte[] payload = new byte[random.nextInt(64)];
+            random.nextBytes(payload);
+            long timeoutMs = random.nextInt(Integer.MAX_VALUE);
+            long flags = random.nextInt(4) == 0 ? Math.floorMod(random.nextLong(), 1_000_000_000_000_000_000L) : 0;
+            FrontendCodec.Request request = (FrontendCodec.Request) FrontendCodec.decodeFromClient(
+                FrontendCodec.request(id, timeoutMs, payload, flags));
+            assertArrayEquals(id, request.requestId());
+            assertArrayEquals(payload, request.payload());
+            assertEquals(timeoutMs, request.timeoutMs());
+            assertEquals(flags, request.flags());
+            assertArrayEquals(id, ((FrontendCodec.Cancel) FrontendCodec.decodeFromClient(
+                FrontendCodec.cancel(id))).requestId());
+        }
+    }
+
+    @Test
     void legacyRequestKeepsItsEnvelope() {
         byte[][] frames = {b("hop"), new byte[0], b("NONE:::x")};
         FrontendCodec.LegacyRequest legacy = (FrontendCodec.LegacyRequest) FrontendCodec.decodeFromClient(frames);
@@ -89,7 +151,7 @@ class CodecTest {
     @Test
     void randomFramesOnlyEverRaiseProtocolException() {
         Random random = new Random(11);
-        byte[][] seeds = {b("PHC1"), b("PHW1"), {1}, {2}, {3}, {4}, {5}, {6}, {7}, {8}, b("OK"), b("ERROR"), b("9"),
+        byte[][] seeds = {b("PHC1"), b("PHW1"), {1}, {2}, {3}, {4}, {5}, {6}, {7}, {8}, {9}, b("1"), b("OK"), b("ERROR"), b("9"),
             new byte[0], b("PING"), b("NONE:::x")};
         for (int i = 0; i < 50_000; i++) {
             byte[][] frames = new byte[random.nextInt(8)][];
