@@ -461,9 +461,12 @@ class DispatcherTest {
         byte[] running = outbox.lastJobId();
         job("queued");
         assertEquals("1", status("queued"));
+        assertEquals(Integer.toString("NONE:::x".length()), status("queued_bytes"));
         cancel("queued");
         assertEquals("0", status("queued"));
+        assertEquals("0", status("queued_bytes"), "a cancelled job's bytes are given back at once");
         reply("a", running);
+        assertEquals("0", status("queued_bytes"), "and not twice when it leaves the queue");
         assertEquals(1, outbox.requestsTo("a").size(), "the cancelled job is never sent");
         assertEquals(1, outbox.replies.size(), "and never answered");
         assertEquals("1", status("jobs_cancelled_queued"));
@@ -520,6 +523,7 @@ class DispatcherTest {
         job("z");
         assertEquals(ReplyStatus.BUSY, lastStatus());
         assertEquals("3000", status("jobs_cancelled_queued"));
+        assertEquals(Long.toString(2L * "NONE:::x".length()), status("queued_bytes"), "only the two live jobs");
     }
 
     @Test
