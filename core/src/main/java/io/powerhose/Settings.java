@@ -1,5 +1,6 @@
 package io.powerhose;
 
+import io.powerhose.internal.Durations;
 import java.time.Duration;
 
 /** Checks shared by the options builders. */
@@ -9,13 +10,13 @@ final class Settings {
 
     static void positive(String name, Duration value) {
         if (value.isZero() || value.isNegative()) {
-            throw new ConfigurationException(name + "=" + value + " must be positive");
+            throw new ConfigurationException(name + "=" + Durations.text(value) + " must be positive");
         }
     }
 
     static void notNegative(String name, Duration value) {
         if (value.isNegative()) {
-            throw new ConfigurationException(name + "=" + value + " must not be negative");
+            throw new ConfigurationException(name + "=" + Durations.text(value) + " must not be negative");
         }
     }
 

@@ -1,11 +1,14 @@
 package io.powerhose;
 
+import io.powerhose.testing.ClusterProcess;
 import io.powerhose.testing.TestCluster;
 import io.powerhose.testing.TestCluster.ManagedProcess;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 import java.math.BigInteger;
 import java.nio.charset.StandardCharsets;
@@ -149,7 +152,7 @@ class CrossLanguageTest {
         cluster.startBroker();
         Map<Long, String> kindByPid = new HashMap<>();
         for (int i = 0; i < 2; i++) {
-            kindByPid.put(cluster.startJavaWorker("io.powerhose.examples.Echo").pid(), "java");
+            kindByPid.put(cluster.startJavaWorker("io.powerhose.testing.EchoHandler").pid(), "java");
             kindByPid.put(startCWorker("echo").pid(), "c");
         }
         kindByPid.put(startPythonWorker("echo.echo").pid(), "python");
@@ -346,20 +349,60 @@ class CrossLanguageTest {
     // ------------------------------------------------------------------------------------------ helpers
 
     @Test
-    void powerhoseCommandRunsCWorkersGivenAsACommandLine() {
-        ManagedProcess powerhose = cluster.start("powerhose", io.powerhose.internal.process.JavaCommand.of(
-            "io.powerhose.cli.ClusterCommand", List.of("-XX:TieredStopAtLevel=1"),
-            List.of("--frontend", cluster.frontend(), "--backend", cluster.backend(), "--heartbeat",
-                cluster.heartbeat(), "--numprocesses", "2", "--worker-command", cWorker("square").toString())));
-        TestCluster.await(() -> powerhose.log().contains("workers started"), LONG, powerhose::log);
-        List<ProcessHandle> workers = powerhose.process().children().toList();
+    void clusterRunsCWorkersGivenAsACommandLine() {
+        ManagedProcess owner = startClusterProcess("--worker-command", cWorker("square").toString());
+        List<ProcessHandle> workers = owner.process().children().toList();
         assertEquals(2, workers.size(), "two C worker processes");
         assertTrue(workers.stream().allMatch(w -> w.info().command().orElse("").endsWith("powerhose-worker-square")),
             "the command line given");
         assertEquals("144", cluster.client().execute("12"));
-        powerhose.terminate();
-        powerhose.waitFor(LONG);
+        owner.terminate();
+        owner.waitFor(LONG);
         workers.forEach(w -> assertFalse(w.isAlive(), "C worker " + w.pid() + " left behind"));
+    }
+
+    /**
+     * The parent watch: whatever their language, the workers of a cluster whose process is SIGKILLed (no shutdown
+     * hook runs, nobody stops them) leave on their own within a few seconds. Before it, C workers stayed about
+     * 30 s (until their beat check gave up) and Python workers as long.
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"java", "c", "python"})
+    void workersOfEveryKindLeaveWhenTheClusterProcessIsKilled(String kind) throws Exception {
+        ManagedProcess owner = switch (kind) {
+            case "java" -> startClusterProcess("io.powerhose.testing.EchoHandler");
+            case "c" -> startClusterProcess("--worker-command", cWorker("echo").toString());
+            default -> startClusterProcess("--worker-command", PYTHON + " "
+                + PYTHON_EXAMPLES.resolve("worker.py") + " echo.echo");
+        };
+        List<ProcessHandle> workers = owner.process().children().toList();
+        assertEquals(2, workers.size(), "two " + kind + " workers: " + owner.log());
+        assertEquals("before", cluster.client().execute("before"));
+        try {
+            owner.kill();
+            long killedNs = System.nanoTime();
+            for (ProcessHandle worker : workers) {
+                worker.onExit().get(10, TimeUnit.SECONDS);
+            }
+            long leftMs = (System.nanoTime() - killedNs) / 1_000_000;
+            assertTrue(leftMs < 5_000, kind + " workers left " + leftMs + " ms after their cluster was killed");
+        } catch (java.util.concurrent.TimeoutException e) {
+            fail(kind + " workers still run 10 s after their cluster was killed: "
+                + workers.stream().filter(ProcessHandle::isAlive).map(ProcessHandle::pid).toList());
+        } finally {
+            workers.forEach(ProcessHandle::destroyForcibly);
+        }
+    }
+
+    /** A cluster of two workers in a process of its own, its broker on this test's endpoints, up and registered. */
+    private ManagedProcess startClusterProcess(String... workerArgs) {
+        List<String> args = new ArrayList<>(List.of("--frontend", cluster.frontend(), "--backend", cluster.backend(),
+            "--heartbeat", cluster.heartbeat(), "--numprocesses", "2"));
+        args.addAll(Arrays.asList(workerArgs));
+        ManagedProcess owner = cluster.start("cluster", io.powerhose.internal.process.JavaCommand.of(
+            ClusterProcess.class.getName(), List.of("-XX:TieredStopAtLevel=1"), args));
+        TestCluster.await(() -> owner.log().contains("cluster up"), LONG, owner::log);
+        return owner;
     }
 
     private static Path cWorker(String name) {

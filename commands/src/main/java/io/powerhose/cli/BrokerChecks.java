@@ -1,6 +1,7 @@
 package io.powerhose.cli;
 
 import io.powerhose.internal.client.Probe;
+import io.powerhose.internal.process.ExitCodes;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 

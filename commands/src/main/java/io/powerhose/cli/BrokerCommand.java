@@ -3,6 +3,7 @@ package io.powerhose.cli;
 import io.powerhose.Broker;
 import io.powerhose.BrokerOptions;
 import io.powerhose.DuplicateBrokerException;
+import io.powerhose.internal.process.ExitCodes;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -14,7 +15,7 @@ import java.util.concurrent.Callable;
  * {@code --purge-ghosts}, checks the broker that runs instead.
  */
 @Command(name = "powerhose-broker", mixinStandardHelpOptions = true, sortOptions = false,
-    description = "Powerhose broker.", version = "powerhose-broker 0.1.0")
+    description = "Powerhose broker.", versionProvider = VersionProvider.class)
 public final class BrokerCommand implements Callable<Integer> {
     @Mixin
     EndpointOptions endpoints = new EndpointOptions();

@@ -11,6 +11,7 @@ import io.powerhose.JobTimeoutException;
 import io.powerhose.NoWorkerException;
 import io.powerhose.PowerhoseException;
 import io.powerhose.WorkerLostException;
+import io.powerhose.internal.process.ExitCodes;
 import org.HdrHistogram.Histogram;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -33,7 +34,7 @@ import java.util.concurrent.atomic.AtomicLong;
 @Command(name = "powerhose-client", mixinStandardHelpOptions = true, sortOptions = false,
     description = {"Send a job to a Powerhose broker and print the result.",
         "Exit codes: 0 ok, 4 timeout, 5 job failed, 6 no worker, 7 worker lost / broker lost / busy, 1 other."},
-    version = "powerhose-client 0.1.0")
+    versionProvider = VersionProvider.class)
 public final class ClientCommand implements Callable<Integer> {
     @Parameters(index = "0", arity = "0..1", paramLabel = "DATA", description = "The job's data.")
     String data;
@@ -81,11 +82,7 @@ public final class ClientCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        Logging.configure(debug, "stderr");
-        if (!debug) {
-            ((ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME))
-                .setLevel(ch.qos.logback.classic.Level.WARN);
-        }
+        Logging.configure(debug ? ch.qos.logback.classic.Level.DEBUG : ch.qos.logback.classic.Level.WARN, "stderr");
         try (Client client = new Client(toOptions())) {
             if (ping) {
                 OptionalLong pid = client.ping(Seconds.of(Math.min(timeout, 2)));

@@ -6,6 +6,7 @@ import io.powerhose.ConfigurationException;
 import io.powerhose.DuplicateBrokerException;
 import io.powerhose.PowerhoseException;
 import io.powerhose.WorkerOptions;
+import io.powerhose.internal.process.ExitCodes;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -19,7 +20,7 @@ import java.util.concurrent.Callable;
  * gracefully.
  */
 @Command(name = "powerhose", mixinStandardHelpOptions = true, sortOptions = false,
-    description = "Run a Powerhose cluster.", version = "powerhose 0.1.0")
+    description = "Run a Powerhose cluster.", versionProvider = VersionProvider.class)
 public final class ClusterCommand implements Callable<Integer> {
     @Parameters(index = "0", arity = "0..1", paramLabel = "target",
         description = "Fully qualified name of the job handler (a JobHandler class, or Class::method). "

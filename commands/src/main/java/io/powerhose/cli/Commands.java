@@ -1,6 +1,7 @@
 package io.powerhose.cli;
 
 import io.powerhose.ConfigurationException;
+import io.powerhose.internal.process.ExitCodes;
 import picocli.CommandLine;
 
 /** Runs a picocli command with the project's exit codes for usage and configuration errors. */

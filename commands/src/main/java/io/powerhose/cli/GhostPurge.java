@@ -2,6 +2,7 @@ package io.powerhose.cli;
 
 import io.powerhose.BrokerOptions;
 import io.powerhose.internal.client.Probe;
+import io.powerhose.internal.process.ExitCodes;
 import org.slf4j.Logger;
 
 import java.util.ArrayList;
@@ -49,7 +50,7 @@ final class GhostPurge {
             killed.add(process.pid());
         }
         if (killed.isEmpty()) {
-            log.info("No ghosts where killed.");
+            log.info("No ghosts were killed.");
         } else {
             log.info("Ghosts killed: {}", killed);
         }

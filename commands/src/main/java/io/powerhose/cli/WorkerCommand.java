@@ -1,9 +1,8 @@
 package io.powerhose.cli;
 
-import io.powerhose.ConfigurationException;
 import io.powerhose.BrokerOptions;
-import io.powerhose.Worker;
 import io.powerhose.WorkerOptions;
+import io.powerhose.internal.cluster.WorkerProcess;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -15,7 +14,7 @@ import java.util.concurrent.Callable;
  * its job first), reaches its max age, or loses the broker's beat.
  */
 @Command(name = "powerhose-worker", mixinStandardHelpOptions = true, sortOptions = false,
-    description = "Runs a worker.", version = "powerhose-worker 0.1.0")
+    description = "Runs a worker.", versionProvider = VersionProvider.class)
 public final class WorkerCommand implements Callable<Integer> {
     @Parameters(index = "0", paramLabel = "target",
         description = "Fully qualified name of the job handler: a class implementing io.powerhose.JobHandler, "
@@ -73,7 +72,8 @@ public final class WorkerCommand implements Callable<Integer> {
     double heartbeatInterval = 1;
 
     @Option(names = "--parent-pid", paramLabel = "PID", hidden = true,
-        description = "Leave when this process ends (set by the cluster supervisor).")
+        description = "Leave when this process ends (default: the pid in POWERHOSE_PARENT_PID, which a cluster's "
+            + "supervisor sets).")
     long parentPid = -1;
 
     /**
@@ -95,21 +95,7 @@ public final class WorkerCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         Logging.configure(debug, logfile);
-        Worker worker;
-        try {
-            worker = new Worker(toOptions());
-        } catch (ConfigurationException e) {
-            System.err.println("powerhose-worker: " + e.getMessage());
-            return ExitCodes.CONFIGURATION;
-        }
-        Thread hook = new Thread(worker::close, "powerhose-worker-shutdown");
-        Runtime.getRuntime().addShutdownHook(hook);
-        worker.start();
-        if (parentPid > 0) {
-            ProcessHandle.of(parentPid).ifPresentOrElse(parent -> parent.onExit().thenRun(worker::stop), worker::stop);
-        }
-        Worker.Exit exit = worker.awaitExit();
-        return exit == Worker.Exit.FAILED ? ExitCodes.FAILED : ExitCodes.OK;
+        return WorkerProcess.run("powerhose-worker", toOptions(), parentPid);
     }
 
     /**

@@ -1,24 +1,25 @@
 package io.powerhose.examples;
 
-import io.powerhose.Broker;
-import io.powerhose.BrokerOptions;
 import io.powerhose.Client;
+import io.powerhose.Cluster;
+import io.powerhose.ClusterOptions;
 import io.powerhose.Job;
 import io.powerhose.JobFailedException;
-import io.powerhose.internal.process.JavaCommand;
+import io.powerhose.WorkerInfo;
 
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
 
 /**
- * A tour in one command ({@code bin/demo}): a broker in this JVM, two worker processes running
- * {@link Square}, and a client that sends jobs to them.
+ * A tour in one command ({@code bin/demo}): a {@link Cluster} (a broker in this JVM and two worker processes
+ * running {@link Square}), and a client that sends jobs to them.
  */
 public final class Demo {
     private Demo() {
@@ -33,19 +34,13 @@ public final class Demo {
     public static void main(String[] args) throws Exception {
         Path dir = Files.createTempDirectory("powerhose-demo-");
         String front = "ipc://" + dir.resolve("front.ipc");
-        String back = "ipc://" + dir.resolve("back.ipc");
-        String beat = "ipc://" + dir.resolve("beat.ipc");
-        List<Process> workers = new ArrayList<>();
-        BrokerOptions brokerOptions = BrokerOptions.builder().frontend(front).backend(back).heartbeat(beat).build();
-        try (Broker broker = Broker.start(brokerOptions);
+        ClusterOptions options = ClusterOptions.builder(Square.class.getName()).numProcesses(2).background(true)
+            .frontend(front).backend("ipc://" + dir.resolve("back.ipc"))
+            .heartbeat("ipc://" + dir.resolve("beat.ipc")).logfile(dir.resolve("cluster.log").toString()).build();
+        try (Cluster cluster = Cluster.start(options);
              Client client = new Client(front)) {
-            System.out.println("broker started, pid " + broker.pid() + ", frontend " + front);
-            for (int i = 0; i < 2; i++) {
-                workers.add(new ProcessBuilder(JavaCommand.of("io.powerhose.cli.WorkerCommand", List.of(),
-                    List.of("--backend", back, "--heartbeat", beat, "--logfile", dir.resolve("worker" + i + ".log")
-                        .toString(), "io.powerhose.examples.Square"))).inheritIO().start());
-            }
-            System.out.println("workers started, pids " + workers.stream().map(p -> Long.toString(p.pid())).toList());
+            System.out.println("broker started, pid " + cluster.brokerPid() + ", frontend " + front);
+            System.out.println("workers started, pids " + cluster.workers().stream().map(WorkerInfo::pid).toList());
             System.out.println("ping -> broker pid " + client.ping(Duration.ofSeconds(5)).orElse(-1));
             for (int i = 1; i <= 5; i++) {
                 System.out.println("square(" + i + ") = " + client.execute(Integer.toString(i),
@@ -70,20 +65,14 @@ public final class Demo {
             System.out.printf("10000 squares summed to %d in %.2f s (%.0f jobs/s through 2 workers)%n", sum, seconds,
                 10_000 / seconds);
         } finally {
-            for (Process worker : workers) {
-                worker.destroy();
-                if (!worker.waitFor(10, TimeUnit.SECONDS)) {
-                    worker.destroyForcibly();
-                }
-            }
             deleteQuietly(dir);
             System.out.println("stopped");
         }
     }
 
     private static void deleteQuietly(Path dir) throws IOException {
-        try (var paths = Files.walk(dir)) {
-            paths.sorted(java.util.Comparator.reverseOrder()).forEach(path -> path.toFile().delete());
+        try (Stream<Path> paths = Files.walk(dir)) {
+            paths.sorted(Comparator.reverseOrder()).forEach(path -> path.toFile().delete());
         }
     }
 }

@@ -4,7 +4,9 @@ import io.powerhose.Broker;
 import io.powerhose.BrokerOptions;
 import io.powerhose.Client;
 import io.powerhose.ClientOptions;
+import io.powerhose.internal.Durations;
 import io.powerhose.internal.client.Probe;
+import io.powerhose.internal.cluster.WorkerMain;
 import io.powerhose.internal.process.JavaCommand;
 import org.junit.jupiter.api.extension.AfterEachCallback;
 import org.junit.jupiter.api.extension.BeforeEachCallback;
@@ -146,7 +148,7 @@ public final class TestCluster implements BeforeEachCallback, AfterEachCallback 
         List<String> args = new ArrayList<>(List.of("--frontend", frontend(), "--backend", backend(),
             "--heartbeat", heartbeat()));
         args.addAll(Arrays.asList(extraArgs));
-        ManagedProcess process = start("broker", JavaCommand.of("io.powerhose.cli.BrokerCommand", jvmOptions(), args));
+        ManagedProcess process = start("broker", JavaCommand.of(BrokerProcess.class.getName(), jvmOptions(), args));
         await(() -> Probe.ping(frontend(), Duration.ofMillis(200)) == process.pid(), Duration.ofSeconds(20),
             () -> "broker process did not answer PING:\n" + process.log());
         return process;
@@ -163,7 +165,7 @@ public final class TestCluster implements BeforeEachCallback, AfterEachCallback 
         List<String> args = new ArrayList<>(List.of("--backend", backend(), "--heartbeat", heartbeat()));
         args.addAll(Arrays.asList(extraArgs));
         args.add(target);
-        return start("java-worker", JavaCommand.of("io.powerhose.cli.WorkerCommand", jvmOptions(), args));
+        return start("java-worker", JavaCommand.of(WorkerMain.class.getName(), jvmOptions(), args));
     }
 
     /**
@@ -265,7 +267,7 @@ public final class TestCluster implements BeforeEachCallback, AfterEachCallback 
         long deadline = System.nanoTime() + timeout.toNanos();
         while (!condition.getAsBoolean()) {
             if (System.nanoTime() - deadline > 0) {
-                throw new AssertionError("condition not met within " + timeout + ": " + message.get());
+                throw new AssertionError("condition not met within " + Durations.text(timeout) + ": " + message.get());
             }
             try {
                 Thread.sleep(20);

@@ -1,5 +1,6 @@
 package io.powerhose.internal.client;
 
+import io.powerhose.internal.Durations;
 import io.powerhose.BrokerBusyException;
 import io.powerhose.BrokerLostException;
 import io.powerhose.JobFailedException;
@@ -228,7 +229,7 @@ public final class ClientConductor implements Runnable {
                 } else {
                     call.fail(new JobTimeoutException("worker " + reply.pid() + " overflowed the timeout "
                         + overflows.overflows(reply.pid()) + " times in a row (this call took "
-                        + Duration.ofNanos(elapsedNs) + ")", Duration.ofNanos(call.timeoutNs),
+                        + Durations.ofNanos(elapsedNs) + ")", Duration.ofNanos(call.timeoutNs),
                         Duration.ofNanos(elapsedNs)));
                 }
             }
@@ -278,7 +279,7 @@ public final class ClientConductor implements Runnable {
             switch (call.kind) {
                 case PING -> call.succeed(-1L);
                 case STATUS -> call.succeed(null);
-                case JOB -> call.fail(new JobTimeoutException("no result within " + Duration.ofNanos(call.waitNs)
+                case JOB -> call.fail(new JobTimeoutException("no result within " + Durations.ofNanos(call.waitNs)
                     + " from the broker at " + frontend, Duration.ofNanos(call.waitNs),
                     Duration.ofNanos(nowNs - call.sentNs)));
             }

@@ -1,16 +1,17 @@
-package io.powerhose.cli;
+package io.powerhose.internal.process;
 
 /**
- * The commands' exit codes, documented in docs/OPERATIONS.md.
+ * The exit codes of every command and worker process, documented in docs/OPERATIONS.md (one table). The
+ * supervisor reads them too: a worker that exits with {@link #CONFIGURATION} is not respawned.
  */
 public final class ExitCodes {
-    /** Success; for a worker, also a normal end (stopped, max age, beat lost). */
+    /** Success; for a worker, also a normal end (stopped, max age, beat lost, its parent gone). */
     public static final int OK = 0;
     /** A failure at run time; for {@code powerhose-broker --check}, no broker answers. */
     public static final int FAILED = 1;
     /** Bad command-line usage. */
     public static final int USAGE = 2;
-    /** A configuration error: bad target, bad option value, native library missing. */
+    /** A configuration error: bad target, bad option value, bad endpoint or log file, native library missing. */
     public static final int CONFIGURATION = 3;
     /** {@code powerhose-client}: the job timed out. */
     public static final int TIMEOUT = 4;

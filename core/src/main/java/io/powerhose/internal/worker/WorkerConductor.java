@@ -1,5 +1,6 @@
 package io.powerhose.internal.worker;
 
+import io.powerhose.internal.Durations;
 import io.powerhose.JobHandler;
 import io.powerhose.ProtocolException;
 import io.powerhose.WorkerOptions;
@@ -352,9 +353,9 @@ public final class WorkerConductor implements Runnable {
 
     private void abandonInline(InlineJob running) {
         LOG.error("job ran longer than the timeout {}: its result will not be sent. Thread stacks:{}",
-            options.timeout(), allStacks());
-        reply(running.jobId, false, utf8("job timed out after " + options.timeout() + " in worker " + pid
-            + "; its result will not be sent"));
+            Durations.text(options.timeout()), allStacks());
+        reply(running.jobId, false, utf8("job timed out after " + Durations.text(options.timeout()) + " in worker "
+            + pid + "; its result will not be sent"));
         running.abandoned = true;
         running.thread.interrupt();
         inline = null;
@@ -473,9 +474,9 @@ public final class WorkerConductor implements Runnable {
                 continue;
             }
             LOG.error("job ran longer than the timeout {}: its result will not be sent. Thread stacks:{}",
-                options.timeout(), allStacks());
-            reply(slot.jobId, false, utf8("job timed out after " + options.timeout() + " in worker " + pid
-                + "; its result will not be sent"));
+                Durations.text(options.timeout()), allStacks());
+            reply(slot.jobId, false, utf8("job timed out after " + Durations.text(options.timeout()) + " in worker "
+                + pid + "; its result will not be sent"));
             slot.runner.abandon();
             slot.thread.interrupt();
             poller.unregister(slot.socket);
