@@ -30,6 +30,7 @@ import importlib
 import os
 import random
 import signal
+import socket
 import sys
 import threading
 import time
@@ -45,6 +46,7 @@ PARENT_GONE_WAIT = 1.0   # a supervisor that dies usually takes its broker with 
 PARENT_CHECK = 0.1
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_CONFIG = range(4)
 PROG = "powerhose-worker-python"
+LABEL = ("python@" + socket.gethostname()).encode()   # READY's label: language@host (PROTOCOL.md)
 
 
 def log(msg):
@@ -182,7 +184,7 @@ class Worker:
             log("could not send to the broker (queue full); message dropped")
 
     def _ready(self):
-        self._send(READY, str(os.getpid()).encode(), b"1", b"python", str(self.args.prefetch).encode())
+        self._send(READY, str(os.getpid()).encode(), b"1", LABEL, str(self.args.prefetch).encode())
 
     def _on_signal(self, signum, frame):
         self.signals += 1

@@ -301,6 +301,7 @@ typedef struct {
     double leave_wait;             /* how long a leave waits for the broker's DISCONNECT answer */
     long parent_pid;               /* the parent watch: leave when it ends (0: none) */
     int parent_is_ppid;            /*   it is our parent: getppid() changes when it ends */
+    char label[160];               /* READY's label: "c@host" (language@host, PROTOCOL.md) */
     double last_beat;
     double next_hb;
     int loop_done;                 /* the loop thread ended, with loop_rc */
@@ -363,7 +364,7 @@ static void send_ready(run_t *r)
     unsigned char cmd = CMD_READY;
     char pid[24];
     snprintf(pid, sizeof pid, "%ld", (long)getpid());
-    const char *label = r->o->label ? r->o->label : "c";
+    const char *label = r->label;
     char prefetch[16];
     snprintf(prefetch, sizeof prefetch, "%d", r->o->prefetch);
     const void *d[] = {VERSION, &cmd, pid, "1", label, prefetch};
@@ -819,6 +820,14 @@ int ph_worker_run(const ph_worker_options_t *o, ph_handler_fn fn, void *user)
             LOG(r, "POWERHOSE_PARENT_PID=%s is not a pid: ignored", env_parent);
     }
     r->parent_is_ppid = r->parent_pid > 0 && (long)getppid() == r->parent_pid;
+    const char *language = o->label ? o->label : "c";
+    char host[128] = "-";
+    if (strchr(language, '@') == NULL && gethostname(host, sizeof host) == 0) {
+        host[sizeof host - 1] = '\0';
+        snprintf(r->label, sizeof r->label, "%s@%s", language, host);
+    } else {
+        snprintf(r->label, sizeof r->label, "%s", language);
+    }
 
     r->ctx = zmq_ctx_new();
     r->dealer = zmq_socket(r->ctx, ZMQ_DEALER);

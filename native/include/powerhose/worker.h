@@ -135,7 +135,8 @@ typedef struct {
     size_t max_job_bytes;          /* larger payloads are answered ERROR (16 MiB) */
     const char *params;            /* "key:value|k2:v2" or NULL */
     int debug;                     /* log every message */
-    const char *label;             /* READY label ("c") */
+    const char *label;             /* READY label's language ("c"); "@host" is added unless it
+                                      has an '@' already */
     int prefetch;                  /* jobs beyond capacity 1 accepted and queued while the
                                       handler runs, 0 to 1024 (1); READY's 6th frame */
     long parent_pid;               /* leave when this process ends; <= 0: the pid in the

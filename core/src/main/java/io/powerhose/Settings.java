@@ -1,6 +1,8 @@
 package io.powerhose;
 
 import io.powerhose.internal.Durations;
+import io.powerhose.internal.Endpoints;
+
 import java.time.Duration;
 
 /** Checks shared by the options builders. */
@@ -21,10 +23,6 @@ final class Settings {
     }
 
     static void endpoint(String name, String endpoint) {
-        int scheme = endpoint.indexOf("://");
-        if (scheme <= 0 || scheme + 3 == endpoint.length()) {
-            throw new ConfigurationException(name + "=" + endpoint
-                + " is not a ZeroMQ endpoint (expected e.g. ipc:///tmp/x.ipc or tcp://127.0.0.1:5555)");
-        }
+        Endpoints.check(name, endpoint);
     }
 }

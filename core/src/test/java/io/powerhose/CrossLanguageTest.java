@@ -1,5 +1,6 @@
 package io.powerhose;
 
+import io.powerhose.internal.process.Hostname;
 import io.powerhose.testing.ClusterProcess;
 import io.powerhose.testing.TestCluster;
 import io.powerhose.testing.TestCluster.ManagedProcess;
@@ -92,7 +93,7 @@ class CrossLanguageTest {
         JobResult result = client.executeForResult(new Job("who"), LONG);
         assertEquals(worker.pid(), result.workerPid());
         assertTrue(TestCluster.value(client.status(Duration.ofSeconds(1)).orElseThrow(), "worker." + worker.pid())
-            .startsWith("label:c,capacity:1"), "READY carries the label c and capacity 1");
+            .startsWith("label:c@" + Hostname.get() + ",capacity:1"), "READY carries the label c@host and capacity 1");
     }
 
     @Test
@@ -123,7 +124,8 @@ class CrossLanguageTest {
         assertArrayEquals(binary, client.execute(new Job(binary, Map.of("k", "v:1"))));
         assertEquals(worker.pid(), client.executeForResult(new Job("x"), LONG).workerPid());
         assertTrue(TestCluster.value(client.status(Duration.ofSeconds(1)).orElseThrow(), "worker." + worker.pid())
-            .startsWith("label:python,capacity:1"), "READY carries the label python and capacity 1");
+            .startsWith("label:python@" + Hostname.get() + ",capacity:1"),
+            "READY carries the label python@host and capacity 1");
         worker.terminate();
         assertEquals(0, worker.waitFor(Duration.ofSeconds(10)), "SIGTERM is a normal end");
         cluster.awaitWorkers(0);
@@ -159,7 +161,7 @@ class CrossLanguageTest {
         cluster.awaitWorkers(5);
         String status = cluster.client().status(Duration.ofSeconds(1)).orElseThrow();
         for (Map.Entry<Long, String> worker : kindByPid.entrySet()) {
-            assertTrue(TestCluster.value(status, "worker." + worker.getKey()).startsWith("label:" + worker.getValue()),
+            assertTrue(TestCluster.value(status, "worker." + worker.getKey()).startsWith("label:" + worker.getValue() + "@" + Hostname.get() + ","),
                 status);
         }
 

@@ -67,14 +67,15 @@ public final class BrokerCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
+        if (check || purgeGhosts) {
+            Logging.configure(debug ? ch.qos.logback.classic.Level.DEBUG : ch.qos.logback.classic.Level.WARN,
+                "stderr");
+            BrokerOptions options = toOptions();
+            return check ? BrokerChecks.check(options.frontend(), System.out)
+                : BrokerChecks.purgeGhosts(options.frontend(), System.out);
+        }
         Logging.configure(debug, logfile);
         BrokerOptions options = toOptions();
-        if (check) {
-            return BrokerChecks.check(options.frontend());
-        }
-        if (purgeGhosts) {
-            return BrokerChecks.purgeGhosts(options.frontend());
-        }
         Broker broker;
         try {
             broker = Broker.start(options);

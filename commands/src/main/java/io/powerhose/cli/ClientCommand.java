@@ -5,6 +5,7 @@ import io.powerhose.BrokerLostException;
 import io.powerhose.BrokerOptions;
 import io.powerhose.Client;
 import io.powerhose.ClientOptions;
+import io.powerhose.ConfigurationException;
 import io.powerhose.Job;
 import io.powerhose.JobFailedException;
 import io.powerhose.JobTimeoutException;
@@ -33,7 +34,9 @@ import java.util.concurrent.atomic.AtomicLong;
  */
 @Command(name = "powerhose-client", mixinStandardHelpOptions = true, sortOptions = false,
     description = {"Send a job to a Powerhose broker and print the result.",
-        "Exit codes: 0 ok, 4 timeout, 5 job failed, 6 no worker, 7 worker lost / broker lost / busy, 1 other."},
+        "Exit codes: 0 ok, 1 other failure (--ping: no broker), 2 usage, 3 configuration (bad option value or "
+            + "endpoint, unknown host, libjzmq missing), 4 timeout, 5 job failed, 6 no worker, "
+            + "7 worker lost / broker lost / busy."},
     versionProvider = VersionProvider.class)
 public final class ClientCommand implements Callable<Integer> {
     @Parameters(index = "0", arity = "0..1", paramLabel = "DATA", description = "The job's data.")
@@ -83,7 +86,22 @@ public final class ClientCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         Logging.configure(debug ? ch.qos.logback.classic.Level.DEBUG : ch.qos.logback.classic.Level.WARN, "stderr");
-        try (Client client = new Client(toOptions())) {
+        if (data == null && !ping && count <= 0) {
+            System.err.println("powerhose-client: give DATA, --ping or --count (see --help)");
+            return ExitCodes.USAGE;
+        }
+        try {
+            ClientOptions options = toOptions();
+            Commands.checkConnectEndpoint("--frontend", frontend);
+            return run(options);
+        } catch (PowerhoseException e) {
+            System.err.println("powerhose-client: " + e.getMessage());
+            return exitCode(e);
+        }
+    }
+
+    private int run(ClientOptions options) {
+        try (Client client = new Client(options)) {
             if (ping) {
                 OptionalLong pid = client.ping(Seconds.of(Math.min(timeout, 2)));
                 if (pid.isEmpty()) {
@@ -96,19 +114,15 @@ public final class ClientCommand implements Callable<Integer> {
             if (count > 0) {
                 return bench(client);
             }
-            if (data == null) {
-                System.err.println("powerhose-client: give DATA, --ping or --count (see --help)");
-                return ExitCodes.USAGE;
-            }
             out.println(client.execute(data));
             return ExitCodes.OK;
-        } catch (PowerhoseException e) {
-            System.err.println("powerhose-client: " + e.getMessage());
-            return exitCode(e);
         }
     }
 
     static int exitCode(PowerhoseException e) {
+        if (e instanceof ConfigurationException) {
+            return ExitCodes.CONFIGURATION;
+        }
         if (e instanceof JobTimeoutException) {
             return ExitCodes.TIMEOUT;
         }

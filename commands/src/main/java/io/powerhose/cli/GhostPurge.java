@@ -3,8 +3,8 @@ package io.powerhose.cli;
 import io.powerhose.BrokerOptions;
 import io.powerhose.internal.client.Probe;
 import io.powerhose.internal.process.ExitCodes;
-import org.slf4j.Logger;
 
+import java.io.PrintStream;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -22,12 +22,12 @@ final class GhostPurge {
     private GhostPurge() {
     }
 
-    static int run(String frontend, Logger log) {
+    static int run(String frontend, PrintStream out) {
         long active = Probe.ping(frontend, BrokerChecks.PING_TIMEOUT);
         if (active > 0) {
-            log.info("The active broker runs at PID: {}", active);
+            out.println("The active broker runs at PID: " + active);
         } else {
-            log.info("No broker answers on {}.", frontend);
+            out.println("No broker answers on " + frontend + ".");
         }
         long self = ProcessHandle.current().pid();
         List<Long> killed = new ArrayList<>();
@@ -39,20 +39,21 @@ final class GhostPurge {
             if (arguments.isEmpty() || !isBrokerFor(arguments.get(), frontend)) {
                 continue;
             }
-            log.info("Killing ghost broker PID {} ({})", process.pid(), String.join(" ", tail(arguments.get())));
+            out.println("Killing ghost broker PID " + process.pid() + " (" + String.join(" ", tail(arguments.get()))
+                + ")");
             // SIGKILL, not SIGTERM: a ghost's orderly stop would unlink the ipc path that the active broker uses.
             process.destroyForcibly();
             try {
                 process.onExit().get(5, TimeUnit.SECONDS);
             } catch (Exception e) {
-                log.warn("ghost broker PID {} did not exit within 5 s of SIGKILL", process.pid());
+                out.println("Ghost broker PID " + process.pid() + " did not exit within 5 s of SIGKILL.");
             }
             killed.add(process.pid());
         }
         if (killed.isEmpty()) {
-            log.info("No ghosts were killed.");
+            out.println("No ghosts were killed.");
         } else {
-            log.info("Ghosts killed: {}", killed);
+            out.println("Ghosts killed: " + killed);
         }
         return ExitCodes.OK;
     }

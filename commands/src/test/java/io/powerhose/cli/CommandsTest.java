@@ -2,6 +2,7 @@ package io.powerhose.cli;
 
 import io.powerhose.Broker;
 import io.powerhose.internal.client.Probe;
+import io.powerhose.internal.process.Hostname;
 import io.powerhose.internal.process.JavaCommand;
 import io.powerhose.testing.TestCluster;
 import io.powerhose.testing.TestCluster.ManagedProcess;
@@ -10,6 +11,7 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
 import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 
@@ -59,18 +61,6 @@ class CommandsTest {
     }
 
     @Test
-    void clientCommandExitCodesTellFailuresApart() {
-        cluster.startBroker(cluster.brokerOptions().noWorkerGrace(Duration.ofMillis(100)).build());
-        ManagedProcess noWorker = command("client", "io.powerhose.cli.ClientCommand", "--frontend", cluster.frontend(), "x");
-        assertEquals(6, noWorker.waitFor(Duration.ofSeconds(30)), noWorker.log());
-        cluster.startJavaWorker("io.powerhose.testing.TestTargets::fail");
-        cluster.awaitWorkers(1);
-        ManagedProcess failed = command("client", "io.powerhose.cli.ClientCommand", "--frontend", cluster.frontend(), "x");
-        assertEquals(5, failed.waitFor(Duration.ofSeconds(30)), failed.log());
-        assertTrue(failed.log().contains("boom: x"), failed.log());
-    }
-
-    @Test
     void brokerCheckSaysWhetherABrokerRuns() {
         ManagedProcess none = command("check", "io.powerhose.cli.BrokerCommand", "--frontend", cluster.frontend(),
             "--check");
@@ -117,5 +107,50 @@ class CommandsTest {
         assertEquals(3, powerhose.waitFor(Duration.ofSeconds(30)), powerhose.log());
         assertTrue(powerhose.log().contains("class com.example.NoSuchTarget not found"), powerhose.log());
         assertFalse(powerhose.log().contains("workers started"), powerhose.log());
+    }
+
+    @Test
+    void statusCommandPrintsEachWorkerWithItsHostLanguageAndJobsDoneAsATableOrJson() {
+        Broker broker = cluster.startBroker();
+        ManagedProcess java = cluster.startJavaWorker("io.powerhose.examples.Echo");
+        ManagedProcess c = cluster.start("c-worker", List.of(
+            Path.of("..", "native", "build", "powerhose-worker-echo").toAbsolutePath().normalize().toString(),
+            "--backend", cluster.backend(), "--heartbeat", cluster.heartbeat()));
+        cluster.awaitWorkers(2);
+        for (int i = 0; i < 10; i++) {
+            assertEquals("job " + i, cluster.client().execute("job " + i));
+        }
+        ManagedProcess table = cluster.startWithStderrApart("status", JavaCommand.of(StatusCommand.class.getName(),
+            List.of("-XX:TieredStopAtLevel=1"), List.of("--frontend", cluster.frontend())));
+        assertEquals(0, table.waitFor(Duration.ofSeconds(30)), table.log());
+        List<String> lines = table.stdout().lines().toList();
+        assertEquals("broker    pid " + broker.pid() + ", up ", lines.get(0).substring(0, lines.get(0).indexOf("up ") + 3));
+        assertEquals("jobs      0 queued, 0 in flight", lines.get(1));
+        assertEquals("workers   2", lines.get(2));
+        assertTrue(lines.get(4).startsWith("PID"), table.stdout());
+        String host = Hostname.get();
+        long done = 0;
+        for (ManagedProcess worker : List.of(java, c)) {
+            String row = lines.stream().filter(l -> l.startsWith(worker.pid() + " ")).findFirst()
+                .orElseThrow(() -> new AssertionError("no row for " + worker.pid() + ":\n" + table.stdout()));
+            List<String> cells = List.of(row.trim().split(" {2,}"));
+            assertEquals(List.of(Long.toString(worker.pid()), host, worker == java ? "java" : "c", "1"),
+                cells.subList(0, 4), row);
+            done += Long.parseLong(cells.get(6));
+        }
+        assertEquals(10, done, "jobs done, summed over the workers:\n" + table.stdout());
+        assertTrue(table.stdout().contains("\n  jobs_ok "), table.stdout());
+        assertEquals("", table.stderr());
+
+        ManagedProcess json = cluster.startWithStderrApart("status-json", JavaCommand.of(
+            StatusCommand.class.getName(), List.of("-XX:TieredStopAtLevel=1"),
+            List.of("--frontend", cluster.frontend(), "--json")));
+        assertEquals(0, json.waitFor(Duration.ofSeconds(30)), json.log());
+        String text = json.stdout();
+        assertTrue(text.startsWith("{\"broker\":{\"pid\":" + broker.pid() + ",\"uptime_ms\":"), text);
+        assertTrue(text.contains("{\"pid\":" + java.pid() + ",\"host\":\"" + host + "\",\"language\":\"java\","
+            + "\"capacity\":1,"), text);
+        assertTrue(text.contains("{\"pid\":" + c.pid() + ",\"host\":\"" + host + "\",\"language\":\"c\","), text);
+        assertTrue(text.endsWith("}}\n") && text.lines().count() == 1, text);
     }
 }

@@ -176,11 +176,33 @@ public final class TestCluster implements BeforeEachCallback, AfterEachCallback 
      * @return the process
      */
     public ManagedProcess start(String name, List<String> command) {
+        return start(name, command, false);
+    }
+
+    /**
+     * Starts any process with its stdout and stderr going to two files in the temp dir, read back by
+     * {@link ManagedProcess#stdout()} and {@link ManagedProcess#stderr()} ({@link ManagedProcess#log()} gives both).
+     *
+     * @param name a short name for logs
+     * @param command the command line
+     * @return the process
+     */
+    public ManagedProcess startWithStderrApart(String name, List<String> command) {
+        return start(name, command, true);
+    }
+
+    private ManagedProcess start(String name, List<String> command, boolean stderrApart) {
         String unique = name + "-" + (++processCount);
         Path log = dir.resolve(unique + ".log");
+        Path err = stderrApart ? dir.resolve(unique + ".err") : null;
         try {
-            Process process = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile()).start();
-            ManagedProcess managed = new ManagedProcess(unique, process, log);
+            ProcessBuilder builder = new ProcessBuilder(command).redirectOutput(log.toFile());
+            if (err == null) {
+                builder.redirectErrorStream(true);
+            } else {
+                builder.redirectError(err.toFile());
+            }
+            ManagedProcess managed = new ManagedProcess(unique, builder.start(), log, err);
             processes.add(managed);
             return managed;
         } catch (IOException e) {
@@ -302,12 +324,14 @@ public final class TestCluster implements BeforeEachCallback, AfterEachCallback 
         private final String name;
         private final Process process;
         private final Path log;
+        private final Path err;
         private boolean expectedToBeStoppedByTest;
 
-        ManagedProcess(String name, Process process, Path log) {
+        ManagedProcess(String name, Process process, Path log, Path err) {
             this.name = name;
             this.process = process;
             this.log = log;
+            this.err = err;
         }
 
         /** @return the pid */
@@ -325,12 +349,26 @@ public final class TestCluster implements BeforeEachCallback, AfterEachCallback 
             return process;
         }
 
-        /** @return its output so far */
+        /** @return its output so far (stdout, then stderr when it was kept apart) */
         public String log() {
+            return err == null ? read(log) : read(log) + (read(err).isEmpty() ? "" : "--- stderr:\n" + read(err));
+        }
+
+        /** @return its standard output so far (with stderr too, unless started with stderr apart) */
+        public String stdout() {
+            return read(log);
+        }
+
+        /** @return its standard error so far, when started with stderr apart; else "" */
+        public String stderr() {
+            return err == null ? "" : read(err);
+        }
+
+        private static String read(Path file) {
             try {
-                return Files.exists(log) ? Files.readString(log) : "";
+                return Files.exists(file) ? Files.readString(file) : "";
             } catch (IOException e) {
-                return "(cannot read " + log + ": " + e + ")";
+                return "(cannot read " + file + ": " + e + ")";
             }
         }
 

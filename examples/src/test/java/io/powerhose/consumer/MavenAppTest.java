@@ -47,7 +47,7 @@ class MavenAppTest {
     private static final Duration RUN = Duration.ofSeconds(120);
     /** What every JVM we start gets: no "restricted method" warning on JDK 24+, libjzmq.so found on Temurin. */
     private static final List<String> JVM_FLAGS = List.of("--enable-native-access=ALL-UNNAMED",
-        "-Djava.library.path=" + System.getProperty("jni.path", ""));
+        "-Djava.library.path=" + System.getProperty("powerhose.jni.path", ""));
 
     @TempDir
     Path dir;

@@ -202,6 +202,7 @@ public final class Dispatcher {
         }
         job.worker.inFlight.remove(job.jobId);
         job.worker.onReply(job.sentNs, nowNs);
+        job.worker.jobsDone++;
         if (reply.ok()) {
             counters.jobsOk++;
         } else {
@@ -470,6 +471,7 @@ public final class Dispatcher {
                 .append(",capacity:").append(worker.capacity)
                 .append(",prefetch:").append(worker.prefetch)
                 .append(",in_flight:").append(worker.inFlight.size())
+                .append(",done:").append(worker.jobsDone)
                 .append(",age_ms:").append((nowNs - worker.registeredNs) / 1_000_000)
                 .append(worker.leaving ? ",leaving" : "")
                 .append('\n');
@@ -539,6 +541,8 @@ public final class Dispatcher {
         long lastReplyNs;
         /** Average time between two replies while the worker is kept busy (EWMA); 0 before the first reply. */
         long replyGapNs;
+        /** Jobs it answered (OK or ERROR), for STATUS. */
+        long jobsDone;
         boolean leaving;
 
         WorkerEntry(byte[] routingId, long pid, int capacity, String label, long nowNs) {
