@@ -28,7 +28,7 @@ import java.util.stream.Collectors;
  * running a target, or any command line (workers in C, Python, ...).
  *
  * <pre>{@code
- * try (Cluster cluster = Cluster.start(ClusterOptions.builder("io.powerhose.examples.Echo")
+ * try (Cluster cluster = Cluster.start(ClusterOptions.builder("com.example.Resize")  // your JobHandler
  *         .numProcesses(4).background(true).build());
  *      Client client = new Client()) {
  *     client.execute("test");

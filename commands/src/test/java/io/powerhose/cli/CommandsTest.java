@@ -153,4 +153,30 @@ class CommandsTest {
         assertTrue(text.contains("{\"pid\":" + c.pid() + ",\"host\":\"" + host + "\",\"language\":\"c\","), text);
         assertTrue(text.endsWith("}}\n") && text.lines().count() == 1, text);
     }
+
+    /** The workers run io.powerhose.internal.cluster.WorkerMain from core; the commands jar gives them its logging. */
+    @Test
+    void powerhoseWorkersLogInTheCommandsFormatToTheirOwnFiles() throws Exception {
+        Path log = cluster.dir().resolve("logs/cluster.log");
+        ManagedProcess powerhose = command("powerhose", "io.powerhose.cli.ClusterCommand",
+            "--frontend", cluster.frontend(), "--backend", cluster.backend(), "--heartbeat", cluster.heartbeat(),
+            "--numprocesses", "1", "--logfile", log.toString(), "io.powerhose.examples.Echo");
+        TestCluster.await(() -> Files.exists(log) && read(log).contains("workers started"), Duration.ofSeconds(60),
+            () -> read(log) + powerhose.log());
+        String workerLog = read(Path.of(log + ".worker-0"));
+        assertTrue(java.util.regex.Pattern.compile("(?m)^\\[\\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d:\\d\\d\\.\\d{3}]"
+            + "\\[WorkerProcess]\\[pid \\d+] INFO worker pid \\d+ runs io\\.powerhose\\.examples\\.Echo ")
+            .matcher(workerLog).find(), workerLog);
+        assertEquals("", powerhose.log(), "nothing on the console with --logfile");
+        powerhose.terminate();
+        powerhose.waitFor(Duration.ofSeconds(30));
+    }
+
+    private static String read(Path file) {
+        try {
+            return Files.exists(file) ? Files.readString(file) : "";
+        } catch (java.io.IOException e) {
+            return e.toString();
+        }
+    }
 }
