@@ -101,6 +101,19 @@ class ClusterTest {
         assertTrue(elapsedMs < 15_000, "gave up after " + elapsedMs + " ms");
     }
 
+    @Test
+    void aWorkerClassPathGivenInTheOptionsIsUsedAsIs() {
+        // Without this library on it the workers cannot start: the cluster gives up by its quick-death rule.
+        PowerhoseException e = assertThrows(PowerhoseException.class, () -> Cluster.start(
+            options("io.powerhose.testing.EchoHandler").numProcesses(1).respawnLimit(2, Duration.ofSeconds(5))
+                .workerClassPath(List.of(cluster.dir().toString())).build()));
+        assertTrue(e.getMessage().contains("died 2 times in a row"), e.getMessage());
+        // The test JVM's own class path, given explicitly: they start and answer.
+        startCluster(options("io.powerhose.testing.EchoHandler").numProcesses(1)
+            .workerClassPath(List.of(System.getProperty("java.class.path").split(java.io.File.pathSeparator))).build());
+        assertEquals("given", cluster.client().execute("given"));
+    }
+
     /** It used to wait for the whole 60 s start timeout: a start that failed was retried once, then never. */
     @Test
     void workerCommandThatCannotBeStartedIsAConfigurationErrorWithinSeconds() {
