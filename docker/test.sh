@@ -291,7 +291,7 @@ log "6. test (2): broker + 2 worker containers on a user-defined network, your o
 mkdir -p "$work/example"
 cp "$root/docker/example/Hostname.java" "$work/example/"
 if once -v "$work/example:/example" "$image-build" sh -c 'cd /example &&
-        javac --release 17 -cp "$(ls /src/core/target/powerhose-core-*.jar)" -d classes Hostname.java &&
+        javac --release 17 -cp "/src/commands/target/lib/*" -d classes Hostname.java &&
         jar cf hostname-job.jar -C classes . && chmod 644 hostname-job.jar'; then
     pass "example job class compiled into a jar (docker/example/Hostname.java)"
 else

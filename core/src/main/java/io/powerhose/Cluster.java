@@ -91,7 +91,8 @@ public final class Cluster implements AutoCloseable {
      *
      * @param options the settings
      * @return the running (or, without background, the stopped) cluster
-     * @throws ConfigurationException when the target cannot be loaded
+     * @throws ConfigurationException when the target cannot be loaded, the log file cannot be written, or a worker
+     *     cannot run at all (it exits with code 3, or its command cannot be started)
      * @throws PowerhoseException when the workers do not come up
      */
     public static Cluster start(ClusterOptions options) {
