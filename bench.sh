@@ -11,22 +11,25 @@ set -euo pipefail
 root="$(cd "$(dirname "$0")" && pwd)"
 jar="$root/jmh/target/benchmarks.jar"
 
-"$root/bin/ensure-deps"
+"$root/bin/ensure-deps" --build
 if [ ! -x "$root/native/build/zmq-floor" ] || [ ! -x "$root/native/build/powerhose-worker-echo" ] \
     || [ -n "$(find "$root/native/src" "$root/native/tools" "$root/native/examples" "$root/native/include" \
         -newer "$root/native/build/zmq-floor" -print -quit 2>/dev/null)" ]; then
     echo "bench: building native/ (make)..." >&2
     make -s -C "$root/native" >&2
 fi
-if [ ! -f "$jar" ] || [ -n "$(find "$root/core/src/main" "$root/jmh/src/main" "$root/pom.xml" "$root/core/pom.xml" \
-        "$root/jmh/pom.xml" -newer "$jar" -print -quit)" ]; then
+if [ ! -f "$jar" ] || [ -n "$(find "$root/core/src/main" "$root/commands/src/main" "$root/jmh/src/main" \
+        "$root/pom.xml" "$root/core/pom.xml" "$root/commands/pom.xml" "$root/jmh/pom.xml" -newer "$jar" -print -quit)" ]
+then
     echo "bench: building the jars (mvn package)..." >&2
-    (cd "$root" && mvn -B -q -DskipTests package -pl core,jmh -am >&2)
+    (cd "$root" && mvn -B -q -DskipTests -Dmaven.javadoc.skip -Dmaven.source.skip package -pl jmh -am >&2)
 fi
 
 cp="$jar"
 if [ -n "${POWERHOSE_CLASSPATH:-}" ]; then
     cp="$jar:$POWERHOSE_CLASSPATH"
 fi
-exec java ${POWERHOSE_JAVA_OPTS:-} -Djava.library.path="${POWERHOSE_JNI_DIR:-/usr/lib/x86_64-linux-gnu/jni}" \
-    -Dpowerhose.root="$root" -cp "$cp" io.powerhose.jmh.Bench "$@"
+jni="$("$root/bin/jni-dir")" || { echo "bench: libjzmq.so not found (install Debian's libzmq-jni)" >&2; exit 3; }
+# JMH's forks get the same flags (Bench passes them on); JDK 17 and later know --enable-native-access.
+exec "${JAVA_HOME:+$JAVA_HOME/bin/}java" --enable-native-access=ALL-UNNAMED ${POWERHOSE_JAVA_OPTS:-} \
+    -Djava.library.path="$jni" -Dpowerhose.root="$root" -cp "$cp" io.powerhose.jmh.Bench "$@"

@@ -220,13 +220,17 @@ podman build "${build_args[@]}" --target build -t "$image-build" "$root" >"$work
 log "4. image contents"
 if once "$image" sh -c 'set -e
     test "$(id -u)" != 0
-    for c in powerhose powerhose-broker powerhose-worker powerhose-client; do command -v "$c"; done
-    ls /opt/powerhose/lib/powerhose-core-*.jar /opt/powerhose/lib/jzmq-*.jar
-    test -e "$POWERHOSE_JNI_DIR/libjzmq.so"
+    for c in powerhose powerhose-broker powerhose-worker powerhose-client powerhose-status; do command -v "$c"; done
+    ls /opt/powerhose/lib/powerhose-commands-*.jar /opt/powerhose/lib/powerhose-core-*.jar /opt/powerhose/lib/jzmq-*.jar
+    test -e "$(jni-dir)/libjzmq.so"
     ls /opt/powerhose/native/powerhose-worker-echo
-    for c in powerhose powerhose-broker powerhose-worker powerhose-client; do "$c" --help >/dev/null; done'
-then pass "layout: non-root user, commands on PATH with --help, jars, libjzmq.so, C workers"
-else fail "layout: non-root user, commands on PATH with --help, jars, libjzmq.so, C workers"
+    for c in powerhose powerhose-broker powerhose-worker powerhose-client powerhose-status; do
+        "$c" --help >/dev/null
+    done
+    test "$(powerhose-client --version 2>&1)" = "powerhose-client $(ls /opt/powerhose/lib/powerhose-core-*.jar \
+        | sed "s|.*/powerhose-core-||; s|\.jar$||")"'
+then pass "layout: non-root user, commands on PATH with --help and --version (no JDK warning), jars, libjzmq.so, C workers"
+else fail "layout: non-root user, commands on PATH with --help and --version (no JDK warning), jars, libjzmq.so, C workers"
 fi
 [ "$(podman image inspect --format '{{.Config.Healthcheck}}' "$image")" != "<nil>" ] \
     && pass "HEALTHCHECK present in the image" || fail "HEALTHCHECK present in the image"
@@ -260,9 +264,16 @@ if start c1 --name "$run_id-default" -p 127.0.0.1::5555 "$image" && wait_broker 
     # The C worker binaries: a C echo worker joins the cluster's broker.
     podman exec -d "$c1" powerhose-worker-echo --backend tcp://127.0.0.1:5556 --heartbeat tcp://127.0.0.1:5557 \
         >/dev/null 2>&1
-    if wait_workers "$c1" 6 && podman logs "$c1" 2>&1 | grep -q 'registered .*, c)'; then
+    if wait_workers "$c1" 6 && podman logs "$c1" 2>&1 | grep -q 'registered .*, c@'; then
         pass "C worker binary (powerhose-worker-echo) registered with the broker"
     else fail "C worker binary (powerhose-worker-echo) registered with the broker"; fi
+    out="$(podman exec "$c1" powerhose-status --frontend tcp://127.0.0.1:5555 2>&1)"
+    echo "$out"
+    if [ "$(echo "$out" | grep -c -E '^[0-9]+ +[^ ]+ +java +1 ')" -eq 5 ] \
+        && echo "$out" | grep -q -E '^[0-9]+ +[^ ]+ +c +1 ' \
+        && podman exec "$c1" powerhose-status --frontend tcp://127.0.0.1:5555 --json | grep -q '"language":"c"'; then
+        pass "powerhose-status: 5 Java workers and 1 C worker, as a table and as JSON"
+    else fail "powerhose-status: 5 Java workers and 1 C worker, as a table and as JSON"; fi
     tstop=$SECONDS
     podman stop -t 20 "$c1" >/dev/null 2>&1
     code="$(podman inspect --format '{{.State.ExitCode}}' "$c1")"
@@ -280,7 +291,7 @@ log "6. test (2): broker + 2 worker containers on a user-defined network, your o
 mkdir -p "$work/example"
 cp "$root/docker/example/Hostname.java" "$work/example/"
 if once -v "$work/example:/example" "$image-build" sh -c 'cd /example &&
-        javac --release 17 -cp "$(ls /src/core/target/powerhose-core-*.jar)" -d classes Hostname.java &&
+        javac --release 17 -cp "/src/commands/target/lib/*" -d classes Hostname.java &&
         jar cf hostname-job.jar -C classes . && chmod 644 hostname-job.jar'; then
     pass "example job class compiled into a jar (docker/example/Hostname.java)"
 else

@@ -20,7 +20,9 @@ ping-retries x ping-delay), 1 a failure at run time (a job ran longer than --tim
 cannot be killed, so the worker answers ERROR and exits for its supervisor to restart it; queued
 jobs that never started are answered ERROR "job not run: ..."; a second signal), 2 usage,
 3 configuration (bad target, params or endpoint, --prefetch out of 0..1024; a supervisor does
-not respawn it).
+not respawn it). The parent watch: when the process named by --parent-pid (default: the pid in
+POWERHOSE_PARENT_PID, which a cluster's supervisor sets) ends, the worker leaves as on SIGTERM,
+waiting at most 1 s for the broker's answer.
 """
 import argparse
 import collections
@@ -28,6 +30,7 @@ import importlib
 import os
 import random
 import signal
+import socket
 import sys
 import threading
 import time
@@ -39,8 +42,11 @@ READY, REQUEST, REPLY, HEARTBEAT, DISCONNECT = (bytes([c]) for c in range(1, 6))
 MAX_JOB_BYTES = 16 * 1024 * 1024
 MAX_PREFETCH = 1024
 LEAVE_WAIT = 5.0
+PARENT_GONE_WAIT = 1.0   # a supervisor that dies usually takes its broker with it
+PARENT_CHECK = 0.1
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_CONFIG = range(4)
 PROG = "powerhose-worker-python"
+LABEL = ("python@" + socket.gethostname()).encode()   # READY's label: language@host (PROTOCOL.md)
 
 
 def log(msg):
@@ -163,6 +169,8 @@ class Worker:
         self.fn, self.args = fn, args
         self.params = parse_params(args.params)
         self.signals = 0
+        self.parent_pid = args.parent_pid if args.parent_pid > 0 else _parent_pid_from_env()
+        self.parent_is_ppid = self.parent_pid > 0 and os.getppid() == self.parent_pid
         self.busy_id = self.busy_since = None   # the running job
         self.queue = collections.deque()        # (job id, budget, payload) waiting their turn
 
@@ -184,10 +192,24 @@ class Worker:
             log("could not send to the broker (queue full); message dropped")
 
     def _ready(self):
-        self._send(READY, str(os.getpid()).encode(), b"1", b"python", str(self.args.prefetch).encode())
+        self._send(READY, str(os.getpid()).encode(), b"1", LABEL, str(self.args.prefetch).encode())
 
     def _on_signal(self, signum, frame):
         self.signals += 1
+
+    def _parent_gone(self):
+        """The parent watch: getppid() changes when our parent dies; another process is probed with kill 0."""
+        if self.parent_pid <= 0:
+            return False
+        if self.parent_is_ppid:
+            return os.getppid() != self.parent_pid
+        try:
+            os.kill(self.parent_pid, 0)
+            return False
+        except ProcessLookupError:
+            return True
+        except PermissionError:
+            return False
 
     def run(self):
         a = self.args
@@ -213,7 +235,8 @@ class Worker:
         start = last_beat = next_hb = time.monotonic()
         beat_limit = a.ping_retries * a.ping_delay
         max_age_at = start + a.max_age + random.uniform(0, a.max_age_delta) if a.max_age > 0 else None
-        leaving_at, answered = None, False
+        leaving_at, answered, leave_wait = None, False, LEAVE_WAIT
+        parent_gone = False
         poller = zmq.Poller()
         for s in (self.dealer, sub, pair):
             poller.register(s, zmq.POLLIN)
@@ -226,16 +249,20 @@ class Worker:
                 log("second signal: exiting now")
                 self._fail_queued("job not run: the worker is exiting (second signal)")
                 return self._exit(EXIT_FAILED, self.busy_id is not None)
-            if leaving_at is None and (self.signals or (max_age_at and now >= max_age_at)):
+            if leaving_at is None and not parent_gone and self._parent_gone():
+                parent_gone, leave_wait = True, PARENT_GONE_WAIT
+            if leaving_at is None and (self.signals or parent_gone or (max_age_at and now >= max_age_at)):
                 log("%s: leaving (DISCONNECT sent; %s, %d queued)" % (
-                    "signal received" if self.signals else "max age reached",
+                    "signal received" if self.signals else
+                    "the process that started this worker (pid %d) ended" % self.parent_pid if parent_gone else
+                    "max age reached",
                     "finishing the current job" if self.busy_id is not None else "idle", len(self.queue)))
                 self._send(DISCONNECT)
                 leaving_at = now
             idle = self.busy_id is None and not self.queue
-            if leaving_at is not None and idle and (answered or now - leaving_at >= LEAVE_WAIT):
+            if leaving_at is not None and idle and (answered or now - leaving_at >= leave_wait):
                 if not answered:
-                    log("no DISCONNECT answer from the broker within %gs" % LEAVE_WAIT)
+                    log("no DISCONNECT answer from the broker within %gs" % leave_wait)
                 log("left the broker; exiting")
                 pair.send(b"")
                 return self._exit(EXIT_OK, False)
@@ -259,7 +286,9 @@ class Worker:
             if max_age_at and leaving_at is None:
                 wake = min(wake, max_age_at)
             if leaving_at is not None:
-                wake = min(wake, leaving_at + LEAVE_WAIT)
+                wake = min(wake, leaving_at + leave_wait)
+            elif self.parent_pid > 0:
+                wake = min(wake, now + PARENT_CHECK)
             events = dict(poller.poll(max(0, int((wake - now) * 1000) + 1)))
             now = time.monotonic()
             if sub in events:
@@ -332,6 +361,17 @@ class Worker:
         return code
 
 
+def _parent_pid_from_env():
+    text = os.environ.get("POWERHOSE_PARENT_PID", "")
+    if not text:
+        return 0
+    try:
+        return int(text)
+    except ValueError:
+        log("POWERHOSE_PARENT_PID=%s is not a pid: ignored" % text)
+        return 0
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(prog="worker.py", description="A Powerhose worker running MODULE.FUNCTION(job).")
     ap.add_argument("target", metavar="MODULE.FUNCTION")
@@ -346,6 +386,8 @@ def main(argv=None):
     ap.add_argument("--heartbeat-interval", type=float, default=1, help="time between two heartbeats (s)")
     ap.add_argument("--prefetch", type=int, default=32,
                     help="jobs queued beyond the running one, 0 to %d (default 32)" % MAX_PREFETCH)
+    ap.add_argument("--parent-pid", type=int, default=0,
+                    help="leave when this process ends (default: $POWERHOSE_PARENT_PID)")
     ap.add_argument("--debug", action="store_true", help="accepted for compatibility")
     args = ap.parse_args(argv)
     module_name, _, fn_name = args.target.rpartition(".")

@@ -39,6 +39,7 @@
 #define CMD_HEARTBEAT 0x04
 #define CMD_DISCONNECT 0x05
 #define LEAVE_WAIT_S 5.0
+#define PARENT_GONE_WAIT_S 1.0
 #define CHECK_S 0.1
 #define MAX_FRAMES 8
 #define PH_MAX_PREFETCH 1024
@@ -103,6 +104,7 @@ static void usage(FILE *f, const char *name)
             "  --ping-retries N       beat checks without a beat before leaving (default 3)\n"
             "  --heartbeat-interval SECONDS  time between two heartbeats (default 1)\n"
             "  --prefetch N           jobs queued beyond the running one, 0 to 1024 (default 32)\n"
+            "  --parent-pid PID       leave when this process ends (default: $POWERHOSE_PARENT_PID)\n"
             "  --debug                log every message\n"
             "  --help                 print this and exit\n",
             name);
@@ -130,7 +132,8 @@ int ph_worker_parse_args(int argc, char **argv, ph_worker_options_t *o)
     }
     static const char *const with_value[] = {"--backend", "--heartbeat", "--timeout", "--max-age",
                                              "--max-age-delta", "--params", "--ping-delay",
-                                             "--ping-retries", "--heartbeat-interval", "--prefetch"};
+                                             "--ping-retries", "--heartbeat-interval", "--prefetch",
+                                             "--parent-pid"};
     for (int i = 1; i < argc; i++) {
         const char *arg = argv[i];
         if (strcmp(arg, "--help") == 0 || strcmp(arg, "-h") == 0) {
@@ -204,6 +207,12 @@ int ph_worker_parse_args(int argc, char **argv, ph_worker_options_t *o)
                 return PH_EXIT_CONFIG;
             }
             o->prefetch = (int)d;
+        } else if (strcmp(opt, "--parent-pid") == 0) {
+            if (d < 1 || d > 4194304 || d != (long)d) {
+                log_line(o->name, "--parent-pid must be a process id, not '%s'", value);
+                return PH_EXIT_CONFIG;
+            }
+            o->parent_pid = (long)d;
         } else if (strcmp(opt, "--max-age") == 0) {
             o->max_age_s = d;
         } else {   /* --max-age-delta */
@@ -289,6 +298,10 @@ typedef struct {
     int leaving;
     int got_answer;
     double leave_at;
+    double leave_wait;             /* how long a leave waits for the broker's DISCONNECT answer */
+    long parent_pid;               /* the parent watch: leave when it ends (0: none) */
+    int parent_is_ppid;            /*   it is our parent: getppid() changes when it ends */
+    char label[160];               /* READY's label: "c@host" (language@host, PROTOCOL.md) */
     double last_beat;
     double next_hb;
     int loop_done;                 /* the loop thread ended, with loop_rc */
@@ -351,7 +364,7 @@ static void send_ready(run_t *r)
     unsigned char cmd = CMD_READY;
     char pid[24];
     snprintf(pid, sizeof pid, "%ld", (long)getpid());
-    const char *label = r->o->label ? r->o->label : "c";
+    const char *label = r->label;
     char prefetch[16];
     snprintf(prefetch, sizeof prefetch, "%d", r->o->prefetch);
     const void *d[] = {VERSION, &cmd, pid, "1", label, prefetch};
@@ -504,6 +517,28 @@ static void leave_on_signal(run_t *r, double now, const char *why)
     r->leave_at = now;
 }
 
+/* The parent watch: 1 once the process that started the worker has ended. A parent is noticed
+ * through getppid(), which changes when it dies (no pid reuse can fool it); any other process
+ * through kill(pid, 0). */
+static int parent_gone(const run_t *r)
+{
+    if (r->parent_pid <= 0)
+        return 0;
+    if (r->parent_is_ppid)
+        return (long)getppid() != r->parent_pid;
+    return kill((pid_t)r->parent_pid, 0) != 0 && errno == ESRCH;
+}
+
+static void leave_if_parent_gone(run_t *r, double now)
+{
+    if (r->leaving || !parent_gone(r))
+        return;
+    char why[96];
+    snprintf(why, sizeof why, "the process that started this worker (pid %ld) ended", r->parent_pid);
+    leave_on_signal(r, now, why);
+    r->leave_wait = PARENT_GONE_WAIT_S;
+}
+
 /* Runs the oldest queued job on this thread, with the mutex released while the handler runs.
  * Returns 0, or -1 when the caller abandoned this thread meanwhile (the mutex is then released
  * and r must not be used but to release it). */
@@ -625,15 +660,16 @@ static void *loop_thread(void *arg)
         double now = now_s();
         if (now >= next_check || now - r->last_beat > beat_limit) {
             drain_beats(r, now);
+            leave_if_parent_gone(r, now);
             next_check = now + CHECK_S;
         }
         if (exit_on_second_signal(r, &rc))
             break;
         if (!r->leaving && (g_signals > 0 || (max_age_at > 0 && now >= max_age_at)))
             leave_on_signal(r, now, g_signals > 0 ? "signal received" : "max age reached");
-        if (r->leaving && r->q_len == 0 && (r->got_answer || now - r->leave_at >= LEAVE_WAIT_S)) {
+        if (r->leaving && r->q_len == 0 && (r->got_answer || now - r->leave_at >= r->leave_wait)) {
             if (!r->got_answer)
-                LOG(r, "no DISCONNECT answer from the broker within %gs", LEAVE_WAIT_S);
+                LOG(r, "no DISCONNECT answer from the broker within %gs", r->leave_wait);
             LOG(r, "left the broker; exiting");
             rc = PH_EXIT_OK;
             break;
@@ -646,7 +682,7 @@ static void *loop_thread(void *arg)
         if (next_check < wake) wake = next_check;
         if (r->last_beat + beat_limit < wake) wake = r->last_beat + beat_limit;
         if (!r->leaving && max_age_at > 0 && max_age_at < wake) wake = max_age_at;
-        if (r->leaving && r->leave_at + LEAVE_WAIT_S < wake) wake = r->leave_at + LEAVE_WAIT_S;
+        if (r->leaving && r->leave_at + r->leave_wait < wake) wake = r->leave_at + r->leave_wait;
         long timeout_ms = r->q_len > 0 ? 0 : (long)ceil((wake - now) * 1000.0) + 1;
         if (timeout_ms < 0) timeout_ms = 0;
 
@@ -723,6 +759,7 @@ static int watch(run_t *r)
         handle_backend(r);
         if (!r->leaving && g_signals > 0)
             leave_on_signal(r, now, "signal received");
+        leave_if_parent_gone(r, now);
         if (now - r->job_start > o->timeout_s) {
             char text[96];
             snprintf(text, sizeof text, "job timed out after %gs", o->timeout_s);
@@ -771,6 +808,26 @@ int ph_worker_run(const ph_worker_options_t *o, ph_handler_fn fn, void *user)
     r->fn = fn;
     r->user = user;
     r->wake_fd[0] = r->wake_fd[1] = -1;
+    r->leave_wait = LEAVE_WAIT_S;
+    r->parent_pid = o->parent_pid;
+    const char *env_parent = getenv("POWERHOSE_PARENT_PID");
+    if (r->parent_pid <= 0 && env_parent != NULL && *env_parent != '\0') {
+        char *end;
+        long pid = strtol(env_parent, &end, 10);
+        if (*end == '\0' && pid > 0)
+            r->parent_pid = pid;
+        else
+            LOG(r, "POWERHOSE_PARENT_PID=%s is not a pid: ignored", env_parent);
+    }
+    r->parent_is_ppid = r->parent_pid > 0 && (long)getppid() == r->parent_pid;
+    const char *language = o->label ? o->label : "c";
+    char host[128] = "-";
+    if (strchr(language, '@') == NULL && gethostname(host, sizeof host) == 0) {
+        host[sizeof host - 1] = '\0';
+        snprintf(r->label, sizeof r->label, "%s@%s", language, host);
+    } else {
+        snprintf(r->label, sizeof r->label, "%s", language);
+    }
 
     r->ctx = zmq_ctx_new();
     r->dealer = zmq_socket(r->ctx, ZMQ_DEALER);

@@ -51,6 +51,11 @@ static void test_args(void)
     CHECK(parse(&o, 3, pf) == PH_RUN && o.prefetch == 1024, "--prefetch 1024");
     const char *pf0[] = {"w", "--prefetch=0"};
     CHECK(parse(&o, 2, pf0) == PH_RUN && o.prefetch == 0, "--prefetch=0");
+    CHECK(o.parent_pid == 0, "no parent watch by default (the environment may still name one)");
+    const char *pp[] = {"w", "--parent-pid", "4242"};
+    CHECK(parse(&o, 3, pp) == PH_RUN && o.parent_pid == 4242, "--parent-pid 4242");
+    const char *ppbad[] = {"w", "--parent-pid=-3"};
+    CHECK(parse(&o, 2, ppbad) == PH_EXIT_CONFIG, "--parent-pid -3 is a configuration error");
 
     const char *all[] = {"w", "--backend", "tcp://127.0.0.1:5000", "--heartbeat=tcp://127.0.0.1:5001",
                          "--timeout", "2.5", "--max-age=60", "--max-age-delta", "10",

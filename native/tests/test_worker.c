@@ -172,12 +172,14 @@ static void expect_ready(const char *what, int prefetch)
     int rc = broker_recv(&m, 5000, 0);
     CHECK(rc == 0 && cmd_of(&m) == 0x01, "%s: no READY", what);
     if (rc == 0) {
-        char pid[24], pf[16];
+        char pid[24], pf[16], host[128] = "", label[160];
         snprintf(pid, sizeof pid, "%ld", (long)getpid());
         snprintf(pf, sizeof pf, "%d", prefetch);
-        CHECK(m.n == 7 && frame_is(&m, 3, pid, strlen(pid)) && FRAME_IS(&m, 4, "1") && FRAME_IS(&m, 5, "c")
-                  && frame_is(&m, 6, pf, strlen(pf)),
-              "%s: READY [pid][1][c][%s] (%d frames)", what, pf, m.n - 1);
+        gethostname(host, sizeof host - 1);
+        snprintf(label, sizeof label, "c@%s", host);   /* language@host */
+        CHECK(m.n == 7 && frame_is(&m, 3, pid, strlen(pid)) && FRAME_IS(&m, 4, "1")
+                  && frame_is(&m, 5, label, strlen(label)) && frame_is(&m, 6, pf, strlen(pf)),
+              "%s: READY [pid][1][%s][%s] (%d frames)", what, label, pf, m.n - 1);
     }
     msg_free(&m);
 }

@@ -136,9 +136,12 @@ typedef struct {
     size_t max_job_bytes;          /* larger payloads are answered ERROR (16 MiB) */
     const char *params;            /* "key:value|k2:v2" or NULL */
     int debug;                     /* log every message */
-    const char *label;             /* READY label ("c") */
+    const char *label;             /* READY label's language ("c"); "@host" is added unless it
+                                      has an '@' already */
     int prefetch;                  /* jobs beyond capacity 1 accepted and queued while the
                                       handler runs, 0 to 1024 (1); READY's 6th frame */
+    long parent_pid;               /* leave when this process ends; <= 0: the pid in the
+                                      environment variable POWERHOSE_PARENT_PID, if any (0) */
 } ph_worker_options_t;
 
 /* Fills opts with the defaults above; endpoints default to
@@ -149,7 +152,7 @@ void ph_worker_options_init(ph_worker_options_t *opts);
  * powerhose-worker:
  *   --backend ENDPOINT --heartbeat ENDPOINT --timeout SECONDS --max-age SECONDS
  *   --max-age-delta SECONDS --params "k:v|k2:v2" --ping-delay SECONDS --ping-retries N
- *   --heartbeat-interval SECONDS --prefetch N --debug --help
+ *   --heartbeat-interval SECONDS --prefetch N --parent-pid PID --debug --help
  * ("--opt value" or "--opt=value"). Strings point into argv; opts->name is argv[0]'s base name.
  * Returns PH_RUN to run. Otherwise it has printed usage (--help) or an error, and returns the
  * code for main() to exit with at once: PH_EXIT_OK after --help, PH_EXIT_USAGE for an unknown
@@ -167,6 +170,10 @@ int ph_worker_parse_args(int argc, char **argv, ph_worker_options_t *opts);
  *   from when it starts, not from when it was queued.
  * - No message on the heartbeat socket for ping_retries x ping_delay_s: the broker is gone;
  *   returns PH_EXIT_OK (as the Java worker does).
+ * - The parent watch: when the process named by parent_pid (or POWERHOSE_PARENT_PID, which a
+ *   cluster's supervisor sets) ends, the worker leaves as on a signal, but waits at most 1 s for
+ *   the broker's answer (a supervisor that dies usually takes its broker with it); checked every
+ *   0.1 s, also while a job runs. Returns PH_EXIT_OK.
  * - A job running longer than timeout_s is answered REPLY ERROR "job timed out after Xs"
  *   and its result, if it ever comes, is dropped; queued jobs that never started are
  *   answered REPLY ERROR "job not run: ..." (the same when the worker exits for any other

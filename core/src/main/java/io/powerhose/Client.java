@@ -1,5 +1,6 @@
 package io.powerhose;
 
+import io.powerhose.internal.Durations;
 import io.powerhose.internal.client.CallLimit;
 import io.powerhose.internal.client.CallbackFuture;
 import io.powerhose.internal.client.ClientConductor;
@@ -302,7 +303,7 @@ public final class Client implements AutoCloseable {
         Objects.requireNonNull(job, "job");
         Objects.requireNonNull(timeout, "timeout");
         if (timeout.isNegative() || timeout.isZero()) {
-            throw new IllegalArgumentException("timeout=" + timeout + " must be positive");
+            throw new IllegalArgumentException("timeout=" + Durations.text(timeout) + " must be positive");
         }
         byte[] payload = job.serialize();
         if (payload.length > options.maxJobBytes()) {

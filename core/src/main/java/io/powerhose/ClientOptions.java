@@ -1,5 +1,6 @@
 package io.powerhose;
 
+import io.powerhose.internal.Durations;
 import java.time.Duration;
 import java.util.Objects;
 import java.util.concurrent.Executor;
@@ -228,7 +229,8 @@ public final class ClientOptions {
             Settings.positive("timeout", timeout);
             Settings.positive("timeoutMaxOverflow", timeoutMaxOverflow);
             if (timeoutMaxOverflow.compareTo(timeout) < 0) {
-                throw new ConfigurationException("timeoutMaxOverflow=" + timeoutMaxOverflow + " < timeout=" + timeout);
+                throw new ConfigurationException("timeoutMaxOverflow=" + Durations.text(timeoutMaxOverflow)
+                    + " < timeout=" + Durations.text(timeout));
             }
             if (timeoutOverflows < 0) {
                 throw new ConfigurationException("timeoutOverflows=" + timeoutOverflows + " must be 0 or more");

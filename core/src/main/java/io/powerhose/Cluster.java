@@ -1,16 +1,23 @@
 package io.powerhose;
 
+import io.powerhose.internal.Durations;
 import io.powerhose.internal.cluster.Supervisor;
+import io.powerhose.internal.cluster.WorkerMain;
+import io.powerhose.internal.process.ClassPath;
 import io.powerhose.internal.process.JavaCommand;
 import io.powerhose.internal.worker.Targets;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.zeromq.ZMQ;
 
 import java.io.File;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-
 import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
@@ -18,10 +25,10 @@ import java.util.stream.Collectors;
 
 /**
  * One broker and N worker processes, kept running: the documented {@code get_cluster}. Workers are child JVMs
- * on this JVM's classpath running a target, or any command line (workers in C, Python, ...).
+ * running a target, or any command line (workers in C, Python, ...).
  *
  * <pre>{@code
- * try (Cluster cluster = Cluster.start(ClusterOptions.builder("io.powerhose.examples.Echo")
+ * try (Cluster cluster = Cluster.start(ClusterOptions.builder("com.example.Resize")  // your JobHandler
  *         .numProcesses(4).background(true).build());
  *      Client client = new Client()) {
  *     client.execute("test");
@@ -32,7 +39,17 @@ import java.util.stream.Collectors;
  * <p>It respawns a worker that exits (max-age recycling relies on it), backs off when one dies right after it
  * starts and gives up on a slot after several quick deaths in a row. {@link #stop()} is graceful: no new jobs,
  * running jobs finish within the stop grace, workers get SIGTERM then SIGKILL, the broker stops and removes
- * its ipc files; a shutdown hook does the same when the owning JVM exits.
+ * its ipc files; a shutdown hook does the same when the owning JVM exits. Every worker also leaves on its own
+ * when this JVM ends, even by SIGKILL (it watches the pid in {@code POWERHOSE_PARENT_PID}).
+ *
+ * <p>Java workers run {@code io.powerhose.internal.cluster.WorkerMain}, which needs only this library, jzmq and
+ * slf4j, with the class path given by {@link ClusterOptions.Builder#workerClassPath}, or else one worked out from
+ * the classes this JVM actually loaded: {@code java.class.path}, the {@code file:} URLs of the class loaders of
+ * the target's class and of the context class loader, and the jars or folders the target class, this library,
+ * jzmq, slf4j and the slf4j binding in use were loaded from. That covers {@code java -cp}, shaded jars,
+ * {@code mvn exec:java}, IDEs and test runners; launchers that load jars nested in jars need the option. Workers
+ * log through the application's own slf4j binding (with the {@code powerhose-commands} jar on the class path,
+ * through the commands' logback set-up, with {@code --logfile} rotation).
  *
  * <p><b>Note:</b> thread safe. Start once, stop once; not reusable.
  */
@@ -41,6 +58,7 @@ public final class Cluster implements AutoCloseable {
     private static final Duration START_TIMEOUT = Duration.ofSeconds(60);
 
     private final ClusterOptions options;
+    private final String workerClassPath;
     private final Broker broker;
     private final Supervisor supervisor;
     private final Thread supervisorThread;
@@ -54,7 +72,13 @@ public final class Cluster implements AutoCloseable {
         if (options.target() != null) {
             // Fail fast, in this JVM, on a target that child JVMs on the same classpath could not load either.
             Targets.resolve(options.target(), options.workerParams());
+            this.workerClassPath = options.workerClassPath() != null ? ClassPath.join(options.workerClassPath())
+                : ClassPath.join(ClassPath.of(List.of(Targets.targetClass(options.target()), Cluster.class,
+                    ZMQ.class, LoggerFactory.class, LoggerFactory.getILoggerFactory().getClass())));
+        } else {
+            this.workerClassPath = null;
         }
+        checkLogfile(options);
         this.broker = Broker.start(options.broker().newBuilder().drainTimeout(options.stopGrace()).build());
         this.supervisor = new Supervisor(options, this::workerCommand, this::workerLog, broker::workerProcessExited);
         this.supervisorThread = new Thread(supervisor, "powerhose-cluster");
@@ -68,7 +92,8 @@ public final class Cluster implements AutoCloseable {
      *
      * @param options the settings
      * @return the running (or, without background, the stopped) cluster
-     * @throws ConfigurationException when the target cannot be loaded
+     * @throws ConfigurationException when the target cannot be loaded, the log file cannot be written, or a worker
+     *     cannot run at all (it exits with code 3, or its command cannot be started)
      * @throws PowerhoseException when the workers do not come up
      */
     public static Cluster start(ClusterOptions options) {
@@ -130,6 +155,8 @@ public final class Cluster implements AutoCloseable {
      *
      * @param count the number of workers
      * @param timeout the longest wait
+     * @throws ConfigurationException when a worker cannot run at all (it exits with code 3, or its command
+     *     cannot be started)
      * @throws PowerhoseException when they are not up in time, or a slot stopped being respawned
      */
     public void awaitWorkers(int count, Duration timeout) {
@@ -137,6 +164,9 @@ public final class Cluster implements AutoCloseable {
         while (true) {
             String failure = supervisor.failure();
             if (failure != null) {
+                if (supervisor.failureIsConfiguration()) {
+                    throw new ConfigurationException("cluster workers cannot run: " + failure);
+                }
                 throw new PowerhoseException("cluster workers failed: " + failure);
             }
             Set<Long> running = workers().stream().filter(w -> w.state() == WorkerInfo.State.RUNNING)
@@ -146,7 +176,8 @@ public final class Cluster implements AutoCloseable {
                 return;
             }
             if (System.nanoTime() - deadlineNs > 0) {
-                throw new PowerhoseException("expected " + count + " workers within " + timeout + "; running "
+                throw new PowerhoseException("expected " + count + " workers within " + Durations.text(timeout)
+                    + "; running "
                     + running + ", registered " + registered);
             }
             sleepQuietly(20);
@@ -247,10 +278,27 @@ public final class Cluster implements AutoCloseable {
             args.add("--debug");
         }
         File log = workerLog(slot);
-        args.addAll(List.of("--logfile", log == null ? "stdout" : log.getPath(),
-            "--parent-pid", Long.toString(ProcessHandle.current().pid())));
+        args.addAll(List.of("--logfile", log == null ? "stdout" : log.getPath()));
         args.add(options.target());
-        return JavaCommand.of("io.powerhose.cli.WorkerCommand", options.workerJvmOptions(), args);
+        return JavaCommand.of(WorkerMain.class.getName(), workerClassPath, options.workerJvmOptions(), args);
+    }
+
+    /** A log file that cannot be written is a configuration error now, not a cluster of workers with no log. */
+    private static void checkLogfile(ClusterOptions options) {
+        String logfile = options.logfile();
+        if (logfile.equals("stdout") || logfile.equals("stderr") || logfile.equals("-")) {
+            return;
+        }
+        Path path = Path.of(logfile + ".worker-0").toAbsolutePath();
+        try {
+            if (path.getParent() != null) {
+                Files.createDirectories(path.getParent());
+            }
+            Files.newOutputStream(path, StandardOpenOption.CREATE,
+                StandardOpenOption.APPEND).close();
+        } catch (IOException | RuntimeException e) {
+            throw new ConfigurationException("logfile=" + logfile + ": cannot write " + path + " (" + e + ")", e);
+        }
     }
 
     private File workerLog(int slot) {
@@ -258,7 +306,7 @@ public final class Cluster implements AutoCloseable {
         if (logfile.equals("stdout") || logfile.equals("stderr") || logfile.equals("-")) {
             return null;
         }
-        return new File(logfile + ".worker-" + slot);
+        return new File(logfile + ".worker-" + slot).getAbsoluteFile();
     }
 
     private static String seconds(Duration duration) {

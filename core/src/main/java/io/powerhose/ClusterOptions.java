@@ -9,7 +9,7 @@ import java.util.Objects;
 /**
  * The settings of a {@link Cluster}: the documented {@code get_cluster} options and defaults, plus what a
  * supervisor needs (worker command lines for other languages, respawn limits, the stop grace). Immutable;
- * build with {@link #builder()}.
+ * build with {@link #builder(String)} or {@link #builderForCommand(List)}.
  */
 public final class ClusterOptions {
     private final String target;
@@ -25,6 +25,7 @@ public final class ClusterOptions {
     private final Duration maxAge;
     private final Duration maxAgeDelta;
     private final List<String> workerJvmOptions;
+    private final List<String> workerClassPath;
     private final Duration stopGrace;
     private final int maxQuickDeaths;
     private final Duration quickDeath;
@@ -43,6 +44,7 @@ public final class ClusterOptions {
         this.maxAge = b.maxAge;
         this.maxAgeDelta = b.maxAgeDelta;
         this.workerJvmOptions = List.copyOf(b.workerJvmOptions);
+        this.workerClassPath = b.workerClassPath == null ? null : List.copyOf(b.workerClassPath);
         this.stopGrace = b.stopGrace;
         this.maxQuickDeaths = b.maxQuickDeaths;
         this.quickDeath = b.quickDeath;
@@ -108,7 +110,7 @@ public final class ClusterOptions {
         return debug;
     }
 
-    /** @return whether {@link Cluster#start()} returns once the cluster is up (else it blocks until stop) */
+    /** @return whether {@link Cluster#start(ClusterOptions)} returns once the cluster is up (else: at its stop) */
     public boolean background() {
         return background;
     }
@@ -136,6 +138,14 @@ public final class ClusterOptions {
     /** @return extra JVM options for Java workers */
     public List<String> workerJvmOptions() {
         return workerJvmOptions;
+    }
+
+    /**
+     * @return the Java workers' class path as set with {@link Builder#workerClassPath}, or null when the cluster
+     *     works it out from the classes this JVM loaded (see {@link Cluster})
+     */
+    public List<String> workerClassPath() {
+        return workerClassPath;
     }
 
     /** @return how long {@link Cluster#stop()} lets running jobs and workers finish before killing */
@@ -168,6 +178,7 @@ public final class ClusterOptions {
         private Duration maxAge;
         private Duration maxAgeDelta = Duration.ZERO;
         private List<String> workerJvmOptions = List.of();
+        private List<String> workerClassPath;
         private Duration stopGrace = Duration.ofSeconds(10);
         private int maxQuickDeaths = 5;
         private Duration quickDeath = Duration.ofSeconds(5);
@@ -250,7 +261,7 @@ public final class ClusterOptions {
         }
 
         /**
-         * @param background true to return from {@link Cluster#start()} once up
+         * @param background true to return from {@link Cluster#start(ClusterOptions)} once up
          * @return this builder
          */
         public Builder background(boolean background) {
@@ -300,6 +311,19 @@ public final class ClusterOptions {
          */
         public Builder workerJvmOptions(List<String> options) {
             this.workerJvmOptions = Objects.requireNonNull(options, "workerJvmOptions");
+            return this;
+        }
+
+        /**
+         * Sets the Java workers' class path instead of the one {@link Cluster} works out from the classes this JVM
+         * loaded: for launchers whose class loaders hold jars that a child JVM cannot use (jars nested in jars).
+         * It must hold the target, this library, jzmq, slf4j-api and an slf4j binding.
+         *
+         * @param entries jars and class folders, in order
+         * @return this builder
+         */
+        public Builder workerClassPath(List<String> entries) {
+            this.workerClassPath = List.copyOf(Objects.requireNonNull(entries, "workerClassPath"));
             return this;
         }
 

@@ -14,7 +14,7 @@ import java.util.Objects;
  *
  * <pre>{@code
  * Worker worker = new Worker(WorkerOptions.builder()
- *     .target("io.powerhose.examples.Echo")
+ *     .target("com.example.Resize")          // your JobHandler class, or a static method com.example.Jobs::resize
  *     .backend("ipc:///run/app/back.ipc").heartbeat("ipc:///run/app/beat.ipc").build());
  * worker.start();
  * worker.awaitExit();   // until stop(), max age, or the broker's beat is lost

@@ -1,5 +1,7 @@
 package io.powerhose;
 
+import io.powerhose.internal.Durations;
+
 import java.time.Duration;
 
 /**
@@ -22,5 +24,12 @@ public record WorkerInfo(int slot, long pid, State state, Duration age, int rest
         FAILED,
         /** Scaled away or stopping: the process finishes its job and exits. */
         STOPPING
+    }
+
+    /** @return e.g. {@code "slot 0: pid 4242 RUNNING for 7.5 s, 1 restart"} */
+    @Override
+    public String toString() {
+        return "slot " + slot + ": pid " + pid + " " + state + " for " + Durations.text(age) + ", " + restarts
+            + (restarts == 1 ? " restart" : " restarts");
     }
 }

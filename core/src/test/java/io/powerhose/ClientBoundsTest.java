@@ -135,7 +135,7 @@ class ClientBoundsTest {
             calls.add(client.submit(new Job("early-" + i)));
         }
         cluster.startBroker();
-        cluster.startJavaWorker("io.powerhose.examples.Echo");
+        cluster.startJavaWorker("io.powerhose.testing.TestTargets::echo");
         for (int i = 0; i < 3; i++) {
             assertEquals("early-" + i, new String(calls.get(i).get(30, TimeUnit.SECONDS)));
         }
@@ -149,7 +149,7 @@ class ClientBoundsTest {
         JobTimeoutException timeout = assertThrows(JobTimeoutException.class, () -> client.execute("too early"));
         assertTrue(timeout.getMessage().contains("not sent"), timeout.getMessage());
         cluster.startBroker();
-        cluster.startJavaWorker("io.powerhose.examples.Echo");
+        cluster.startJavaWorker("io.powerhose.testing.TestTargets::echo");
         cluster.awaitWorkers(1);
         assertEquals("on time", client.execute("on time", Duration.ofSeconds(20)));
         String status = client.status(Duration.ofSeconds(2)).orElseThrow();

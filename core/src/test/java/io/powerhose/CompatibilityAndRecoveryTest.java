@@ -74,7 +74,7 @@ class CompatibilityAndRecoveryTest {
     @Test
     void powerhose0xReqClientGetsPidOkResultAndPingGetsThePid() {
         Broker broker = cluster.startBroker();
-        ManagedProcess worker = cluster.startJavaWorker("io.powerhose.examples.Echo");
+        ManagedProcess worker = cluster.startJavaWorker("io.powerhose.testing.EchoHandler");
         cluster.awaitWorkers(1);
         try (RawSocket req = new RawSocket(ZMQ.REQ, cluster.frontend())) {
             req.send("NONE:::hello");
@@ -101,7 +101,7 @@ class CompatibilityAndRecoveryTest {
     @Test
     void malformedMessagesAreAnsweredOrDroppedAndTheBrokerCarriesOn() {
         Broker broker = cluster.startBroker();
-        cluster.startJavaWorker("io.powerhose.examples.Echo");
+        cluster.startJavaWorker("io.powerhose.testing.EchoHandler");
         cluster.awaitWorkers(1);
         try (RawSocket dealer = new RawSocket(ZMQ.DEALER, cluster.frontend());
              RawSocket fakeWorker = new RawSocket(ZMQ.DEALER, cluster.backend())) {
@@ -141,7 +141,7 @@ class CompatibilityAndRecoveryTest {
     @Test
     void signalsThatInterruptLibzmqCallsStopNoBrokerWorkerOrClientThread() throws Exception {
         ManagedProcess broker = cluster.startBrokerProcess();
-        ManagedProcess worker = cluster.startJavaWorker("io.powerhose.examples.Echo");
+        ManagedProcess worker = cluster.startJavaWorker("io.powerhose.testing.EchoHandler");
         cluster.awaitWorkers(1);
         Client client = cluster.client();
         assertEquals("warm", client.execute("warm"));

@@ -1,11 +1,15 @@
 package io.powerhose;
 
+import io.powerhose.internal.process.Hostname;
+import io.powerhose.testing.ClusterProcess;
 import io.powerhose.testing.TestCluster;
 import io.powerhose.testing.TestCluster.ManagedProcess;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 import java.math.BigInteger;
 import java.nio.charset.StandardCharsets;
@@ -89,7 +93,7 @@ class CrossLanguageTest {
         JobResult result = client.executeForResult(new Job("who"), LONG);
         assertEquals(worker.pid(), result.workerPid());
         assertTrue(TestCluster.value(client.status(Duration.ofSeconds(1)).orElseThrow(), "worker." + worker.pid())
-            .startsWith("label:c,capacity:1"), "READY carries the label c and capacity 1");
+            .startsWith("label:c@" + Hostname.get() + ",capacity:1"), "READY carries the label c@host and capacity 1");
     }
 
     @Test
@@ -120,7 +124,8 @@ class CrossLanguageTest {
         assertArrayEquals(binary, client.execute(new Job(binary, Map.of("k", "v:1"))));
         assertEquals(worker.pid(), client.executeForResult(new Job("x"), LONG).workerPid());
         assertTrue(TestCluster.value(client.status(Duration.ofSeconds(1)).orElseThrow(), "worker." + worker.pid())
-            .startsWith("label:python,capacity:1"), "READY carries the label python and capacity 1");
+            .startsWith("label:python@" + Hostname.get() + ",capacity:1"),
+            "READY carries the label python@host and capacity 1");
         worker.terminate();
         assertEquals(0, worker.waitFor(Duration.ofSeconds(10)), "SIGTERM is a normal end");
         cluster.awaitWorkers(0);
@@ -149,14 +154,14 @@ class CrossLanguageTest {
         cluster.startBroker();
         Map<Long, String> kindByPid = new HashMap<>();
         for (int i = 0; i < 2; i++) {
-            kindByPid.put(cluster.startJavaWorker("io.powerhose.examples.Echo").pid(), "java");
+            kindByPid.put(cluster.startJavaWorker("io.powerhose.testing.EchoHandler").pid(), "java");
             kindByPid.put(startCWorker("echo").pid(), "c");
         }
         kindByPid.put(startPythonWorker("echo.echo").pid(), "python");
         cluster.awaitWorkers(5);
         String status = cluster.client().status(Duration.ofSeconds(1)).orElseThrow();
         for (Map.Entry<Long, String> worker : kindByPid.entrySet()) {
-            assertTrue(TestCluster.value(status, "worker." + worker.getKey()).startsWith("label:" + worker.getValue()),
+            assertTrue(TestCluster.value(status, "worker." + worker.getKey()).startsWith("label:" + worker.getValue() + "@" + Hostname.get() + ","),
                 status);
         }
 
@@ -346,20 +351,60 @@ class CrossLanguageTest {
     // ------------------------------------------------------------------------------------------ helpers
 
     @Test
-    void powerhoseCommandRunsCWorkersGivenAsACommandLine() {
-        ManagedProcess powerhose = cluster.start("powerhose", io.powerhose.internal.process.JavaCommand.of(
-            "io.powerhose.cli.ClusterCommand", List.of("-XX:TieredStopAtLevel=1"),
-            List.of("--frontend", cluster.frontend(), "--backend", cluster.backend(), "--heartbeat",
-                cluster.heartbeat(), "--numprocesses", "2", "--worker-command", cWorker("square").toString())));
-        TestCluster.await(() -> powerhose.log().contains("workers started"), LONG, powerhose::log);
-        List<ProcessHandle> workers = powerhose.process().children().toList();
+    void clusterRunsCWorkersGivenAsACommandLine() {
+        ManagedProcess owner = startClusterProcess("--worker-command", cWorker("square").toString());
+        List<ProcessHandle> workers = owner.process().children().toList();
         assertEquals(2, workers.size(), "two C worker processes");
         assertTrue(workers.stream().allMatch(w -> w.info().command().orElse("").endsWith("powerhose-worker-square")),
             "the command line given");
         assertEquals("144", cluster.client().execute("12"));
-        powerhose.terminate();
-        powerhose.waitFor(LONG);
+        owner.terminate();
+        owner.waitFor(LONG);
         workers.forEach(w -> assertFalse(w.isAlive(), "C worker " + w.pid() + " left behind"));
+    }
+
+    /**
+     * The parent watch: whatever their language, the workers of a cluster whose process is SIGKILLed (no shutdown
+     * hook runs, nobody stops them) leave on their own within a few seconds. Before it, C workers stayed about
+     * 30 s (until their beat check gave up) and Python workers as long.
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"java", "c", "python"})
+    void workersOfEveryKindLeaveWhenTheClusterProcessIsKilled(String kind) throws Exception {
+        ManagedProcess owner = switch (kind) {
+            case "java" -> startClusterProcess("io.powerhose.testing.EchoHandler");
+            case "c" -> startClusterProcess("--worker-command", cWorker("echo").toString());
+            default -> startClusterProcess("--worker-command", PYTHON + " "
+                + PYTHON_EXAMPLES.resolve("worker.py") + " echo.echo");
+        };
+        List<ProcessHandle> workers = owner.process().children().toList();
+        assertEquals(2, workers.size(), "two " + kind + " workers: " + owner.log());
+        assertEquals("before", cluster.client().execute("before"));
+        try {
+            owner.kill();
+            long killedNs = System.nanoTime();
+            for (ProcessHandle worker : workers) {
+                worker.onExit().get(10, TimeUnit.SECONDS);
+            }
+            long leftMs = (System.nanoTime() - killedNs) / 1_000_000;
+            assertTrue(leftMs < 5_000, kind + " workers left " + leftMs + " ms after their cluster was killed");
+        } catch (java.util.concurrent.TimeoutException e) {
+            fail(kind + " workers still run 10 s after their cluster was killed: "
+                + workers.stream().filter(ProcessHandle::isAlive).map(ProcessHandle::pid).toList());
+        } finally {
+            workers.forEach(ProcessHandle::destroyForcibly);
+        }
+    }
+
+    /** A cluster of two workers in a process of its own, its broker on this test's endpoints, up and registered. */
+    private ManagedProcess startClusterProcess(String... workerArgs) {
+        List<String> args = new ArrayList<>(List.of("--frontend", cluster.frontend(), "--backend", cluster.backend(),
+            "--heartbeat", cluster.heartbeat(), "--numprocesses", "2"));
+        args.addAll(Arrays.asList(workerArgs));
+        ManagedProcess owner = cluster.start("cluster", io.powerhose.internal.process.JavaCommand.of(
+            ClusterProcess.class.getName(), List.of("-XX:TieredStopAtLevel=1"), args));
+        TestCluster.await(() -> owner.log().contains("cluster up"), LONG, owner::log);
+        return owner;
     }
 
     private static Path cWorker(String name) {

@@ -45,7 +45,7 @@ class HeartbeatTest {
     @Test
     void poolRunsJobsOverItsConnections() {
         cluster.startBroker();
-        cluster.startJavaWorker("io.powerhose.examples.Echo");
+        cluster.startJavaWorker("io.powerhose.testing.EchoHandler");
         cluster.awaitWorkers(1);
         try (Pool pool = new Pool(3, ClientOptions.builder().frontend(cluster.frontend()).build())) {
             assertEquals(3, pool.size());

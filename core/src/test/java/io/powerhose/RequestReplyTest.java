@@ -1,5 +1,6 @@
 package io.powerhose;
 
+import io.powerhose.internal.zmq.NativeLibrary;
 import io.powerhose.testing.TestCluster;
 import io.powerhose.testing.TestCluster.ManagedProcess;
 import org.junit.jupiter.api.Test;
@@ -35,7 +36,7 @@ class RequestReplyTest {
     @Test
     void echoReturnsTheJobData() {
         cluster.startBroker();
-        cluster.startJavaWorker("io.powerhose.examples.Echo");
+        cluster.startJavaWorker("io.powerhose.testing.EchoHandler");
         cluster.awaitWorkers(1);
         Client client = cluster.client();
         assertEquals("test", client.execute("test"));
@@ -171,7 +172,7 @@ class RequestReplyTest {
     void tenThousandJobsFromFourThreadsThroughTwoWorkersAllAnswered() throws Exception {
         cluster.startBroker();
         ManagedProcess first = cluster.startJavaWorker(TARGETS + "pid");
-        ManagedProcess second = cluster.startJavaWorker("io.powerhose.examples.Echo");
+        ManagedProcess second = cluster.startJavaWorker("io.powerhose.testing.EchoHandler");
         cluster.awaitWorkers(2);
         Client client = cluster.client();
         ExecutorService threads = Executors.newFixedThreadPool(4);
@@ -215,7 +216,7 @@ class RequestReplyTest {
     @Test
     void jobOverTheBrokerLimitIsRefusedAndNothingIsLost() {
         cluster.startBroker(cluster.brokerOptions().maxJobBytes(1000).build());
-        cluster.startJavaWorker("io.powerhose.examples.Echo");
+        cluster.startJavaWorker("io.powerhose.testing.EchoHandler");
         cluster.awaitWorkers(1);
         Client client = cluster.client();
         JobTooLargeException e = assertThrows(JobTooLargeException.class, () -> client.execute(new byte[5000]));
@@ -337,7 +338,7 @@ class RequestReplyTest {
     @Test
     void answeredCallsDoNotKeepTheirResultsUntilTheirDeadline() throws Exception {
         cluster.startBroker();
-        cluster.startJavaWorker("io.powerhose.examples.Echo");
+        cluster.startJavaWorker("io.powerhose.testing.EchoHandler");
         cluster.awaitWorkers(1);
         Client client = cluster.client(ClientOptions.builder().timeout(Duration.ofSeconds(60))
             .timeoutMaxOverflow(Duration.ofSeconds(90)));
@@ -353,7 +354,7 @@ class RequestReplyTest {
     @Test
     void workerQuitsWhenTheBeatIsLost() {
         Broker broker = cluster.startBroker();
-        ManagedProcess worker = cluster.startJavaWorker("io.powerhose.examples.Echo", "--ping-delay", "0.5",
+        ManagedProcess worker = cluster.startJavaWorker("io.powerhose.testing.EchoHandler", "--ping-delay", "0.5",
             "--ping-retries", "2");
         cluster.awaitWorkers(1);
         broker.close();
@@ -372,11 +373,11 @@ class RequestReplyTest {
     @Test
     void jvmThatCannotFindLibjzmqFailsWithTheFix() {
         ManagedProcess worker = cluster.start("no-jni", io.powerhose.internal.process.JavaCommand.of(
-            "io.powerhose.cli.WorkerCommand", java.util.List.of("-Djava.library.path=/nonexistent"),
+            io.powerhose.internal.cluster.WorkerMain.class.getName(), java.util.List.of("-Djava.library.path=/nonexistent"),
             java.util.List.of("--backend", cluster.backend(), "--heartbeat", cluster.heartbeat(),
-                "io.powerhose.examples.Echo")));
+                "io.powerhose.testing.EchoHandler")));
         assertEquals(3, worker.waitFor(Duration.ofSeconds(30)), worker.log());
-        assertTrue(worker.log().contains("start java with -Djava.library.path=/usr/lib/x86_64-linux-gnu/jni"),
+        assertTrue(worker.log().contains("start java with -Djava.library.path=" + NativeLibrary.jniDirectory()),
             worker.log());
     }
 

@@ -4,7 +4,9 @@ import io.powerhose.Broker;
 import io.powerhose.BrokerOptions;
 import io.powerhose.Client;
 import io.powerhose.ClientOptions;
+import io.powerhose.internal.Durations;
 import io.powerhose.internal.client.Probe;
+import io.powerhose.internal.cluster.WorkerMain;
 import io.powerhose.internal.process.JavaCommand;
 import org.junit.jupiter.api.extension.AfterEachCallback;
 import org.junit.jupiter.api.extension.BeforeEachCallback;
@@ -137,9 +139,9 @@ public final class TestCluster implements BeforeEachCallback, AfterEachCallback 
     }
 
     /**
-     * Starts a broker in a child JVM on this test's endpoints and waits until it answers PING.
+     * Starts a broker ({@link BrokerProcess}) in a child JVM on this test's endpoints and waits until it answers PING.
      *
-     * @param extraArgs more {@code powerhose-broker} arguments
+     * @param extraArgs more arguments ({@code --frontend}, {@code --backend} and {@code --heartbeat} are given)
      * @return the process
      */
     public ManagedProcess startBrokerProcess(String... extraArgs) {
@@ -147,17 +149,33 @@ public final class TestCluster implements BeforeEachCallback, AfterEachCallback 
     }
 
     /**
-     * Starts a broker in a child JVM with these JVM options and waits until it answers PING.
+     * Starts a broker ({@link BrokerProcess}) in a child JVM with these JVM options and waits until it answers PING.
+     *
+     * @param jvmOptions the JVM's options (heap size, ...)
+     * @param extraArgs more arguments ({@code --frontend}, {@code --backend} and {@code --heartbeat} are given)
+     * @return the process
+     */
+    public ManagedProcess startBrokerProcess(List<String> jvmOptions, String... extraArgs) {
+        return startBrokerMain(BrokerProcess.class.getName(), jvmOptions, extraArgs);
+    }
+
+    /**
+     * Starts the {@code powerhose-broker} command in a child JVM and waits until it answers PING. Only for the
+     * commands module's tests: the command is not on core's class path.
      *
      * @param jvmOptions the JVM's options (heap size, ...)
      * @param extraArgs more {@code powerhose-broker} arguments
      * @return the process
      */
-    public ManagedProcess startBrokerProcess(List<String> jvmOptions, String... extraArgs) {
+    public ManagedProcess startBrokerCommand(List<String> jvmOptions, String... extraArgs) {
+        return startBrokerMain("io.powerhose.cli.BrokerCommand", jvmOptions, extraArgs);
+    }
+
+    private ManagedProcess startBrokerMain(String mainClass, List<String> jvmOptions, String... extraArgs) {
         List<String> args = new ArrayList<>(List.of("--frontend", frontend(), "--backend", backend(),
             "--heartbeat", heartbeat()));
         args.addAll(Arrays.asList(extraArgs));
-        ManagedProcess process = start("broker", JavaCommand.of("io.powerhose.cli.BrokerCommand", jvmOptions, args));
+        ManagedProcess process = start("broker", JavaCommand.of(mainClass, jvmOptions, args));
         await(() -> Probe.ping(frontend(), Duration.ofMillis(200)) == process.pid(), Duration.ofSeconds(20),
             () -> "broker process did not answer PING:\n" + process.log());
         return process;
@@ -174,7 +192,7 @@ public final class TestCluster implements BeforeEachCallback, AfterEachCallback 
         List<String> args = new ArrayList<>(List.of("--backend", backend(), "--heartbeat", heartbeat()));
         args.addAll(Arrays.asList(extraArgs));
         args.add(target);
-        return start("java-worker", JavaCommand.of("io.powerhose.cli.WorkerCommand", jvmOptions(), args));
+        return start("java-worker", JavaCommand.of(WorkerMain.class.getName(), jvmOptions(), args));
     }
 
     /**
@@ -185,11 +203,33 @@ public final class TestCluster implements BeforeEachCallback, AfterEachCallback 
      * @return the process
      */
     public ManagedProcess start(String name, List<String> command) {
+        return start(name, command, false);
+    }
+
+    /**
+     * Starts any process with its stdout and stderr going to two files in the temp dir, read back by
+     * {@link ManagedProcess#stdout()} and {@link ManagedProcess#stderr()} ({@link ManagedProcess#log()} gives both).
+     *
+     * @param name a short name for logs
+     * @param command the command line
+     * @return the process
+     */
+    public ManagedProcess startWithStderrApart(String name, List<String> command) {
+        return start(name, command, true);
+    }
+
+    private ManagedProcess start(String name, List<String> command, boolean stderrApart) {
         String unique = name + "-" + (++processCount);
         Path log = dir.resolve(unique + ".log");
+        Path err = stderrApart ? dir.resolve(unique + ".err") : null;
         try {
-            Process process = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile()).start();
-            ManagedProcess managed = new ManagedProcess(unique, process, log);
+            ProcessBuilder builder = new ProcessBuilder(command).redirectOutput(log.toFile());
+            if (err == null) {
+                builder.redirectErrorStream(true);
+            } else {
+                builder.redirectError(err.toFile());
+            }
+            ManagedProcess managed = new ManagedProcess(unique, builder.start(), log, err);
             processes.add(managed);
             return managed;
         } catch (IOException e) {
@@ -276,7 +316,7 @@ public final class TestCluster implements BeforeEachCallback, AfterEachCallback 
         long deadline = System.nanoTime() + timeout.toNanos();
         while (!condition.getAsBoolean()) {
             if (System.nanoTime() - deadline > 0) {
-                throw new AssertionError("condition not met within " + timeout + ": " + message.get());
+                throw new AssertionError("condition not met within " + Durations.text(timeout) + ": " + message.get());
             }
             try {
                 Thread.sleep(20);
@@ -311,12 +351,14 @@ public final class TestCluster implements BeforeEachCallback, AfterEachCallback 
         private final String name;
         private final Process process;
         private final Path log;
+        private final Path err;
         private boolean expectedToBeStoppedByTest;
 
-        ManagedProcess(String name, Process process, Path log) {
+        ManagedProcess(String name, Process process, Path log, Path err) {
             this.name = name;
             this.process = process;
             this.log = log;
+            this.err = err;
         }
 
         /** @return the pid */
@@ -334,12 +376,26 @@ public final class TestCluster implements BeforeEachCallback, AfterEachCallback 
             return process;
         }
 
-        /** @return its output so far */
+        /** @return its output so far (stdout, then stderr when it was kept apart) */
         public String log() {
+            return err == null ? read(log) : read(log) + (read(err).isEmpty() ? "" : "--- stderr:\n" + read(err));
+        }
+
+        /** @return its standard output so far (with stderr too, unless started with stderr apart) */
+        public String stdout() {
+            return read(log);
+        }
+
+        /** @return its standard error so far, when started with stderr apart; else "" */
+        public String stderr() {
+            return err == null ? "" : read(err);
+        }
+
+        private static String read(Path file) {
             try {
-                return Files.exists(log) ? Files.readString(log) : "";
+                return Files.exists(file) ? Files.readString(file) : "";
             } catch (IOException e) {
-                return "(cannot read " + log + ": " + e + ")";
+                return "(cannot read " + file + ": " + e + ")";
             }
         }
 

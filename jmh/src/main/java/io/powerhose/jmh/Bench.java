@@ -1,5 +1,6 @@
 package io.powerhose.jmh;
 
+import io.powerhose.internal.process.JavaCommand;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
@@ -176,7 +177,8 @@ public final class Bench {
 
     private ChainedOptionsBuilder base(Path sidecar, String rounds) {
         ChainedOptionsBuilder b = new OptionsBuilder()
-            .jvmArgsAppend("-Djava.library.path=" + System.getProperty("java.library.path"),
+            .jvmArgsAppend(JavaCommand.ENABLE_NATIVE_ACCESS,
+                "-Djava.library.path=" + System.getProperty("java.library.path"),
                 "-D" + Sidecar.PROPERTY + "=" + sidecar, "-D" + CpuJob.ROUNDS_PROPERTY + "=" + rounds,
                 "-D" + Trial.NATIVE_DIR_PROPERTY + "=" + (options.nativeDir() == null ? "" : options.nativeDir()))
             .resultFormat(ResultFormatType.JSON)

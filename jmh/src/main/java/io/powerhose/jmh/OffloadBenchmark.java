@@ -1,5 +1,6 @@
 package io.powerhose.jmh;
 
+import io.powerhose.internal.process.JavaCommand;
 import io.powerhose.JobResult;
 
 import java.time.Duration;
@@ -42,7 +43,7 @@ import org.openjdk.jmh.runner.IterationType;
  */
 @BenchmarkMode(Mode.Throughput)
 @OutputTimeUnit(TimeUnit.SECONDS)
-@Fork(value = 2, jvmArgsAppend = "-Djava.library.path=/usr/lib/x86_64-linux-gnu/jni")
+@Fork(value = 2, jvmArgsAppend = JavaCommand.ENABLE_NATIVE_ACCESS)
 @Warmup(iterations = 3, time = 1)
 @Measurement(iterations = 5, time = 1)
 @Threads(2)

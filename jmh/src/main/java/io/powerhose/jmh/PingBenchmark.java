@@ -1,5 +1,6 @@
 package io.powerhose.jmh;
 
+import io.powerhose.internal.process.JavaCommand;
 import java.util.OptionalLong;
 import java.util.concurrent.TimeUnit;
 
@@ -24,7 +25,7 @@ import org.openjdk.jmh.annotations.Warmup;
  */
 @BenchmarkMode(Mode.SampleTime)
 @OutputTimeUnit(TimeUnit.MICROSECONDS)
-@Fork(value = 2, jvmArgsAppend = "-Djava.library.path=/usr/lib/x86_64-linux-gnu/jni")
+@Fork(value = 2, jvmArgsAppend = JavaCommand.ENABLE_NATIVE_ACCESS)
 @Warmup(iterations = 3, time = 1)
 @Measurement(iterations = 5, time = 1)
 @Threads(1)

@@ -1,5 +1,6 @@
 package io.powerhose.jmh;
 
+import io.powerhose.internal.process.JavaCommand;
 import io.powerhose.Job;
 
 import java.util.SplittableRandom;
@@ -28,7 +29,7 @@ import org.openjdk.jmh.infra.Blackhole;
  * {@code powerhose-worker-echo}). {@link PingBenchmark} measures the client → broker leg alone; the
  * difference is the broker → worker leg and the worker.
  */
-@Fork(value = 2, jvmArgsAppend = "-Djava.library.path=/usr/lib/x86_64-linux-gnu/jni")
+@Fork(value = 2, jvmArgsAppend = JavaCommand.ENABLE_NATIVE_ACCESS)
 @Warmup(iterations = 3, time = 1)
 @Measurement(iterations = 5, time = 1)
 @Threads(1)

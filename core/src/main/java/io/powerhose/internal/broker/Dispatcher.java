@@ -374,6 +374,7 @@ public final class Dispatcher {
         }
         PendingJob job = inFlight.job;
         inFlight.worker.onReply(inFlight.sentNs, nowNs);
+        inFlight.worker.jobsDone++;
         if (job.cancelled) {
             inFlight.worker.inFlight.remove(inFlight.jobId);
             afterJobLeftWorker(inFlight.worker, nowNs);
@@ -813,6 +814,7 @@ public final class Dispatcher {
                 .append(",capacity:").append(worker.capacity)
                 .append(",prefetch:").append(worker.prefetch)
                 .append(",in_flight:").append(worker.inFlight.size())
+                .append(",done:").append(worker.jobsDone)
                 .append(",age_ms:").append((nowNs - worker.registeredNs) / 1_000_000)
                 .append(worker.leaving ? ",leaving" : "")
                 .append('\n');
@@ -915,6 +917,8 @@ public final class Dispatcher {
         long lastReplyNs;
         /** Average time between two replies while the worker is kept busy (EWMA); 0 before the first reply. */
         long replyGapNs;
+        /** Jobs it answered (OK or ERROR), for STATUS. */
+        long jobsDone;
         boolean leaving;
 
         WorkerEntry(byte[] routingId, long pid, int capacity, String label, long nowNs) {

@@ -1,5 +1,6 @@
 package io.powerhose.internal.client;
 
+import io.powerhose.internal.Durations;
 import io.powerhose.BrokerBusyException;
 import io.powerhose.BrokerLostException;
 import io.powerhose.ClientBusyException;
@@ -328,7 +329,7 @@ public final class ClientConductor implements Runnable {
                 } else {
                     call.fail(new JobTimeoutException("worker " + reply.pid() + " overflowed the timeout "
                         + overflows.overflows(reply.pid()) + " times in a row (this call took "
-                        + Duration.ofNanos(elapsedNs) + ")", Duration.ofNanos(call.timeoutNs),
+                        + Durations.ofNanos(elapsedNs) + ")", Duration.ofNanos(call.timeoutNs),
                         Duration.ofNanos(elapsedNs)));
                 }
             }
@@ -381,7 +382,7 @@ public final class ClientConductor implements Runnable {
                 case PING -> call.succeed(-1L);
                 case STATUS -> call.succeed(null);
                 case JOB -> call.fail(new JobTimeoutException((call.sent ? "no result within " : "not sent within ")
-                    + Duration.ofNanos(call.waitNs) + (call.sent ? " from the broker at " + frontend
+                    + Durations.ofNanos(call.waitNs) + (call.sent ? " from the broker at " + frontend
                     : ": no connection to a broker at " + frontend + " took it"), Duration.ofNanos(call.waitNs),
                     Duration.ofNanos(nowNs - call.submitNs)));
             }

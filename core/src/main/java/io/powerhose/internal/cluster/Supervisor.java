@@ -1,7 +1,9 @@
 package io.powerhose.internal.cluster;
 
+import io.powerhose.internal.Durations;
 import io.powerhose.ClusterOptions;
 import io.powerhose.WorkerInfo;
+import io.powerhose.internal.process.ExitCodes;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -29,7 +31,7 @@ public final class Supervisor implements Runnable {
     private static final long MIN_BACKOFF_NS = 100_000_000L;
     private static final long MAX_BACKOFF_NS = 5_000_000_000L;
     /** Exit code of a worker that cannot run at all (bad target): respawning cannot help. */
-    private static final int CONFIGURATION_EXIT = 3;
+    private static final int CONFIGURATION_EXIT = ExitCodes.CONFIGURATION;
 
     private final ClusterOptions options;
     private final IntFunction<List<String>> commandForSlot;
@@ -39,6 +41,7 @@ public final class Supervisor implements Runnable {
     private final TreeMap<Integer, Slot> slots = new TreeMap<>();
     private volatile List<SlotView> snapshot = List.of();
     private volatile String failure;
+    private volatile boolean configurationFailure;
     private boolean running = true;
     private boolean stopping;
 
@@ -76,6 +79,14 @@ public final class Supervisor implements Runnable {
     }
 
     /**
+     * @return whether {@link #failure()} is a configuration error: a worker that exited with
+     *     {@link ExitCodes#CONFIGURATION}, or a worker command that could not be started at all (any thread)
+     */
+    public boolean failureIsConfiguration() {
+        return configurationFailure;
+    }
+
+    /**
      * Sets the number of workers. Any thread.
      *
      * @param count the new count
@@ -101,14 +112,16 @@ public final class Supervisor implements Runnable {
     public void run() {
         while (running) {
             long nowNs = System.nanoTime();
+            for (Slot slot : slots.values()) {
+                if (slot.respawnAtNs != Long.MAX_VALUE && nowNs - slot.respawnAtNs >= 0) {
+                    spawn(slot);
+                }
+            }
+            // After the spawns: one that failed has just scheduled its retry, which this wait must not miss.
             long nextNs = Long.MAX_VALUE;
             for (Slot slot : slots.values()) {
                 if (slot.respawnAtNs != Long.MAX_VALUE) {
-                    if (nowNs - slot.respawnAtNs >= 0) {
-                        spawn(slot);
-                    } else {
-                        nextNs = Math.min(nextNs, slot.respawnAtNs);
-                    }
+                    nextNs = Math.min(nextNs, slot.respawnAtNs);
                 }
             }
             publish();
@@ -165,6 +178,8 @@ public final class Supervisor implements Runnable {
         slot.respawnAtNs = Long.MAX_VALUE;
         List<String> command = commandForSlot.apply(slot.index);
         ProcessBuilder builder = new ProcessBuilder(command).directory(options.workingDir().toFile());
+        // Every worker kind leaves when this process ends, even by SIGKILL (docs/WORKERS.md, "The parent watch").
+        builder.environment().put(WorkerProcess.PARENT_PID_ENV, Long.toString(ProcessHandle.current().pid()));
         File log = logForSlot.apply(slot.index);
         if (log == null) {
             builder.inheritIO();
@@ -179,9 +194,11 @@ public final class Supervisor implements Runnable {
             slot.process = process;
             slot.startNs = System.nanoTime();
             process.onExit().thenRun(() -> commands.add(() -> onExit(slot, process)));
+            slot.spawnError = null;
             LOG.debug("worker slot {} started, pid {}", slot.index, process.pid());
         } catch (IOException e) {
             LOG.error("cannot start worker {}: {}", command, e.toString());
+            slot.spawnError = e.getMessage();
             onDeath(slot, -1, 0);
         }
     }
@@ -205,6 +222,7 @@ public final class Supervisor implements Runnable {
 
     private void onDeath(Slot slot, int code, long livedNs) {
         if (code == CONFIGURATION_EXIT) {
+            configurationFailure = true;
             fail(slot, "worker exited with code " + CONFIGURATION_EXIT + " (configuration error, e.g. a target that "
                 + "cannot be loaded): not respawning; see its log");
             return;
@@ -215,8 +233,11 @@ public final class Supervisor implements Runnable {
             slot.quickDeaths = 0;
         }
         if (slot.quickDeaths >= options.maxQuickDeaths()) {
-            fail(slot, "worker died " + slot.quickDeaths + " times in a row within " + options.quickDeath()
-                + " of starting (last exit code " + code + "): not respawning; see its log");
+            configurationFailure = slot.spawnError != null;
+            fail(slot, "worker died " + slot.quickDeaths + " times in a row within "
+                + Durations.text(options.quickDeath()) + " of starting ("
+                + (slot.spawnError != null ? "it could not be started: " + slot.spawnError : "last exit code " + code)
+                + "): not respawning; see its log");
             return;
         }
         long backoffNs = slot.quickDeaths == 0 ? 0
@@ -247,7 +268,7 @@ public final class Supervisor implements Runnable {
             try {
                 long leftNs = deadlineNs - System.nanoTime();
                 if (leftNs <= 0 || !process.waitFor(leftNs, TimeUnit.NANOSECONDS)) {
-                    LOG.warn("worker pid {} did not exit within {}: killing it", process.pid(), grace);
+                    LOG.warn("worker pid {} did not exit within {}: killing it", process.pid(), Durations.text(grace));
                     process.destroyForcibly();
                     process.waitFor(5, TimeUnit.SECONDS);
                 }
@@ -286,6 +307,8 @@ public final class Supervisor implements Runnable {
         long respawnAtNs = Long.MAX_VALUE;
         int quickDeaths;
         int restarts;
+        /** Why the last start failed, or null. */
+        String spawnError;
         boolean retiring;
         boolean failed;
 

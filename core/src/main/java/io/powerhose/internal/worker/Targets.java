@@ -30,16 +30,27 @@ public final class Targets {
      */
     public static JobHandler resolve(String target, Map<String, String> params) {
         int separator = target.indexOf("::");
+        Class<?> type = targetClass(target);
+        return separator < 0 ? instantiate(target, type, params) : staticMethod(target, type,
+            target.substring(separator + 2), params);
+    }
+
+    /**
+     * Loads the class a target names, through the context class loader.
+     *
+     * @param target the name
+     * @return the class
+     * @throws ConfigurationException when it cannot be loaded
+     */
+    public static Class<?> targetClass(String target) {
+        int separator = target.indexOf("::");
         String className = separator < 0 ? target : target.substring(0, separator);
-        Class<?> type;
         try {
-            type = Class.forName(className, true, Thread.currentThread().getContextClassLoader());
+            return Class.forName(className, true, Thread.currentThread().getContextClassLoader());
         } catch (ClassNotFoundException | LinkageError e) {
             throw new ConfigurationException("target " + target + ": class " + className
                 + " not found on the classpath (" + e + ")", e);
         }
-        return separator < 0 ? instantiate(target, type, params) : staticMethod(target, type,
-            target.substring(separator + 2), params);
     }
 
     private static JobHandler instantiate(String target, Class<?> type, Map<String, String> params) {

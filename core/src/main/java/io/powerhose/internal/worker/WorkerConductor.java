@@ -1,8 +1,10 @@
 package io.powerhose.internal.worker;
 
+import io.powerhose.internal.Durations;
 import io.powerhose.JobHandler;
 import io.powerhose.ProtocolException;
 import io.powerhose.WorkerOptions;
+import io.powerhose.internal.process.Hostname;
 import io.powerhose.internal.protocol.BackendCodec;
 import io.powerhose.internal.protocol.Frames;
 import io.powerhose.internal.zmq.Monitor;
@@ -42,6 +44,8 @@ public final class WorkerConductor implements Runnable {
     private static final Logger LOG = LoggerFactory.getLogger(WorkerConductor.class);
     private static final AtomicLong INSTANCES = new AtomicLong();
     private static final long LEAVE_ACK_WAIT_NS = 5_000_000_000L;
+    /** READY's label: language and host (docs/PROTOCOL.md). */
+    private static final String LABEL = Hostname.workerLabel("java");
     private static final long MIN_WATCH_NS = 10_000_000L;
     /** How often the broker's beats and the connection's events are read (they are not polled). */
     private static final long CHECK_NS = 100_000_000L;
@@ -352,9 +356,9 @@ public final class WorkerConductor implements Runnable {
 
     private void abandonInline(InlineJob running) {
         LOG.error("job ran longer than the timeout {}: its result will not be sent. Thread stacks:{}",
-            options.timeout(), allStacks());
-        reply(running.jobId, false, utf8("job timed out after " + options.timeout() + " in worker " + pid
-            + "; its result will not be sent"));
+            Durations.text(options.timeout()), allStacks());
+        reply(running.jobId, false, utf8("job timed out after " + Durations.text(options.timeout()) + " in worker "
+            + pid + "; its result will not be sent"));
         running.abandoned = true;
         running.thread.interrupt();
         inline = null;
@@ -377,7 +381,7 @@ public final class WorkerConductor implements Runnable {
     }
 
     private void sendReady() {
-        Sockets.send(dealer, null, BackendCodec.ready(pid, options.capacity(), "java", options.prefetch()));
+        Sockets.send(dealer, null, BackendCodec.ready(pid, options.capacity(), LABEL, options.prefetch()));
     }
 
     private void onMonitorEvents(Monitor monitor) {
@@ -473,9 +477,9 @@ public final class WorkerConductor implements Runnable {
                 continue;
             }
             LOG.error("job ran longer than the timeout {}: its result will not be sent. Thread stacks:{}",
-                options.timeout(), allStacks());
-            reply(slot.jobId, false, utf8("job timed out after " + options.timeout() + " in worker " + pid
-                + "; its result will not be sent"));
+                Durations.text(options.timeout()), allStacks());
+            reply(slot.jobId, false, utf8("job timed out after " + Durations.text(options.timeout()) + " in worker "
+                + pid + "; its result will not be sent"));
             slot.runner.abandon();
             slot.thread.interrupt();
             poller.unregister(slot.socket);

@@ -631,4 +631,16 @@ class DispatcherTest {
         }
         return seen;
     }
+
+    @Test
+    void statusCountsTheJobsEachWorkerAnswered() {
+        dispatcher.onWorkerMessage(bytes("a"), BackendCodec.ready(7, 1, "java@node-a", 0));
+        for (int i = 0; i < 3; i++) {
+            job("r" + i);
+            reply("a", outbox.lastJobId());
+        }
+        String status = dispatcher.statusText(nowNs);
+        assertTrue(status.contains("\nworker.7=label:java@node-a,capacity:1,prefetch:0,in_flight:0,done:3,age_ms:"),
+            status);
+    }
 }

@@ -1,0 +1,99 @@
+package io.powerhose.cli;
+
+import io.powerhose.Broker;
+import io.powerhose.BrokerOptions;
+import io.powerhose.DuplicateBrokerException;
+import io.powerhose.internal.process.ExitCodes;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+import java.util.concurrent.Callable;
+
+/**
+ * {@code powerhose-broker}: runs a broker until SIGTERM or Ctrl-C; with {@code --check} or
+ * {@code --purge-ghosts}, checks the broker that runs instead.
+ */
+@Command(name = "powerhose-broker", mixinStandardHelpOptions = true, sortOptions = false,
+    description = "Powerhose broker.", versionProvider = VersionProvider.class)
+public final class BrokerCommand implements Callable<Integer> {
+    @Mixin
+    EndpointOptions endpoints = new EndpointOptions();
+
+    @Option(names = "--debug", description = "Debug mode")
+    boolean debug;
+
+    @Option(names = "--check", description = "Use this option to check if there's a running broker. "
+        + "Returns the PID if a broker is up.")
+    boolean check;
+
+    @Option(names = "--purge-ghosts", description = "Use this option to purge ghost brokers.")
+    boolean purgeGhosts;
+
+    @Option(names = "--logfile", paramLabel = "LOGFILE", description = "File to log in to. Default: ${DEFAULT-VALUE}")
+    String logfile = "stdout";
+
+    @Option(names = "--heartbeat-interval", paramLabel = "SECONDS",
+        description = "Time between two beats; a worker silent for liveness x this is lost. Default: ${DEFAULT-VALUE}")
+    double heartbeatInterval = 1;
+
+    @Option(names = "--liveness", paramLabel = "N",
+        description = "Heartbeat intervals of silence before a worker is lost. Default: ${DEFAULT-VALUE}")
+    int liveness = 3;
+
+    @Option(names = "--max-queued", paramLabel = "N",
+        description = "Jobs that may wait for a worker before new ones are refused as busy. Default: ${DEFAULT-VALUE}")
+    int maxQueued = 10_000;
+
+    @Option(names = "--max-job-bytes", paramLabel = "BYTES",
+        description = "Largest job accepted. Default: ${DEFAULT-VALUE}")
+    long maxJobBytes = 16L << 20;
+
+    @Option(names = "--no-worker-grace", paramLabel = "SECONDS",
+        description = "How long a job waits for a worker when none is registered. Default: ${DEFAULT-VALUE}")
+    double noWorkerGrace = 1;
+
+    /**
+     * Builds the options these arguments describe, without starting anything.
+     *
+     * @return the broker options
+     */
+    BrokerOptions toOptions() {
+        return BrokerOptions.builder().frontend(endpoints.frontend).backend(endpoints.backend)
+            .heartbeat(endpoints.heartbeat)
+            .heartbeatInterval(Seconds.of(heartbeatInterval)).liveness(liveness).maxQueuedJobs(maxQueued)
+            .maxJobBytes(maxJobBytes).noWorkerGrace(Seconds.of(noWorkerGrace)).build();
+    }
+
+    @Override
+    public Integer call() {
+        if (check || purgeGhosts) {
+            Logging.configure(debug ? ch.qos.logback.classic.Level.DEBUG : ch.qos.logback.classic.Level.WARN,
+                "stderr");
+            BrokerOptions options = toOptions();
+            return check ? BrokerChecks.check(options.frontend(), System.out)
+                : BrokerChecks.purgeGhosts(options.frontend(), System.out);
+        }
+        Logging.configure(debug, logfile);
+        BrokerOptions options = toOptions();
+        Broker broker;
+        try {
+            broker = Broker.start(options);
+        } catch (DuplicateBrokerException e) {
+            System.err.println("powerhose-broker: " + e.getMessage());
+            return ExitCodes.DUPLICATE_BROKER;
+        }
+        Runtime.getRuntime().addShutdownHook(new Thread(broker::close, "powerhose-broker-shutdown"));
+        broker.awaitStop();
+        return ExitCodes.OK;
+    }
+
+    /**
+     * Runs the command.
+     *
+     * @param args the arguments
+     */
+    public static void main(String[] args) {
+        System.exit(Commands.run(new BrokerCommand(), args));
+    }
+}

@@ -1,0 +1,115 @@
+package io.powerhose.cli;
+
+import io.powerhose.Cluster;
+import io.powerhose.ClusterOptions;
+import io.powerhose.ConfigurationException;
+import io.powerhose.DuplicateBrokerException;
+import io.powerhose.PowerhoseException;
+import io.powerhose.WorkerOptions;
+import io.powerhose.internal.process.ExitCodes;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+import java.util.Arrays;
+import java.util.concurrent.Callable;
+
+/**
+ * {@code powerhose TARGET}: one broker and some workers, kept running until SIGTERM or Ctrl-C, then stopped
+ * gracefully.
+ */
+@Command(name = "powerhose", mixinStandardHelpOptions = true, sortOptions = false,
+    description = "Run a Powerhose cluster.", versionProvider = VersionProvider.class)
+public final class ClusterCommand implements Callable<Integer> {
+    @Parameters(index = "0", arity = "0..1", paramLabel = "target",
+        description = "Fully qualified name of the job handler (a JobHandler class, or Class::method). "
+            + "Not needed with --worker-command.")
+    String target;
+
+    @Mixin
+    EndpointOptions endpoints = new EndpointOptions();
+
+    @Option(names = "--debug", description = "Debug mode")
+    boolean debug;
+
+    @Option(names = "--numprocesses", paramLabel = "NUMPROCESSES",
+        description = "Number of processes to run. Default: ${DEFAULT-VALUE}")
+    int numProcesses = 5;
+
+    @Option(names = "--logfile", paramLabel = "LOGFILE",
+        description = "File to log in to (workers log to LOGFILE.worker-N). Default: ${DEFAULT-VALUE}")
+    String logfile = "stdout";
+
+    @Option(names = "--params", paramLabel = "PARAMS", description = "The workers' parameters, as key:value|k2:v2.")
+    String params = "";
+
+    @Option(names = "--timeout", paramLabel = "TIMEOUT",
+        description = "The workers' job timeout in seconds. Default: ${DEFAULT-VALUE}")
+    double timeout = 7.5;
+
+    @Option(names = "--max-age", paramLabel = "MAX_AGE",
+        description = "The workers' maximum age in seconds; -1 for never. Default: ${DEFAULT-VALUE}")
+    double maxAge = -1;
+
+    @Option(names = "--max-age-delta", paramLabel = "MAX_AGE_DELTA",
+        description = "The maximum value in seconds added to max_age. Default: ${DEFAULT-VALUE}")
+    double maxAgeDelta = 0;
+
+    @Option(names = "--worker-command", paramLabel = "COMMAND",
+        description = "Run workers in another language: this command line (split on spaces), to which "
+            + "--backend, --heartbeat, --timeout and the other worker options are appended.")
+    String workerCommand;
+
+    /**
+     * Builds the options these arguments describe, without starting anything.
+     *
+     * @return the cluster options
+     */
+    ClusterOptions toOptions() {
+        ClusterOptions.Builder builder;
+        if (workerCommand != null) {
+            builder = ClusterOptions.builderForCommand(Arrays.asList(workerCommand.trim().split("\\s+")));
+        } else if (target != null) {
+            builder = ClusterOptions.builder(target);
+        } else {
+            throw new ConfigurationException("give a target, or --worker-command");
+        }
+        builder.frontend(endpoints.frontend).backend(endpoints.backend)
+            .heartbeat(endpoints.heartbeat).numProcesses(numProcesses)
+            .logfile(logfile).debug(debug).workerParams(WorkerOptions.parseParams(params))
+            .timeout(Seconds.of(timeout)).maxAgeDelta(Seconds.of(maxAgeDelta)).background(false);
+        if (maxAge >= 0) {
+            builder.maxAge(Seconds.of(maxAge));
+        }
+        return builder.build();
+    }
+
+    @Override
+    public Integer call() {
+        Logging.configure(debug, logfile);
+        try {
+            Cluster.start(toOptions());
+            return ExitCodes.OK;
+        } catch (ConfigurationException e) {
+            System.err.println("powerhose: " + e.getMessage());
+            return ExitCodes.CONFIGURATION;
+        } catch (DuplicateBrokerException e) {
+            System.err.println("powerhose: " + e.getMessage());
+            return ExitCodes.DUPLICATE_BROKER;
+        } catch (PowerhoseException e) {
+            System.err.println("powerhose: " + e.getMessage());
+            return ExitCodes.FAILED;
+        }
+    }
+
+    /**
+     * Runs the command.
+     *
+     * @param args the arguments
+     */
+    public static void main(String[] args) {
+        System.exit(Commands.run(new ClusterCommand(), args));
+    }
+
+}
