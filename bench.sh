@@ -18,7 +18,7 @@ if [ ! -x "$root/native/build/zmq-floor" ] || [ ! -x "$root/native/build/powerho
     echo "bench: building native/ (make)..." >&2
     make -s -C "$root/native" >&2
 fi
-if [ ! -f "$jar" ] || [ -n "$(find "$root/core/src/main" "$root/jmh/src/main" "$root/pom.xml" "$root/core/pom.xml" \
+if [ ! -f "$jar" ] || [ -n "$(find "$root/core/src/main" "$root/jmh/src/main" "$root/native/src" "$root/pom.xml" "$root/core/pom.xml" \
         "$root/jmh/pom.xml" -newer "$jar" -print -quit)" ]; then
     echo "bench: building the jars (mvn package)..." >&2
     (cd "$root" && mvn -B -q -DskipTests package -pl core,jmh -am >&2)

@@ -1,21 +1,29 @@
 package io.powerhose.internal.zmq;
 
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import org.zeromq.ZMQ;
 import org.zeromq.ZMQException;
 
-import java.util.ArrayList;
-import java.util.List;
+import java.util.Objects;
 
 /**
- * Socket helpers: multipart send and receive without blocking, and socket creation with the options
- * every Powerhose socket uses. Each call must come from the thread that owns the socket.
+ * Socket helpers: whole multipart messages in and out through {@link Native} (one JNI call per message, or per
+ * batch of messages), and socket creation with the options every Powerhose socket uses. Each call must come
+ * from the thread that owns the socket. Expected outcomes are return values (nothing waiting, a full queue, an
+ * unknown peer); a closed socket or a terminated context is a {@link io.powerhose.TransportException}.
  */
 public final class Sockets {
     /** libzmq's EHOSTUNREACH, raised by a ROUTER_MANDATORY socket for an unknown peer. */
-    public static final int EHOSTUNREACH = 113;
+    public static final int EHOSTUNREACH = Native.EHOSTUNREACH;
     /** libzmq's EINTR: a blocking call was interrupted by a signal (a profiler's, a debugger's, a handler's). */
-    public static final int EINTR = 4;
+    public static final int EINTR = Native.EINTR;
+    private static final Logger LOG = LoggerFactory.getLogger(Sockets.class);
     private static final byte[][] NO_FRAMES = new byte[0][];
+
+    static {
+        NativeLibrary.load();
+    }
 
     private Sockets() {
     }
@@ -43,23 +51,74 @@ public final class Sockets {
      * @return the frames, or an empty array when nothing is waiting
      */
     public static byte[][] receive(ZMQ.Socket socket) {
-        byte[] first = recv(socket, ZMQ.DONTWAIT);
-        if (first == null) {
-            return NO_FRAMES;
-        }
-        if (!socket.hasReceiveMore()) {
-            return new byte[][] {first};
-        }
-        List<byte[]> frames = new ArrayList<>(6);
-        frames.add(first);
-        do {
-            frames.add(recv(socket, 0));
-        } while (socket.hasReceiveMore());
-        return frames.toArray(NO_FRAMES);
+        byte[][][] message = new byte[1][][];
+        return receive(socket, null, message, 1, Native.DONTWAIT) == 1 ? message[0] : NO_FRAMES;
     }
 
     /**
-     * Sends a message, optionally prefixed by a routing id, without waiting.
+     * Receives one whole message, waiting for it; a signal that interrupts the wait does not end it.
+     *
+     * @param socket the socket
+     * @return the frames
+     */
+    public static byte[][] receiveWaiting(ZMQ.Socket socket) {
+        byte[][][] message = new byte[1][][];
+        while (receive(socket, null, message, 1, 0) != 1) {
+            // only a receive timeout (never set on our sockets) returns with nothing
+        }
+        return message[0];
+    }
+
+    /**
+     * Receives the messages waiting, up to {@code max}, in one call, without waiting.
+     *
+     * @param socket the socket
+     * @param messages where message {@code i} goes (the caller should null the slots it has read, so that the
+     *     buffer does not keep old messages alive)
+     * @param max at most this many (and at most {@code messages.length})
+     * @return how many were received; 0 when none was waiting
+     */
+    public static int receiveBatch(ZMQ.Socket socket, byte[][][] messages, int max) {
+        return receive(socket, null, Objects.requireNonNull(messages, "messages"), max, Native.DONTWAIT);
+    }
+
+    /**
+     * Receives the messages waiting on a ROUTER, up to {@code max}, in one call, without waiting, each split
+     * into its routing id and the frames after it (no copy of the frame array).
+     *
+     * @param socket the ROUTER
+     * @param routingIds where message {@code i}'s routing id goes
+     * @param bodies where message {@code i}'s other frames go (an empty array when it had none)
+     * @param max at most this many (and at most the length of either array)
+     * @return how many were received; 0 when none was waiting
+     */
+    public static int receiveBatch(ZMQ.Socket socket, byte[][] routingIds, byte[][][] bodies, int max) {
+        Objects.requireNonNull(routingIds, "routingIds");
+        return receive(socket, routingIds, Objects.requireNonNull(bodies, "bodies"), max, Native.DONTWAIT);
+    }
+
+    private static int receive(ZMQ.Socket socket, byte[][] firstFrames, byte[][][] messages, int max, int flags) {
+        while (true) {
+            int received = Native.receive(socket, firstFrames, messages, max, flags);
+            if (received >= 0) {
+                return received;
+            }
+            if (received == -Native.EMSGSIZE) {
+                LOG.warn("dropped a message with a frame over 2 GiB (no Java array holds it); set ZMQ_MAXMSGSIZE");
+                continue;
+            }
+            if (received == -Native.EINVAL) {
+                throw new IllegalArgumentException("receive: max=" + max + " and buffers of " + messages.length
+                    + " messages: " + Native.describe(Native.EINVAL));
+            }
+            throw Native.failure("receive", -received);
+        }
+    }
+
+    /**
+     * Sends a whole message, optionally prefixed by a routing id, in one call. With a routing id it does not
+     * wait: the message goes whole or not at all. Without one it waits for room (our DEALER, PUB and PAIR
+     * sockets have no high-water mark, so that only waits while an inproc peer connects).
      *
      * @param socket the socket
      * @param routingId the peer's routing id for a ROUTER socket, or null
@@ -67,47 +126,19 @@ public final class Sockets {
      * @return true when sent; false when the peer is unknown (EHOSTUNREACH) or its queue is full (EAGAIN)
      */
     public static boolean send(ZMQ.Socket socket, byte[] routingId, byte[][] frames) {
-        try {
-            if (routingId != null && !send(socket, routingId, ZMQ.SNDMORE | ZMQ.DONTWAIT)) {
-                return false;
-            }
-            int last = frames.length - 1;
-            for (int i = 0; i < last; i++) {
-                send(socket, frames[i], ZMQ.SNDMORE);
-            }
-            return send(socket, frames[last], 0);
-        } catch (ZMQException e) {
-            if (e.getErrorCode() == EHOSTUNREACH) {
-                return false;
-            }
-            throw e;
+        Objects.requireNonNull(frames, "frames");
+        int rc = Native.send(socket, routingId, frames, routingId != null ? Native.DONTWAIT : 0);
+        if (rc == 0) {
+            return true;
         }
-    }
-
-    /** One frame; a signal that interrupts libzmq (EINTR) means the frame was not taken: try again. */
-    private static boolean send(ZMQ.Socket socket, byte[] frame, int flags) {
-        while (true) {
-            try {
-                return socket.send(frame, flags);
-            } catch (ZMQException e) {
-                if (e.getErrorCode() != EINTR) {
-                    throw e;
-                }
-            }
+        if (rc == Native.EHOSTUNREACH || rc == Native.EAGAIN) {
+            return false;
         }
-    }
-
-    /** One frame, or null when DONTWAIT finds none; EINTR (a signal) is retried. */
-    private static byte[] recv(ZMQ.Socket socket, int flags) {
-        while (true) {
-            try {
-                return socket.recv(flags);
-            } catch (ZMQException e) {
-                if (e.getErrorCode() != EINTR) {
-                    throw e;
-                }
-            }
+        if (rc == Native.EINVAL) {
+            throw new IllegalArgumentException("send: a null frame, or no frame (" + frames.length + " frames"
+                + (routingId != null ? " after a routing id" : "") + "): " + Native.describe(rc));
         }
+        throw Native.failure("send", rc);
     }
 
     /**
@@ -128,20 +159,6 @@ public final class Sockets {
             }
             throw e;
         }
-    }
-
-    /**
-     * Receives one frame, waiting for it; a signal that interrupts the wait does not end it.
-     *
-     * @param socket the socket
-     * @return the frame
-     */
-    public static byte[] receiveFrame(ZMQ.Socket socket) {
-        byte[] frame;
-        do {
-            frame = recv(socket, 0);
-        } while (frame == null);
-        return frame;
     }
 
     /**
