@@ -167,8 +167,8 @@ public final class NativeLibrary {
         Path found = findIn(searchPath(), fileName);
         if (found == null) {
             String jar = PACKED_PLATFORMS.contains(platform())
-                ? "the powerhose-core jar has no " + resource + " (it was built without native/: build with"
-                    + " mvn -pl core -am, which runs make in native/ first)"
+                ? "the powerhose-core jar has no " + resource + " (its build compiles it with make from"
+                    + " native/src/jni: was it skipped?)"
                 : "the powerhose-core jar carries it for " + PACKED_PLATFORMS + " only, and this is " + platform();
             throw new ConfigurationException(fileName + " (Powerhose's JNI library) not found: " + jar
                 + "; and java.library.path " + searchPath() + " has none: build it with make -C native and start"

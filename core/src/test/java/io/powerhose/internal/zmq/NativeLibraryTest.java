@@ -23,8 +23,7 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * Where our JNI library comes from: packed in the core jar (this fails the build when native/ was not built
- * first) and extracted to a private file that is gone once loaded; from java.library.path when the jar has
+ * Where our JNI library comes from: packed in the core jar (this fails the build when it is not) and extracted to a private file that is gone once loaded; from java.library.path when the jar has
  * none; and a {@link io.powerhose.ConfigurationException} that names what is missing otherwise. The last
  * cases run in child JVMs (ended by their pid).
  */
@@ -38,7 +37,7 @@ class NativeLibraryTest {
     @Test
     void theJarCarriesTheLibraryAndItIsLoadedFromThereThroughAFileThatIsGoneOnceLoaded() {
         assertNotNull(NativeLibrary.class.getClassLoader().getResource(RESOURCE),
-            RESOURCE + " is not on the classpath: native/ was not built before core (mvn -pl core -am)");
+            RESOURCE + " is not on the classpath: core's make-jni execution did not run");
         NativeLibrary.load();
         String source = NativeLibrary.shimSource();
         assertTrue(source.startsWith(RESOURCE) && source.contains(", extracted to "), source);
