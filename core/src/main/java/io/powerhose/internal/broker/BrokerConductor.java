@@ -33,6 +33,10 @@ public final class BrokerConductor implements Runnable, Outbox {
     private volatile String lastStatus = "";
     private volatile java.util.Set<Long> activeWorkerPids = java.util.Set.of();
 
+    /** Receive buffers of {@link #drain}, reused every pass (the broker thread's only). */
+    private final byte[][] routingIds = new byte[BATCH][];
+    private final byte[][][] bodies = new byte[BATCH][][];
+
     private ZMQ.Socket frontend;
     private ZMQ.Socket backend;
     private ZMQ.Socket beat;
@@ -145,18 +149,19 @@ public final class BrokerConductor implements Runnable, Outbox {
         }
     }
 
+    /** Handles up to {@link #BATCH} waiting messages, taken in one call with their routing ids split off. */
     private void drain(ZMQ.Socket socket, boolean fromWorkers) {
-        for (int i = 0; i < BATCH; i++) {
-            byte[][] frames = Sockets.receive(socket);
-            if (frames.length == 0) {
-                return;
-            }
+        int count = Sockets.receiveBatch(socket, routingIds, bodies, BATCH);
+        for (int i = 0; i < count; i++) {
+            byte[] routingId = routingIds[i];
+            byte[][] body = bodies[i];
+            routingIds[i] = null;
+            bodies[i] = null;
             try {
-                byte[][] body = java.util.Arrays.copyOfRange(frames, 1, frames.length);
                 if (fromWorkers) {
-                    dispatcher.onWorkerMessage(frames[0], body);
+                    dispatcher.onWorkerMessage(routingId, body);
                 } else {
-                    dispatcher.onClientMessage(frames[0], body);
+                    dispatcher.onClientMessage(routingId, body);
                 }
             } catch (RuntimeException e) {
                 // The loop never dies of input: count, log once per distinct error, carry on.
