@@ -12,8 +12,14 @@ if [ ! -d "$dir" ]; then
     echo "jni-check: no reports in $dir (no jni-check test ran)"
     exit 0
 fi
+shopt -s nullglob
+files=("$dir"/*.dumpstream "$dir"/*-output.txt)
+if [ ${#files[@]} -eq 0 ]; then
+    echo "jni-check: no JVM output in $dir to check (no jni-check test ran, or it printed nothing)"
+    exit 0
+fi
 # The text the JVM printed, one line each, from surefire's "Stream '...'" records and plain output files.
-text="$(cat "$dir"/*.dumpstream "$dir"/*-output.txt 2>/dev/null \
+text="$(cat "${files[@]}" \
     | sed -n "s/^Corrupted channel by directly writing to native stream in forked JVM [0-9]*\. Stream '\(.*\)'\.\$/\1/p; /^[^#C]/p")"
 report="$(printf '%s\n' "$text" | awk '
     /WARNING in native method|FATAL ERROR in native method|WARNING: JNI local refs|JNI (critical|global|weak)/ {

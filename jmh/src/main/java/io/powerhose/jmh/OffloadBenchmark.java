@@ -186,6 +186,7 @@ public class OffloadBenchmark {
         public int asyncInFlight;
 
         final Window window = new Window();
+        final CpuMeter.Recorder cpu = new CpuMeter.Recorder();
 
         /** Sizes the window. */
         @Setup(Level.Trial)
@@ -193,10 +194,36 @@ public class OffloadBenchmark {
             window.resize(asyncInFlight);
         }
 
-        /** Lets the jobs in flight finish between iterations. */
+        /**
+         * Starts counting CPU time in a measurement iteration.
+         *
+         * @param c the cluster
+         * @param iteration warm-up or measurement
+         */
+        @Setup(Level.Iteration)
+        public void begin(ClusterState c, IterationParams iteration) {
+            cpu.begin(iteration.getType() == IterationType.MEASUREMENT, c.trial);
+        }
+
+        /**
+         * Lets the jobs in flight finish between iterations, then stops counting.
+         *
+         * @param c the cluster
+         */
         @TearDown(Level.Iteration)
-        public void drain() {
+        public void drain(ClusterState c) {
             window.drain();
+            cpu.end(c.trial);
+        }
+
+        /**
+         * Writes the CPU time per job of each process to the facts.
+         *
+         * @param s the job
+         */
+        @TearDown(Level.Trial)
+        public void report(JobState s) {
+            Sidecar.write(s.label + " cpu " + cpu.line());
         }
     }
 
@@ -241,6 +268,7 @@ public class OffloadBenchmark {
     @Benchmark
     @Threads(1)
     public void powerhoseAsync(JobState s, ClusterState c, AsyncState a, Blackhole bh) {
+        a.cpu.countJob();
         bh.consume(a.window.step(() -> c.trial.client.submit(s.cpu.job())));
     }
 }

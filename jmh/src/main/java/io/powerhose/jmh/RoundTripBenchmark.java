@@ -2,6 +2,7 @@ package io.powerhose.jmh;
 
 import io.powerhose.Job;
 
+import java.util.Locale;
 import java.util.SplittableRandom;
 import java.util.concurrent.TimeUnit;
 
@@ -20,6 +21,8 @@ import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Threads;
 import org.openjdk.jmh.annotations.Warmup;
 import org.openjdk.jmh.infra.Blackhole;
+import org.openjdk.jmh.infra.IterationParams;
+import org.openjdk.jmh.runner.IterationType;
 
 /**
  * The echo round trip client → broker → worker → broker → client: {@link #echo} with one job in flight
@@ -83,6 +86,7 @@ public class RoundTripBenchmark {
         public int inFlight;
 
         final Window window = new Window();
+        final CpuMeter.Recorder cpu = new CpuMeter.Recorder();
 
         /** Sizes the window. */
         @Setup(Level.Trial)
@@ -90,10 +94,37 @@ public class RoundTripBenchmark {
             window.resize(inFlight);
         }
 
-        /** Lets the jobs in flight finish between iterations. */
+        /**
+         * Starts counting CPU time in a measurement iteration.
+         *
+         * @param s the cluster
+         * @param iteration warm-up or measurement
+         */
+        @Setup(Level.Iteration)
+        public void begin(EchoState s, IterationParams iteration) {
+            cpu.begin(iteration.getType() == IterationType.MEASUREMENT, s.trial);
+        }
+
+        /**
+         * Lets the jobs in flight finish between iterations, then stops counting.
+         *
+         * @param s the cluster
+         */
         @TearDown(Level.Iteration)
-        public void drain() {
+        public void drain(EchoState s) {
             window.drain();
+            cpu.end(s.trial);
+        }
+
+        /**
+         * Writes the CPU time per job of each process to the facts.
+         *
+         * @param s the cluster
+         */
+        @TearDown(Level.Trial)
+        public void report(EchoState s) {
+            Sidecar.write(String.format(Locale.ROOT, "echoInFlight transport=%s payload=%d worker=%s cpu %s",
+                s.transport, s.payload, s.worker, cpu.line()));
         }
     }
 
@@ -121,6 +152,7 @@ public class RoundTripBenchmark {
     @BenchmarkMode(Mode.Throughput)
     @OutputTimeUnit(TimeUnit.SECONDS)
     public void echoInFlight(EchoState s, AsyncState a, Blackhole bh) {
+        a.cpu.countJob();
         bh.consume(a.window.step(() -> s.trial.client.submit(s.job)));
     }
 }
