@@ -20,7 +20,7 @@
 #include "shim.h"
 
 /* Bumped when a native method changes; io.powerhose.internal.zmq.Native checks it at load. */
-#define PH_ABI_VERSION 1
+#define PH_ABI_VERSION 2
 #define UNUSED(x) (void)(x)
 
 static jfieldID socket_handle_field;
@@ -188,6 +188,174 @@ JNIEXPORT jint NATIVE(receive)(JNIEnv *env, jclass cls, jobject socket, jobjectA
     if (received > 0 || error == 0 || error == EAGAIN)
         return received;
     return -error;
+}
+
+/* Frames from this size up never go through the packed buffers: they are copied once, straight between
+ * libzmq's buffer and their own Java array (the packed path costs a second copy, in Java). */
+#define PH_PACKED_FRAME_LIMIT 8192
+#define PH_BATCH_LIMIT 1024
+
+/* Receives up to max whole messages like receive(), but hands them to Java with a fixed number of JNI calls
+ * per batch instead of several per frame: the frames of the messages that fit are copied into buffer, one
+ * after the other, and layout gets, per message, its frame count and then each frame's length; a message that
+ * does not fit (buffer or layout full, or a frame of PH_PACKED_FRAME_LIMIT bytes or more) goes whole to
+ * large[i] as byte[][], and layout gets -1 for it. Java makes the frames' arrays from the buffer (allocated in
+ * Java's fast path, not zeroed). Returns the number of messages, or a negated errno as receive() does. */
+JNIEXPORT jint NATIVE(receivePacked)(JNIEnv *env, jclass cls, jobject socket, jbyteArray buffer,
+                                     jintArray layout, jobjectArray large, jint max, jint flags)
+{
+    UNUSED(cls);
+    void *s = socket_of(env, socket);
+    if (s == NULL)
+        return -ENOTSOCK;
+    if (buffer == NULL || layout == NULL || large == NULL || max < 1)
+        return -EINVAL;
+    jsize limit = (*env)->GetArrayLength(env, large);
+    if (max < limit)
+        limit = max;
+    if (limit > PH_BATCH_LIMIT)
+        limit = PH_BATCH_LIMIT;
+    jsize capacity = (*env)->GetArrayLength(env, buffer);
+    jsize layout_capacity = (*env)->GetArrayLength(env, layout);
+    if (limit < 1 || layout_capacity < 1)
+        return -EINVAL;
+    jint *lay = malloc((size_t)layout_capacity * sizeof(jint));
+    if (lay == NULL)
+        return -ENOMEM;
+    size_t starts[PH_BATCH_LIMIT + 1];
+    char packed[PH_BATCH_LIMIT];
+    ph_message all;      /* the frames of every message of the batch, one after the other */
+    ph_message one;
+    ph_message_init(&all);
+    ph_message_init(&one);
+    jint received = 0;
+    jsize used = 0, laid = 0;
+    int error = 0;
+    while (received < limit && laid < layout_capacity) {   /* room for a message's count, or its -1 */
+        error = ph_message_recv(&one, s, received == 0 ? flags : ZMQ_DONTWAIT);
+        if (error != 0)
+            break;
+        size_t bytes = 0;
+        int fits = laid + 1 + (jsize)one.count <= layout_capacity;
+        for (size_t i = 0; i < one.count && fits; i++) {
+            size_t size = zmq_msg_size(&one.frames[i]);
+            bytes += size;
+            fits = size < PH_PACKED_FRAME_LIMIT && bytes <= (size_t)(capacity - used);
+        }
+        error = ph_message_reserve(&all, all.count + one.count);
+        if (error != 0) {
+            ph_message_clear(&one);
+            break;
+        }
+        starts[received] = all.count;
+        for (size_t i = 0; i < one.count; i++) {
+            zmq_msg_init(&all.frames[all.count]);
+            zmq_msg_move(&all.frames[all.count++], &one.frames[i]);
+        }
+        ph_message_clear(&one);
+        packed[received] = (char)fits;
+        if (fits) {
+            lay[laid++] = (jint)(all.count - starts[received]);
+            for (size_t i = starts[received]; i < all.count; i++)
+                lay[laid++] = (jint)zmq_msg_size(&all.frames[i]);
+            used += (jsize)bytes;
+        } else {
+            lay[laid++] = -1;
+        }
+        received++;
+    }
+    starts[received] = all.count;
+    if (used > 0) {
+        jbyte *dst = (*env)->GetPrimitiveArrayCritical(env, buffer, NULL);
+        if (dst == NULL) {
+            error = ENOMEM;      /* OutOfMemoryError pending; the batch is lost */
+            received = 0;
+        } else {
+            jsize at = 0;
+            for (jint m = 0; m < received; m++) {
+                for (size_t i = starts[m]; packed[m] && i < starts[m + 1]; i++) {
+                    size_t size = zmq_msg_size(&all.frames[i]);
+                    memcpy(dst + at, zmq_msg_data(&all.frames[i]), size);
+                    at += (jsize)size;
+                }
+            }
+            (*env)->ReleasePrimitiveArrayCritical(env, buffer, dst, 0);
+        }
+    }
+    if (received > 0) {
+        (*env)->SetIntArrayRegion(env, layout, 0, laid, lay);
+        for (jint m = 0; m < received; m++) {
+            if (!packed[m]) {
+                ph_message view;     /* the message's frames inside "all"; hand_over only reads them */
+                view.frames = all.frames + starts[m];
+                view.count = starts[m + 1] - starts[m];
+                int rc = hand_over(env, &view, NULL, large, m);
+                if (rc != 0) {
+                    received = m;    /* the rest is lost with an exception pending (OutOfMemoryError) */
+                    error = rc;
+                    break;
+                }
+            }
+        }
+    }
+    ph_message_release(&all);
+    ph_message_release(&one);
+    free(lay);
+    if (received > 0 || error == 0 || error == EAGAIN)
+        return received;
+    return -error;
+}
+
+/* Sends count frames whose bytes lie one after the other in buffer, their lengths in lengths[0..count), as one
+ * message, like send() (flags: 0 or ZMQ_DONTWAIT) but with a fixed number of JNI calls. Returns 0 or an errno
+ * with nothing sent (EINVAL: no frame, or lengths beyond the buffer). */
+JNIEXPORT jint NATIVE(sendPacked)(JNIEnv *env, jclass cls, jobject socket, jbyteArray buffer, jintArray lengths,
+                                  jint count, jint flags)
+{
+    UNUSED(cls);
+    void *s = socket_of(env, socket);
+    if (s == NULL)
+        return ENOTSOCK;
+    if (buffer == NULL || lengths == NULL || count < 1 || (*env)->GetArrayLength(env, lengths) < count)
+        return EINVAL;
+    jint small[64];
+    jint *len = count <= 64 ? small : malloc((size_t)count * sizeof(jint));
+    if (len == NULL)
+        return ENOMEM;
+    (*env)->GetIntArrayRegion(env, lengths, 0, count, len);
+    jlong total = 0;
+    int error = 0;
+    for (jint i = 0; i < count && error == 0; i++) {
+        total += len[i];
+        error = len[i] < 0 ? EINVAL : 0;
+    }
+    if (error == 0 && total > (*env)->GetArrayLength(env, buffer))
+        error = EINVAL;
+    ph_message m;
+    ph_message_init(&m);
+    if (error == 0)
+        error = ph_message_reserve(&m, (size_t)count);
+    for (jint i = 0; i < count && error == 0; i++)
+        error = ph_message_add(&m, (size_t)len[i]) == NULL ? ENOMEM : 0;
+    if (error == 0) {
+        jbyte *src = (*env)->GetPrimitiveArrayCritical(env, buffer, NULL);
+        if (src == NULL) {
+            error = ENOMEM;
+        } else {
+            jlong at = 0;
+            for (jint i = 0; i < count; i++) {
+                memcpy(zmq_msg_data(&m.frames[i]), src + at, (size_t)len[i]);
+                at += len[i];
+            }
+            (*env)->ReleasePrimitiveArrayCritical(env, buffer, src, JNI_ABORT);
+        }
+    }
+    if (error == 0)
+        error = ph_message_send(&m, s, flags);
+    ph_message_release(&m);
+    if (len != small)
+        free(len);
+    return error;
 }
 
 /* Appends a Java array as a frame. Returns 0, EINVAL (null) or ENOMEM. */

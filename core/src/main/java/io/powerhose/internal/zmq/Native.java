@@ -48,7 +48,9 @@ public final class Native {
     public static final int ETERM = 156_384_712 + 53;
 
     /** The ABI of the native methods below; {@code PH_ABI_VERSION} in powerhose_jni.c must match. */
-    static final int ABI_VERSION = 1;
+    static final int ABI_VERSION = 2;
+    /** Frames from this size up take the unpacked path (one copy, their own array): PH_PACKED_FRAME_LIMIT. */
+    static final int PACKED_FRAME_LIMIT = 8192;
 
     private Native() {
     }
@@ -64,6 +66,11 @@ public final class Native {
     static native int receive(ZMQ.Socket socket, byte[][] firstFrames, byte[][][] messages, int max, int flags);
 
     static native int send(ZMQ.Socket socket, byte[] routingId, byte[][] frames, int flags);
+
+    static native int receivePacked(ZMQ.Socket socket, byte[] buffer, int[] layout, byte[][][] large, int max,
+                                    int flags);
+
+    static native int sendPacked(ZMQ.Socket socket, byte[] buffer, int[] lengths, int count, int flags);
 
     static native int setIntOption(ZMQ.Socket socket, int option, int value);
 

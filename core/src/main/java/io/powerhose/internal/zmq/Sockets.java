@@ -5,6 +5,7 @@ import org.slf4j.LoggerFactory;
 import org.zeromq.ZMQ;
 import org.zeromq.ZMQException;
 
+import java.util.Arrays;
 import java.util.Objects;
 
 /**
@@ -20,6 +21,8 @@ public final class Sockets {
     public static final int EINTR = Native.EINTR;
     private static final Logger LOG = LoggerFactory.getLogger(Sockets.class);
     private static final byte[][] NO_FRAMES = new byte[0][];
+    /** Each thread's packing buffers: a socket's owner thread is the only one that uses them for that socket. */
+    private static final ThreadLocal<Buffers> BUFFERS = ThreadLocal.withInitial(Buffers::new);
 
     static {
         NativeLibrary.load();
@@ -98,9 +101,13 @@ public final class Sockets {
     }
 
     private static int receive(ZMQ.Socket socket, byte[][] firstFrames, byte[][][] messages, int max, int flags) {
+        Buffers buffers = BUFFERS.get();
+        int limit = Math.min(max, Math.min(messages.length, firstFrames == null ? max : firstFrames.length));
         while (true) {
-            int received = Native.receive(socket, firstFrames, messages, max, flags);
+            int received = limit < 1 ? -Native.EINVAL
+                : Native.receivePacked(socket, buffers.in, buffers.layout, buffers.large, limit, flags);
             if (received >= 0) {
+                buffers.unpack(received, firstFrames, messages);
                 return received;
             }
             if (received == -Native.EMSGSIZE) {
@@ -127,7 +134,10 @@ public final class Sockets {
      */
     public static boolean send(ZMQ.Socket socket, byte[] routingId, byte[][] frames) {
         Objects.requireNonNull(frames, "frames");
-        int rc = Native.send(socket, routingId, frames, routingId != null ? Native.DONTWAIT : 0);
+        int flags = routingId != null ? Native.DONTWAIT : 0;
+        Buffers buffers = BUFFERS.get();
+        int rc = buffers.pack(routingId, frames) ? Native.sendPacked(socket, buffers.out, buffers.lengths,
+            frames.length + (routingId != null ? 1 : 0), flags) : Native.send(socket, routingId, frames, flags);
         if (rc == 0) {
             return true;
         }
@@ -170,5 +180,78 @@ public final class Sockets {
      */
     public static long pollTimeoutMs(long waitNs) {
         return waitNs <= 0 ? 0 : Math.max(1, (waitNs + 999_999) / 1_000_000);
+    }
+
+    /**
+     * The buffers that carry small frames across JNI in a fixed number of calls per batch (see
+     * {@code receivePacked} and {@code sendPacked} in powerhose_jni.c): JNI calls per frame, and arrays allocated
+     * and zeroed by JNI, were most of the broker's receive time (async-profiler). Frames of 8 KiB and more skip
+     * them, so that they are copied once. One per thread; never shared.
+     */
+    private static final class Buffers {
+        final byte[] in = new byte[64 * 1024];
+        final int[] layout = new int[4096];
+        final byte[][][] large = new byte[1024][][];
+        final byte[] out = new byte[64 * 1024];
+        final int[] lengths = new int[64];
+
+        /** Makes the messages of the last receivePacked from the buffers. */
+        void unpack(int received, byte[][] firstFrames, byte[][][] messages) {
+            int at = 0;
+            int offset = 0;
+            for (int i = 0; i < received; i++) {
+                int count = layout[at++];
+                if (count < 0) {
+                    byte[][] whole = large[i];
+                    large[i] = null;
+                    if (firstFrames != null) {
+                        firstFrames[i] = whole.length > 0 ? whole[0] : new byte[0];
+                        whole = whole.length > 0 ? Arrays.copyOfRange(whole, 1, whole.length) : whole;
+                    }
+                    messages[i] = whole;
+                    continue;
+                }
+                if (firstFrames != null) {
+                    int length = layout[at++];
+                    firstFrames[i] = Arrays.copyOfRange(in, offset, offset + length);
+                    offset += length;
+                    count--;
+                }
+                byte[][] frames = new byte[count][];
+                for (int k = 0; k < count; k++) {
+                    int length = layout[at++];
+                    frames[k] = Arrays.copyOfRange(in, offset, offset + length);
+                    offset += length;
+                }
+                messages[i] = frames;
+            }
+        }
+
+        /** Copies a message of small frames into the send buffers; false when it does not fit (or has a null). */
+        boolean pack(byte[] routingId, byte[][] frames) {
+            int count = frames.length + (routingId != null ? 1 : 0);
+            if (count == 0 || count > lengths.length) {
+                return false;
+            }
+            int offset = 0;
+            int k = 0;
+            if (routingId != null) {
+                if (routingId.length >= Native.PACKED_FRAME_LIMIT) {
+                    return false;
+                }
+                System.arraycopy(routingId, 0, out, 0, routingId.length);
+                lengths[k++] = routingId.length;
+                offset = routingId.length;
+            }
+            for (byte[] frame : frames) {
+                if (frame == null || frame.length >= Native.PACKED_FRAME_LIMIT || frame.length > out.length - offset) {
+                    return false;
+                }
+                System.arraycopy(frame, 0, out, offset, frame.length);
+                lengths[k++] = frame.length;
+                offset += frame.length;
+            }
+            return true;
+        }
     }
 }

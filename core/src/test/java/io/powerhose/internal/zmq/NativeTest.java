@@ -61,6 +61,17 @@ class NativeTest {
             assertEquals(Native.EINVAL, Native.z85Decode(ascii("HelloWorld"), new byte[7]));
             assertEquals(Native.EINVAL, Native.z85Decode(ascii("HelloWorl"), new byte[8]));
             assertEquals(Native.EINVAL, Native.z85Decode(new byte[] {'H', 'e', 0, 'l', 'o'}, new byte[4]));
+            assertEquals(-Native.EINVAL, Native.receivePacked(s, null, new int[8], new byte[1][][], 1, 0));
+            assertEquals(-Native.EINVAL, Native.receivePacked(s, new byte[8], null, new byte[1][][], 1, 0));
+            assertEquals(-Native.EINVAL, Native.receivePacked(s, new byte[8], new int[8], null, 1, 0));
+            assertEquals(-Native.EINVAL, Native.receivePacked(s, new byte[8], new int[0], new byte[1][][], 1, 0));
+            assertEquals(-Native.EINVAL, Native.receivePacked(s, new byte[8], new int[8], new byte[1][][], 0, 0));
+            assertEquals(Native.EINVAL, Native.sendPacked(s, null, new int[] {1}, 1, 0));
+            assertEquals(Native.EINVAL, Native.sendPacked(s, new byte[4], null, 1, 0));
+            assertEquals(Native.EINVAL, Native.sendPacked(s, new byte[4], new int[] {1}, 0, 0));
+            assertEquals(Native.EINVAL, Native.sendPacked(s, new byte[4], new int[] {1}, 2, 0), "count > lengths");
+            assertEquals(Native.EINVAL, Native.sendPacked(s, new byte[4], new int[] {3, 2}, 2, 0), "past the buffer");
+            assertEquals(Native.EINVAL, Native.sendPacked(s, new byte[4], new int[] {-1, 2}, 2, 0), "negative");
             // The socket still works after all that.
             assertTrue(Sockets.send(pair.connected, null, new byte[][] {{42}}));
             assertArrayEquals(new byte[] {42}, Sockets.receiveWaiting(pair.bound)[0]);
@@ -75,6 +86,8 @@ class NativeTest {
             for (ZMQ.Socket s : new ZMQ.Socket[] {closed, null}) {
                 assertEquals(-Native.ENOTSOCK, Native.receive(s, null, new byte[1][][], 1, 0));
                 assertEquals(Native.ENOTSOCK, Native.send(s, null, new byte[][] {{1}}, 0));
+                assertEquals(-Native.ENOTSOCK, Native.receivePacked(s, new byte[8], new int[8], new byte[1][][], 1, 0));
+                assertEquals(Native.ENOTSOCK, Native.sendPacked(s, new byte[8], new int[] {1}, 1, 0));
                 assertEquals(Native.ENOTSOCK, Native.setIntOption(s, SocketOption.LINGER.number(), 0));
                 assertEquals(Native.ENOTSOCK, Native.setLongOption(s, SocketOption.MAXMSGSIZE.number(), 1));
                 assertEquals(Native.ENOTSOCK, Native.setBytesOption(s, SocketOption.ZAP_DOMAIN.number(), new byte[1]));

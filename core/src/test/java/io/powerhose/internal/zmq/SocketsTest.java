@@ -110,6 +110,34 @@ class SocketsTest {
     }
 
     @Test
+    void aBatchLargerThanThePackingBufferMixesPackedAndWholeMessagesInOrder() {
+        try (SocketPair pair = new SocketPair(dir, ZMQ.ROUTER, ZMQ.DEALER)) {
+            SplittableRandom random = new SplittableRandom(7);
+            byte[][][] sent = new byte[300][][];
+            for (int i = 0; i < sent.length; i++) {
+                // 300 x 3 KB overflows the 64 KiB packing buffer; every 7th message has a frame of 9 KB.
+                sent[i] = frames(random, 3, 1000);
+                sent[i][1] = new byte[i % 7 == 0 ? 9000 : 1000];
+                random.nextBytes(sent[i][1]);
+                assertTrue(Sockets.send(pair.connected, null, sent[i]));
+            }
+            byte[][] ids = new byte[300][];
+            byte[][][] bodies = new byte[300][][];
+            int got = 0;
+            long deadlineNs = System.nanoTime() + 10_000_000_000L;
+            while (got < sent.length && System.nanoTime() - deadlineNs < 0) {
+                int n = Sockets.receiveBatch(pair.bound, ids, bodies, 300);
+                for (int i = 0; i < n; i++) {
+                    assertFramesEqual(sent[got + i], bodies[i], "message " + (got + i));
+                    assertEquals(ids[0].length, ids[i].length);
+                }
+                got += n;
+            }
+            assertEquals(sent.length, got);
+        }
+    }
+
+    @Test
     void aRoutersBatchSplitsTheRoutingIdOffAndRepliesReachTheirPeer() {
         try (SocketPair pair = new SocketPair(dir, ZMQ.ROUTER, ZMQ.DEALER)) {
             pair.bound.setRouterMandatory(true);
