@@ -4,7 +4,9 @@ import io.powerhose.JobResult;
 
 import java.time.Duration;
 import java.util.Arrays;
+import java.util.List;
 import java.util.Locale;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 
 import org.HdrHistogram.Histogram;
@@ -124,6 +126,8 @@ public class OffloadBenchmark {
         public int workers;
 
         Trial trial;
+        /** The async windows of the benchmark threads, drained before the cluster stops. */
+        final List<Window> windows = new CopyOnWriteArrayList<>();
 
         /**
          * Starts the cluster and warms its workers up by the in-process side's rule
@@ -160,6 +164,9 @@ public class OffloadBenchmark {
         @TearDown(Level.Trial)
         public void stop(JobState job) {
             try {
+                for (Window window : windows) {
+                    window.drain();
+                }
                 double[] jobMs = new double[7];
                 double[] pingMs = new double[7];
                 for (int i = 0; i < jobMs.length; i++) {
@@ -188,9 +195,15 @@ public class OffloadBenchmark {
         final Window window = new Window();
         final CpuMeter.Recorder cpu = new CpuMeter.Recorder();
 
-        /** Sizes the window. */
+        /**
+         * Sizes the window and hands it to the cluster's state, which lets its jobs finish before it stops
+         * (JMH does not order the trial tear-downs of a thread state and a benchmark state).
+         *
+         * @param c the cluster
+         */
         @Setup(Level.Trial)
-        public void size() {
+        public void size(ClusterState c) {
+            c.windows.add(window);
             window.resize(asyncInFlight);
         }
 
@@ -218,16 +231,6 @@ public class OffloadBenchmark {
             cpu.end(c.trial);
         }
 
-        /**
-         * Lets the jobs still in flight finish before the cluster stops (taking the cluster's state makes JMH
-         * tear this down first).
-         *
-         * @param c the cluster
-         */
-        @TearDown(Level.Trial)
-        public void drain(ClusterState c) {
-            window.drain();
-        }
 
         /**
          * Writes the CPU time per job of each process to the facts.

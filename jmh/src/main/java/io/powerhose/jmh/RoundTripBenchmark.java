@@ -2,7 +2,9 @@ package io.powerhose.jmh;
 
 import io.powerhose.Job;
 
+import java.util.List;
 import java.util.Locale;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.SplittableRandom;
 import java.util.concurrent.TimeUnit;
 
@@ -57,6 +59,8 @@ public class RoundTripBenchmark {
         public int echoWorkers;
 
         Trial trial;
+        /** The async windows of the benchmark threads, drained before the cluster stops. */
+        final List<Window> windows = new CopyOnWriteArrayList<>();
         Job job;
 
         /** Starts the cluster and warms its workers up. */
@@ -74,7 +78,13 @@ public class RoundTripBenchmark {
         /** Stops the client, the workers and the broker. */
         @TearDown(Level.Trial)
         public void stop() {
-            trial.close();
+            try {
+                for (Window window : windows) {
+                    window.drain();
+                }
+            } finally {
+                trial.close();
+            }
         }
     }
 
@@ -88,9 +98,15 @@ public class RoundTripBenchmark {
         final Window window = new Window();
         final CpuMeter.Recorder cpu = new CpuMeter.Recorder();
 
-        /** Sizes the window. */
+        /**
+         * Sizes the window and hands it to the cluster's state, which lets its jobs finish before it stops
+         * (JMH does not order the trial tear-downs of a thread state and a benchmark state).
+         *
+         * @param s the cluster
+         */
         @Setup(Level.Trial)
-        public void size() {
+        public void size(EchoState s) {
+            s.windows.add(window);
             window.resize(inFlight);
         }
 
@@ -118,16 +134,6 @@ public class RoundTripBenchmark {
             cpu.end(s.trial);
         }
 
-        /**
-         * Lets the jobs still in flight finish before the cluster stops (taking the cluster's state makes JMH
-         * tear this down first).
-         *
-         * @param s the cluster
-         */
-        @TearDown(Level.Trial)
-        public void drain(EchoState s) {
-            window.drain();
-        }
 
         /**
          * Writes the CPU time per job of each process to the facts.
