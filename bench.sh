@@ -19,7 +19,8 @@ if [ ! -x "$root/native/build/zmq-floor" ] || [ ! -x "$root/native/build/powerho
     make -s -C "$root/native" >&2
 fi
 if [ ! -f "$jar" ] || [ -n "$(find "$root/core/src/main" "$root/commands/src/main" "$root/jmh/src/main" \
-        "$root/pom.xml" "$root/core/pom.xml" "$root/commands/pom.xml" "$root/jmh/pom.xml" -newer "$jar" -print -quit)" ]
+        "$root/native/src" "$root/pom.xml" "$root/core/pom.xml" "$root/commands/pom.xml" "$root/jmh/pom.xml" \
+        -newer "$jar" -print -quit)" ]
 then
     echo "bench: building the jars (mvn package)..." >&2
     (cd "$root" && mvn -B -q -DskipTests -Dmaven.javadoc.skip -Dmaven.source.skip package -pl jmh -am >&2)

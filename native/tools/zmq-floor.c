@@ -1,14 +1,25 @@
 /* zmq-floor: the round trip through libzmq alone, as the performance floor for Powerhose.
  *
+ * REQ mode (the 1-in-flight latency floor):
  *   C client threads (REQ) -> ROUTER | zmq_proxy | DEALER -> W echo workers (REP)
- *
  * Workers are threads of this process, or with --procs forked processes. Each client sends
  * its share of --count requests of --size bytes one at a time and times each round trip with
  * CLOCK_MONOTONIC; 10 unmeasured warm-up round trips per client come first. Prints one line:
  *   floor transport=ipc size=64 clients=1 workers=1 count=N seconds=S jobs_per_s=X p50_us=Y p99_us=Z
+ *
+ * Pipelined mode, --in-flight N (the throughput floor): one DEALER client in this process keeps N
+ * requests in flight through a zmq_proxy process to W REP worker processes. Each process has its
+ * own context, so the CPU time of each (all its threads, from /proc/<pid>/task/<tid>/schedstat) is
+ * its own; after a warm-up of count / 10 requests, prints
+ *   floor mode=pipelined ... jobs_per_s=X cpu_us_client=A cpu_us_proxy=B cpu_us_workers=C
+ * (CPU microseconds per job; workers summed). --serve starts the proxy and the workers only, prints
+ *   serve front=<endpoint>
+ * and answers each line "cpu" on stdin with "cpu proxy_ns=P workers_ns=W", until stdin closes: the
+ * floor for a client in another language (the bench's jzmq DEALER client).
  */
 #define _POSIX_C_SOURCE 200809L
 #include <arpa/inet.h>
+#include <dirent.h>
 #include <errno.h>
 #include <math.h>
 #include <netinet/in.h>
@@ -27,9 +38,9 @@
 
 static struct {
     const char *transport, *dir;
-    long size, count, clients, workers, work_us;
-    int procs;
-} opt = {"ipc", NULL, 64, 10000, 1, 1, 0, 0};
+    long size, count, clients, workers, work_us, in_flight;
+    int procs, serve;
+} opt = {"ipc", NULL, 64, 10000, 1, 1, 0, 0, 0, 0};
 
 static char front_ep[512], back_ep[512], tmpdir[400];
 static void *ctx;
@@ -53,9 +64,12 @@ static void usage(FILE *f)
 {
     fprintf(f, "usage: zmq-floor [--transport ipc|tcp] [--size BYTES] [--count N] [--clients C]\n"
                "                 [--workers W] [--procs] [--dir TMPDIR]\n"
-               "                 [--work-us N]\n"
-               "  --procs   run the W echo workers as forked processes instead of threads\n"
-               "  --work-us each worker spends N µs of its CPU time per request before replying\n");
+               "                 [--work-us N] [--in-flight N [--serve]]\n"
+               "  --procs     run the W echo workers as forked processes instead of threads\n"
+               "  --work-us   each worker spends N µs of its CPU time per request before replying\n"
+               "  --in-flight one DEALER client keeps N requests in flight (pipelined mode; the\n"
+               "              proxy and the workers are processes of their own)\n"
+               "  --serve     pipelined mode without the client: serve until stdin closes\n");
 }
 
 static long parse_long(const char *name, const char *v, long min)
@@ -192,12 +206,160 @@ static double percentile(const double *sorted, long n, double p)   /* nearest ra
     return sorted[k];
 }
 
+/* CPU time of every thread of a process so far, in ns (/proc/<pid>/task/<tid>/schedstat). */
+static long long proc_cpu_ns(pid_t pid)
+{
+    char path[64];
+    snprintf(path, sizeof path, "/proc/%d/task", (int)pid);
+    DIR *d = opendir(path);
+    if (d == NULL)
+        return 0;
+    long long total = 0;
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL) {
+        if (e->d_name[0] == '.')
+            continue;
+        char stat[320];
+        snprintf(stat, sizeof stat, "/proc/%d/task/%s/schedstat", (int)pid, e->d_name);
+        FILE *f = fopen(stat, "r");
+        long long ns = 0;
+        if (f != NULL) {
+            if (fscanf(f, "%lld", &ns) == 1)
+                total += ns;
+            fclose(f);
+        }
+    }
+    closedir(d);
+    return total;
+}
+
+static void remove_endpoints(void)
+{
+    if (tmpdir[0]) {
+        char path[600];
+        snprintf(path, sizeof path, "%s/front.ipc", tmpdir);
+        unlink(path);
+        snprintf(path, sizeof path, "%s/back.ipc", tmpdir);
+        unlink(path);
+        rmdir(tmpdir);
+    }
+}
+
+/* The proxy process of pipelined mode: ROUTER (clients) | zmq_proxy | DEALER (workers), until killed. */
+static void proxy_process(void)
+{
+    void *c = zmq_ctx_new();
+    void *front = zmq_socket(c, ZMQ_ROUTER), *back = zmq_socket(c, ZMQ_DEALER);
+    int zero = 0;
+    zmq_setsockopt(front, ZMQ_LINGER, &zero, sizeof zero);
+    zmq_setsockopt(back, ZMQ_LINGER, &zero, sizeof zero);
+    zmq_setsockopt(front, ZMQ_SNDHWM, &zero, sizeof zero);
+    zmq_setsockopt(front, ZMQ_RCVHWM, &zero, sizeof zero);
+    zmq_setsockopt(back, ZMQ_SNDHWM, &zero, sizeof zero);
+    zmq_setsockopt(back, ZMQ_RCVHWM, &zero, sizeof zero);
+    if (zmq_bind(front, front_ep) != 0) die("bind frontend");
+    if (zmq_bind(back, back_ep) != 0) die("bind backend");
+    zmq_proxy(front, back, NULL);
+    _exit(0);
+}
+
+/* Sends n requests [""][payload] and takes n replies, keeping opt.in_flight in flight. */
+static void pipelined_run(void *dealer, char *buf, long n)
+{
+    long sent = 0, received = 0;
+    while (received < n) {
+        while (sent < n && sent - received < opt.in_flight) {
+            if (zmq_send(dealer, "", 0, ZMQ_SNDMORE) < 0 || zmq_send(dealer, buf, (size_t)opt.size, 0) < 0)
+                die("client send");
+            sent++;
+        }
+        if (zmq_recv(dealer, buf, 1, 0) != 0)
+            die("client recv (delimiter)");
+        int got = zmq_recv(dealer, buf, (size_t)opt.size + 1, 0);
+        if (got != opt.size) {
+            fprintf(stderr, "zmq-floor: reply of %d bytes, want %ld\n", got, opt.size);
+            exit(1);
+        }
+        received++;
+    }
+}
+
+/* Pipelined mode and --serve (see the top of this file). */
+static int pipelined(void)
+{
+    pid_t *pids = calloc((size_t)opt.workers + 1, sizeof *pids);
+    for (long w = 0; w <= opt.workers; w++) {
+        pids[w] = fork();
+        if (pids[w] < 0) { perror("zmq-floor: fork"); return 1; }
+        if (pids[w] == 0) {
+            if (w == opt.workers)
+                proxy_process();
+            void *c = zmq_ctx_new();
+            echo_loop(c);          /* ends by SIGTERM from the parent */
+            _exit(0);
+        }
+    }
+    pid_t proxy = pids[opt.workers];
+    int rc = 0;
+    if (opt.serve) {
+        printf("serve front=%s\n", front_ep);
+        fflush(stdout);
+        char line[64];
+        while (fgets(line, sizeof line, stdin) != NULL) {
+            if (strncmp(line, "cpu", 3) == 0) {
+                long long workers_ns = 0;
+                for (long w = 0; w < opt.workers; w++)
+                    workers_ns += proc_cpu_ns(pids[w]);
+                printf("cpu proxy_ns=%lld workers_ns=%lld\n", proc_cpu_ns(proxy), workers_ns);
+                fflush(stdout);
+            }
+        }
+    } else {
+        void *c = zmq_ctx_new();
+        void *dealer = zmq_socket(c, ZMQ_DEALER);
+        int zero = 0;
+        zmq_setsockopt(dealer, ZMQ_LINGER, &zero, sizeof zero);
+        zmq_setsockopt(dealer, ZMQ_SNDHWM, &zero, sizeof zero);
+        zmq_setsockopt(dealer, ZMQ_RCVHWM, &zero, sizeof zero);
+        if (zmq_connect(dealer, front_ep) != 0) die("client connect");
+        char *buf = malloc((size_t)opt.size + 1);
+        memset(buf, 'x', (size_t)opt.size);
+        pipelined_run(dealer, buf, opt.count / 10 > 1000 ? opt.count / 10 : 1000);   /* warm-up */
+        long long client0 = proc_cpu_ns(getpid()), proxy0 = proc_cpu_ns(proxy), workers0 = 0;
+        for (long w = 0; w < opt.workers; w++)
+            workers0 += proc_cpu_ns(pids[w]);
+        double t0 = now_s();
+        pipelined_run(dealer, buf, opt.count);
+        double seconds = now_s() - t0;
+        long long client1 = proc_cpu_ns(getpid()), proxy1 = proc_cpu_ns(proxy), workers1 = 0;
+        for (long w = 0; w < opt.workers; w++)
+            workers1 += proc_cpu_ns(pids[w]);
+        printf("floor mode=pipelined transport=%s size=%ld in_flight=%ld workers=%ld count=%ld seconds=%.3f "
+               "jobs_per_s=%.0f cpu_us_client=%.2f cpu_us_proxy=%.2f cpu_us_workers=%.2f\n",
+               opt.transport, opt.size, opt.in_flight, opt.workers, opt.count, seconds,
+               (double)opt.count / seconds, (double)(client1 - client0) / 1e3 / (double)opt.count,
+               (double)(proxy1 - proxy0) / 1e3 / (double)opt.count,
+               (double)(workers1 - workers0) / 1e3 / (double)opt.count);
+        free(buf);
+        zmq_close(dealer);
+        zmq_ctx_term(c);
+    }
+    for (long w = 0; w <= opt.workers; w++) {
+        kill(pids[w], SIGTERM);
+        waitpid(pids[w], NULL, 0);
+    }
+    free(pids);
+    remove_endpoints();
+    return rc;
+}
+
 int main(int argc, char **argv)
 {
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (strcmp(a, "--help") == 0) { usage(stdout); return 0; }
         if (strcmp(a, "--procs") == 0) { opt.procs = 1; continue; }
+        if (strcmp(a, "--serve") == 0) { opt.serve = 1; continue; }
         if (i + 1 >= argc) { usage(stderr); return 2; }
         const char *v = argv[++i];
         if (strcmp(a, "--transport") == 0) opt.transport = v;
@@ -207,6 +369,7 @@ int main(int argc, char **argv)
         else if (strcmp(a, "--clients") == 0) opt.clients = parse_long(a, v, 1);
         else if (strcmp(a, "--workers") == 0) opt.workers = parse_long(a, v, 1);
         else if (strcmp(a, "--work-us") == 0) opt.work_us = parse_long(a, v, 0);
+        else if (strcmp(a, "--in-flight") == 0) opt.in_flight = parse_long(a, v, 1);
         else { fprintf(stderr, "zmq-floor: unknown option %s\n", a); usage(stderr); return 2; }
     }
     if (strcmp(opt.transport, "ipc") == 0) {
@@ -221,6 +384,12 @@ int main(int argc, char **argv)
     } else {
         fprintf(stderr, "zmq-floor: --transport is ipc or tcp, not '%s'\n", opt.transport);
         return 2;
+    }
+
+    if (opt.in_flight > 0 || opt.serve) {
+        if (opt.in_flight == 0)
+            opt.in_flight = 1;
+        return pipelined();
     }
 
     /* Worker processes are forked before this process has a context or threads; they
@@ -279,14 +448,7 @@ int main(int argc, char **argv)
             kill(pids[w], SIGTERM);
             waitpid(pids[w], NULL, 0);
         }
-    if (tmpdir[0]) {
-        char path[600];
-        snprintf(path, sizeof path, "%s/front.ipc", tmpdir);
-        unlink(path);
-        snprintf(path, sizeof path, "%s/back.ipc", tmpdir);
-        unlink(path);
-        rmdir(tmpdir);
-    }
+    remove_endpoints();
 
     qsort(latencies_us, (size_t)opt.count, sizeof *latencies_us, cmp_double);
     printf("floor transport=%s size=%ld clients=%ld workers=%ld count=%ld seconds=%.3f "

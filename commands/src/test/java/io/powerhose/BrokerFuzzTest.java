@@ -82,7 +82,7 @@ class BrokerFuzzTest {
         TestCluster.await(() -> {
             String status = Probe.status(cluster.frontend(), Duration.ofSeconds(1));
             return status != null && TestCluster.value(status, "workers").equals("1")
-                && status.contains("\nworker." + worker.pid() + "=label:java,");
+                && status.contains("\nworker." + worker.pid() + "=label:java@");
         }, Duration.ofSeconds(30), () -> "the fake workers are not all gone, or the real one did not register:\n"
             + Probe.status(cluster.frontend(), Duration.ofSeconds(1)));
         Client client = cluster.client(ClientOptions.builder().timeout(Duration.ofSeconds(20))

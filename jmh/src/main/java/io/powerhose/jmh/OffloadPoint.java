@@ -5,7 +5,8 @@ package io.powerhose.jmh;
  *
  * @param cost the requested cost ("1" ms, or "-" for a user's job)
  * @param jobMs the job's cost in ms: the requested cost, or for a user's job its in-process p50
- * @param inProcess in-process throughput on the benchmark's threads
+ * @param inProcess in-process throughput: in a JVM started like the workers ({@link InProcessSide}) when
+ *     measured, else on the benchmark's threads
  * @param sync Powerhose throughput from as many client threads, one job in flight each
  * @param async Powerhose throughput from the async client with many jobs in flight
  * @param inP50Us in-process median time per job
@@ -13,9 +14,13 @@ package io.powerhose.jmh;
  * @param syncP99Us Powerhose (sync) 99th percentile time per job
  * @param checkPowerhoseMs one job at a time on a quiet cluster: its round trip through Powerhose
  * @param checkPingMs a ping on the same quiet cluster (the client-broker leg alone)
+ * @param inProcessJmh in-process throughput on JMH's threads in the benchmark fork
+ * @param inProcessCpuMs CPU time per job of the in-process side (threads of {@link InProcessSide})
+ * @param workersCpuMs CPU time per job of the worker processes under the async client (job and messaging)
  */
 record OffloadPoint(String cost, double jobMs, double inProcess, double sync, double async, double inP50Us,
-                    double syncP50Us, double syncP99Us, double checkPowerhoseMs, double checkPingMs) {
+                    double syncP50Us, double syncP99Us, double checkPowerhoseMs, double checkPingMs,
+                    double inProcessJmh, double inProcessCpuMs, double workersCpuMs) {
 
     /** @return the better of the two Powerhose modes (async when measured) */
     double bestPowerhose() {

@@ -6,11 +6,13 @@ import io.powerhose.Client;
 import io.powerhose.ClientOptions;
 import io.powerhose.Cluster;
 import io.powerhose.ClusterOptions;
+import io.powerhose.WorkerInfo;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.Set;
 import java.util.function.Function;
 
 /**
@@ -29,11 +31,14 @@ final class Trial implements AutoCloseable {
     final Cluster cluster;
     final Broker broker;
     final Client client;
+    /** The libzmq threads of this JVM before the client was made: the broker's (for {@link CpuMeter}). */
+    final Set<String> brokerZmqThreads;
 
     private Trial(Endpoints endpoints, Cluster cluster, Broker broker) {
         this.endpoints = endpoints;
         this.cluster = cluster;
         this.broker = broker;
+        this.brokerZmqThreads = CpuMeter.zmqThreadIds();
         // Generous timeouts: a benchmark measures, it must not fail a slow job on a noisy machine.
         this.client = new Client(ClientOptions.builder().frontend(endpoints.frontend())
             .timeout(Duration.ofSeconds(60)).timeoutMaxOverflow(Duration.ofSeconds(90)).build());
@@ -99,6 +104,11 @@ final class Trial implements AutoCloseable {
         }
         throw new IllegalStateException("native/build/powerhose-worker-echo not found: run make -C native, or set -D"
             + NATIVE_DIR_PROPERTY);
+    }
+
+    /** @return the pids of the worker processes now */
+    List<Long> workerPids() {
+        return cluster == null ? List.of() : cluster.workers().stream().map(WorkerInfo::pid).toList();
     }
 
     @Override

@@ -2,7 +2,9 @@ package io.powerhose.internal.broker;
 
 import io.powerhose.BrokerOptions;
 import io.powerhose.PowerhoseException;
+import io.powerhose.TransportException;
 import io.powerhose.internal.zmq.Monitor;
+import io.powerhose.internal.zmq.Native;
 import io.powerhose.internal.zmq.Sockets;
 import io.powerhose.internal.zmq.Wakeup;
 import org.slf4j.Logger;
@@ -14,7 +16,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.BasicFileAttributes;
-import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Queue;
@@ -55,6 +56,10 @@ public final class BrokerConductor implements Runnable, Outbox {
     private volatile Set<Long> activeWorkerPids = Set.of();
     private volatile Throwable failure;
     private volatile Map<Path, Object> boundIpcFiles = Map.of();
+
+    /** Receive buffers of {@link #drain}, reused every pass (the broker thread's only). */
+    private final byte[][] routingIds = new byte[BATCH][];
+    private final byte[][][] bodies = new byte[BATCH][][];
 
     private ZMQ.Socket frontend;
     private ZMQ.Socket backend;
@@ -106,7 +111,10 @@ public final class BrokerConductor implements Runnable, Outbox {
      * @param pid the worker's pid
      */
     public void onWorkerProcessExited(long pid) {
-        post(() -> dispatcher.onWorkerProcessExited(pid));
+        post(() -> {
+            drainBackendBeforeJudging();
+            dispatcher.onWorkerProcessExited(pid);
+        });
     }
 
     /** @return the pids of registered workers that are not leaving, as of the last change (any thread) */
@@ -239,6 +247,9 @@ public final class BrokerConductor implements Runnable, Outbox {
             }
             try {
                 // The timers run in every pass, also after a failed drain, so that beats and expiry never starve.
+                if (dispatcher.probeDue(nanoClock.getAsLong())) {
+                    drainBackendBeforeJudging();
+                }
                 nextTimerNs = dispatcher.onTimer();
                 if (dispatcher.takeWorkersChanged()) {
                     activeWorkerPids = Set.copyOf(dispatcher.activeWorkerPids());
@@ -304,38 +315,58 @@ public final class BrokerConductor implements Runnable, Outbox {
             closed |= event == Monitor.EVENT_DISCONNECTED;
         }
         if (closed) {
-            // Let the ROUTER take in the pipe termination libzmq sent with the event, so the probes see it.
-            backend.getEvents();
+            drainBackendBeforeJudging();
             dispatcher.onConnectionClosed();
         }
     }
 
-    private void drain(ZMQ.Socket socket, boolean fromWorkers) {
-        for (int i = 0; i < BATCH; i++) {
-            byte[][] frames;
-            try {
-                frames = Sockets.receive(socket);
-            } catch (RuntimeException e) {
-                // A frame the heap could not hold (jzmq: EINVAL): the message is lost, its sender gets no answer.
-                Sockets.discardRestOfMessage(socket);
-                dispatcher.counters().onUnreadable();
+    /**
+     * Reads what the workers sent before a connection closed or a process exited, so that a last REPLY counts
+     * before the worker is judged: getEvents lets the ROUTER take in what libzmq's I/O thread queued, the pipe
+     * termination included, and the drain handles every message waiting (a bounded number of batches).
+     */
+    private void drainBackendBeforeJudging() {
+        backend.getEvents();
+        for (int i = 0; i < 16 && drain(backend, true) == BATCH; i++) {
+            // more may wait
+        }
+    }
+
+    /**
+     * Handles up to {@link #BATCH} waiting messages, taken in one call with their routing ids split off.
+     *
+     * @return how many were taken (a full batch means more may wait)
+     */
+    private int drain(ZMQ.Socket socket, boolean fromWorkers) {
+        int count;
+        try {
+            count = Sockets.receiveBatch(socket, routingIds, bodies, BATCH);
+        } catch (TransportException e) {
+            if (e.errorCode() != Native.ENOMEM) {
                 throw e;
             }
-            if (frames.length == 0) {
-                return;
-            }
+            // A message within the frame limit that the heap cannot hold: it is lost, its sender gets no answer.
+            dispatcher.counters().onUnreadable();
+            errors.record("a message too large for the free heap was dropped", e.getMessage());
+            return BATCH;
+        }
+        for (int i = 0; i < count; i++) {
+            byte[] routingId = routingIds[i];
+            byte[][] body = bodies[i];
+            routingIds[i] = null;
+            bodies[i] = null;
             try {
-                byte[][] body = Arrays.copyOfRange(frames, 1, frames.length);
                 if (fromWorkers) {
-                    dispatcher.onWorkerMessage(frames[0], body);
+                    dispatcher.onWorkerMessage(routingId, body);
                 } else {
-                    dispatcher.onClientMessage(frames[0], body);
+                    dispatcher.onClientMessage(routingId, body);
                 }
             } catch (RuntimeException e) {
                 // The loop never dies of input: count, log once per kind of error, carry on.
                 onLoopError("error handling a message from a " + (fromWorkers ? "worker" : "client"), e);
             }
         }
+        return count;
     }
 
     @Override

@@ -566,10 +566,21 @@ public final class Dispatcher {
     // ------------------------------------------------------------------------------------------ lost connections
 
     /**
+     * Whether {@link #onTimer} will probe the workers (a repeat of {@link #onConnectionClosed}'s probe).
+     *
+     * @param nowNs the current time
+     * @return true when a probe is due
+     */
+    public boolean probeDue(long nowNs) {
+        return nowNs - nextProbeNs >= 0;
+    }
+
+    /**
      * A connection to the backend closed (the socket monitor said so): finds which worker it was by sending each
      * one a HEARTBEAT, which fails at once for a peer whose connection is gone (ROUTER_MANDATORY), and fails that
      * worker's jobs. libzmq may learn of the closed connection a moment after the event, so the probe is repeated
-     * after {@link #PROBE_DELAYS_NS}.
+     * after {@link #PROBE_DELAYS_NS}. The caller reads every waiting worker message first (and before a due probe,
+     * see {@link #probeDue}), so that a REPLY sent just before the close is counted, not lost.
      */
     public void onConnectionClosed() {
         counters.connectionsClosed++;

@@ -71,6 +71,8 @@ public final class ClientConductor implements Runnable {
     private final PriorityQueue<PendingCall> byDeadline =
         new PriorityQueue<>((a, b) -> Long.compare(a.deadlineNs, b.deadlineNs));
     private final AtomicLong lateReplies = new AtomicLong();
+    /** Receive buffer of {@link #receiveReplies}, reused (the I/O thread's only). */
+    private final byte[][][] replies = new byte[BATCH][][];
     private volatile boolean running = true;
     private long nextRequestId = 1;
     private ZMQ.Socket dealer;
@@ -286,11 +288,10 @@ public final class ClientConductor implements Runnable {
     }
 
     private void receiveReplies() {
-        for (int i = 0; i < BATCH; i++) {
-            byte[][] frames = Sockets.receive(dealer);
-            if (frames.length == 0) {
-                return;
-            }
+        int count = Sockets.receiveBatch(dealer, replies, BATCH);
+        for (int i = 0; i < count; i++) {
+            byte[][] frames = replies[i];
+            replies[i] = null;
             FrontendCodec.FromBroker message;
             try {
                 message = FrontendCodec.decodeFromBroker(frames);

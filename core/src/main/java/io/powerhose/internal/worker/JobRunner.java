@@ -44,12 +44,11 @@ final class JobRunner implements Runnable {
         try {
             socket.connect(endpoint);
             while (!abandoned) {
-                byte[] jobId = Sockets.receiveFrame(socket);
-                if (jobId.length == 0) {
+                byte[][] job = Sockets.receiveWaiting(socket);
+                if (job.length < 2 || job[0].length == 0) {
                     return;
                 }
-                byte[] payload = Sockets.receiveFrame(socket);
-                byte[][] reply = execute(handler, jobId, payload);
+                byte[][] reply = execute(handler, job[0], job[1]);
                 if (abandoned) {
                     return;
                 }

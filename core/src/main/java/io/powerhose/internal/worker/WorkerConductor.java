@@ -57,6 +57,8 @@ public final class WorkerConductor implements Runnable {
     private final String instance = pid + "-" + INSTANCES.incrementAndGet();
     private final Wakeup wakeup = new Wakeup();
     private final ArrayDeque<byte[][]> waitingJobs = new ArrayDeque<>();
+    /** Receive buffer of {@link #drainBroker}, reused by whichever thread holds {@link #sockets}. */
+    private final byte[][][] inbox = new byte[64][][];
     private final ReentrantLock sockets = new ReentrantLock();
     private final CountDownLatch finished = new CountDownLatch(1);
     private volatile boolean leaveRequested;
@@ -400,28 +402,36 @@ public final class WorkerConductor implements Runnable {
     }
 
     private void drainBroker() {
-        byte[][] frames;
-        while ((frames = Sockets.receive(dealer)).length > 0) {
-            BackendCodec.FromBroker message;
-            try {
-                message = BackendCodec.decodeFromBroker(frames);
-            } catch (ProtocolException e) {
-                LOG.warn("malformed message from the broker: {}", e.getMessage());
-                if (frames.length >= 3 && frames[2].length > 0 && frames[2].length <= Frames.MAX_ID_BYTES) {
-                    reply(frames[2], false, utf8("malformed REQUEST: " + e.getMessage()));
-                }
-                continue;
+        int count;
+        while ((count = Sockets.receiveBatch(dealer, inbox, inbox.length)) > 0) {
+            for (int i = 0; i < count; i++) {
+                byte[][] frames = inbox[i];
+                inbox[i] = null;
+                onBrokerMessage(frames);
             }
-            if (message instanceof BackendCodec.Request request) {
-                onRequest(request);
-            } else if (message instanceof BackendCodec.Disconnect) {
-                if (leaving) {
-                    leaveAcknowledged = true;
-                } else {
-                    LOG.info("the broker does not know this worker (it restarted, stopped, or forgot it): "
-                        + "registering again");
-                    sendReady();
-                }
+        }
+    }
+
+    private void onBrokerMessage(byte[][] frames) {
+        BackendCodec.FromBroker message;
+        try {
+            message = BackendCodec.decodeFromBroker(frames);
+        } catch (ProtocolException e) {
+            LOG.warn("malformed message from the broker: {}", e.getMessage());
+            if (frames.length >= 3 && frames[2].length > 0 && frames[2].length <= Frames.MAX_ID_BYTES) {
+                reply(frames[2], false, utf8("malformed REQUEST: " + e.getMessage()));
+            }
+            return;
+        }
+        if (message instanceof BackendCodec.Request request) {
+            onRequest(request);
+        } else if (message instanceof BackendCodec.Disconnect) {
+            if (leaving) {
+                leaveAcknowledged = true;
+            } else {
+                LOG.info("the broker does not know this worker (it restarted, stopped, or forgot it): "
+                    + "registering again");
+                sendReady();
             }
         }
     }
