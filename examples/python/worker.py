@@ -262,6 +262,9 @@ class Worker:
             idle = self.busy_id is None and not self.queue
             if leaving_at is not None and idle and (answered or now - leaving_at >= leave_wait):
                 if not answered:
+                    # The broker is most likely gone (its supervisor died with it): lingering on close would
+                    # only delay the exit by up to 2 s for messages nobody will read.
+                    self.dealer.linger = 0
                     log("no DISCONNECT answer from the broker within %gs" % leave_wait)
                 log("left the broker; exiting")
                 pair.send(b"")

@@ -668,8 +668,13 @@ static void *loop_thread(void *arg)
         if (!r->leaving && (g_signals > 0 || (max_age_at > 0 && now >= max_age_at)))
             leave_on_signal(r, now, g_signals > 0 ? "signal received" : "max age reached");
         if (r->leaving && r->q_len == 0 && (r->got_answer || now - r->leave_at >= r->leave_wait)) {
-            if (!r->got_answer)
+            if (!r->got_answer) {
+                /* The broker is most likely gone (its supervisor died with it): lingering on close would only
+                 * delay the exit by up to 2 s for messages nobody will read. */
+                int zero = 0;
+                zmq_setsockopt(r->dealer, ZMQ_LINGER, &zero, sizeof zero);
                 LOG(r, "no DISCONNECT answer from the broker within %gs", r->leave_wait);
+            }
             LOG(r, "left the broker; exiting");
             rc = PH_EXIT_OK;
             break;
