@@ -7,13 +7,14 @@
 
 Runs the callable MODULE.FUNCTION(job) for every job. job.data is bytes, job.headers a dict
 (str -> str; a repeated name: the last value wins), job.params the --params dict, job.budget_ms
-how long the caller will still wait. Return bytes or str (UTF-8 encoded; None is empty);
+how long the caller will still wait, as of when the job starts (the REQUEST's budget minus the
+time the job waited in this worker). Return bytes or str (UTF-8 encoded; None is empty);
 an exception becomes REPLY ERROR "ClassName: message".
 
 The main thread owns the broker sockets and heartbeats every second; the job runs on a
 second thread, so a long job does not stop heartbeats (a pure-Python loop still yields the
 GIL at switch intervals). One job runs at a time (capacity 1); up to --prefetch further jobs
-(default 1, READY's 6th frame) wait in a local FIFO and start in arrival order the moment the
+(default 32, READY's 6th frame) wait in a local FIFO and start in arrival order the moment the
 running one ends; a job's --timeout counts from when it starts. Exit codes, as the C and
 Java workers: 0 a normal end (SIGTERM, SIGINT, --max-age, no beat from the broker for
 ping-retries x ping-delay), 1 a failure at run time (a job ran longer than --timeout: a thread
@@ -172,7 +173,7 @@ class Worker:
         self.parent_pid = args.parent_pid if args.parent_pid > 0 else _parent_pid_from_env()
         self.parent_is_ppid = self.parent_pid > 0 and os.getppid() == self.parent_pid
         self.busy_id = self.busy_since = None   # the running job
-        self.queue = collections.deque()        # (job id, budget, payload) waiting their turn
+        self.queue = collections.deque()        # (job id, budget, payload, when received) waiting their turn
 
     def _job_thread(self, ctx, endpoint):
         pair = ctx.socket(zmq.PAIR)
@@ -319,8 +320,10 @@ class Worker:
                 elif frames[1] != HEARTBEAT:
                     log("dropped a message with unknown command 0x%02x" % frames[1][0])
 
-    def _start(self, pair, job_id, budget, payload, now):
-        pair.send_multipart([job_id, budget, payload], copy=False)
+    def _start(self, pair, job_id, budget, payload, received, now):
+        """Hands a job to the job thread, with what is left of its budget: the REQUEST's minus the time it waited."""
+        left = max(0, int(budget) - int((now - received) * 1000))
+        pair.send_multipart([job_id, str(left).encode(), payload], copy=False)
         self.busy_id, self.busy_since = job_id, now
 
     def _fail_queued(self, why):
@@ -342,10 +345,10 @@ class Worker:
         elif len(frames[4]) > MAX_JOB_BYTES:
             error = "job too large: %d > %d bytes" % (len(frames[4]), MAX_JOB_BYTES)
         elif self.busy_id is None:
-            self._start(pair, job_id, frames[3], frames[4], now)
+            self._start(pair, job_id, frames[3], frames[4], now, now)
             return
         elif len(self.queue) < self.args.prefetch:
-            self.queue.append((job_id, frames[3], frames[4]))
+            self.queue.append((job_id, frames[3], frames[4], now))
             return
         else:
             error = "worker busy: capacity 1, prefetch %d" % self.args.prefetch

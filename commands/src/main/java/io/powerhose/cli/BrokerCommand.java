@@ -4,6 +4,7 @@ import io.powerhose.Broker;
 import io.powerhose.BrokerOptions;
 import io.powerhose.DuplicateBrokerException;
 import io.powerhose.internal.process.ExitCodes;
+import io.powerhose.internal.runner.ThreadRole;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -83,7 +84,7 @@ public final class BrokerCommand implements Callable<Integer> {
             System.err.println("powerhose-broker: " + e.getMessage());
             return ExitCodes.DUPLICATE_BROKER;
         }
-        Runtime.getRuntime().addShutdownHook(new Thread(broker::close, "powerhose-broker-shutdown"));
+        Runtime.getRuntime().addShutdownHook(ThreadRole.SHUTDOWN.newThread(broker::close, "broker"));
         broker.awaitStop();
         return ExitCodes.OK;
     }
