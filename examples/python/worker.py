@@ -40,8 +40,16 @@ import zmq
 
 VERSION = b"PHW1"
 READY, REQUEST, REPLY, HEARTBEAT, DISCONNECT = (bytes([c]) for c in range(1, 6))
-MAX_JOB_BYTES = 16 * 1024 * 1024
+# The defaults and limits, in one place (docs/PROTOCOL.md, "Limits and errors", states the protocol's once).
+DEFAULT_BACKEND = "ipc:///tmp/powerhose-back.ipc"
+DEFAULT_BEAT = "ipc:///tmp/powerhose-beat.ipc"   # the broker's beat (the option's seed name: --heartbeat)
+RUN_LIMIT = 7.5             # --timeout: the longest a job may run (s)
+PING_DELAY = 10.0           # --ping-delay: the beat check period (s)
+PING_RETRIES = 3            # --ping-retries: checks without a beat before leaving
+HEARTBEAT_INTERVAL = 1.0    # --heartbeat-interval: time between two HEARTBEATs (s)
+PREFETCH = 32               # --prefetch: jobs queued beyond the running one
 MAX_PREFETCH = 1024
+MAX_JOB_BYTES = 16 * 1024 * 1024
 LEAVE_WAIT = 5.0
 PARENT_GONE_WAIT = 1.0   # a supervisor that dies usually takes its broker with it
 PARENT_CHECK = 0.1
@@ -381,17 +389,19 @@ def _parent_pid_from_env():
 def main(argv=None):
     ap = argparse.ArgumentParser(prog="worker.py", description="A Powerhose worker running MODULE.FUNCTION(job).")
     ap.add_argument("target", metavar="MODULE.FUNCTION")
-    ap.add_argument("--backend", default="ipc:///tmp/powerhose-back.ipc")
-    ap.add_argument("--heartbeat", default="ipc:///tmp/powerhose-beat.ipc")
-    ap.add_argument("--timeout", type=float, default=7.5, help="longest a job may run (s); then the worker exits")
+    ap.add_argument("--backend", default=DEFAULT_BACKEND)
+    ap.add_argument("--heartbeat", default=DEFAULT_BEAT, help="the broker's beat")
+    ap.add_argument("--timeout", type=float, default=RUN_LIMIT,
+                    help="job run limit: longest a job may run (s); then the worker exits")
     ap.add_argument("--max-age", type=float, default=-1, help="leave gracefully after this long (s); <= 0 never")
     ap.add_argument("--max-age-delta", type=float, default=0, help="add random(0, this) s to --max-age")
     ap.add_argument("--params", default=None, help='"key:value|k2:v2" for job.params')
-    ap.add_argument("--ping-delay", type=float, default=10, help="beat check period (s)")
-    ap.add_argument("--ping-retries", type=int, default=3, help="beat checks without a beat before leaving")
-    ap.add_argument("--heartbeat-interval", type=float, default=1, help="time between two heartbeats (s)")
-    ap.add_argument("--prefetch", type=int, default=32,
-                    help="jobs queued beyond the running one, 0 to %d (default 32)" % MAX_PREFETCH)
+    ap.add_argument("--ping-delay", type=float, default=PING_DELAY, help="beat check period (s)")
+    ap.add_argument("--ping-retries", type=int, default=PING_RETRIES, help="beat checks without a beat before leaving")
+    ap.add_argument("--heartbeat-interval", type=float, default=HEARTBEAT_INTERVAL,
+                    help="time between two heartbeats (s)")
+    ap.add_argument("--prefetch", type=int, default=PREFETCH,
+                    help="jobs queued beyond the running one, 0 to %d (default %d)" % (MAX_PREFETCH, PREFETCH))
     ap.add_argument("--parent-pid", type=int, default=0,
                     help="leave when this process ends (default: $POWERHOSE_PARENT_PID)")
     ap.add_argument("--debug", action="store_true", help="accepted for compatibility")

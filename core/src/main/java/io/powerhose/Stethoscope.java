@@ -1,5 +1,6 @@
 package io.powerhose;
 
+import io.powerhose.internal.Defaults;
 import io.powerhose.internal.worker.BeatWatch;
 import io.powerhose.internal.runner.Loop;
 import io.powerhose.internal.runner.LoopRunner;
@@ -41,7 +42,7 @@ public final class Stethoscope implements AutoCloseable {
      * @param onBeat called on every beat
      */
     public Stethoscope(String endpoint, BooleanSupplier onBeatLost, Runnable onBeat) {
-        this(endpoint, Duration.ofMillis(500), Duration.ofSeconds(10), 3, onBeatLost, onBeat);
+        this(endpoint, Duration.ofMillis(500), Defaults.PING_DELAY, Defaults.PING_RETRIES, onBeatLost, onBeat);
     }
 
     /**

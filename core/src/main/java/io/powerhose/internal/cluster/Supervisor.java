@@ -33,8 +33,6 @@ public final class Supervisor implements Loop {
     private static final Logger LOG = LoggerFactory.getLogger(Supervisor.class);
     private static final long MIN_BACKOFF_NS = 100_000_000L;
     private static final long MAX_BACKOFF_NS = 5_000_000_000L;
-    /** Exit code of a worker that cannot run at all (bad target): respawning cannot help. */
-    private static final int CONFIGURATION_EXIT = ExitCodes.CONFIGURATION;
 
     private final ClusterOptions options;
     private final IntFunction<List<String>> commandForSlot;
@@ -245,10 +243,10 @@ public final class Supervisor implements Loop {
     }
 
     private void onDeath(Slot slot, int code, long livedNs) {
-        if (code == CONFIGURATION_EXIT) {
+        if (code == ExitCodes.CONFIGURATION) {
             configurationFailure = true;
-            fail(slot, "worker exited with code " + CONFIGURATION_EXIT + " (configuration error, e.g. a target that "
-                + "cannot be loaded): not respawning; see its log");
+            fail(slot, "worker exited with code " + ExitCodes.CONFIGURATION + " (configuration error, e.g. a target "
+                + "that cannot be loaded): not respawning; see its log");
             return;
         }
         if (livedNs < options.quickDeath().toNanos()) {
