@@ -1,5 +1,6 @@
 package io.powerhose;
 
+import io.powerhose.internal.protocol.BackendCodec;
 import io.powerhose.internal.runner.Loop;
 import io.powerhose.internal.runner.LoopRunner;
 import io.powerhose.internal.runner.ThreadRole;
@@ -10,7 +11,6 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.zeromq.ZMQ;
 
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Objects;
 import java.util.concurrent.ExecutionException;
@@ -24,7 +24,6 @@ import java.util.concurrent.ExecutionException;
  */
 public final class Heartbeat implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(Heartbeat.class);
-    private static final byte[][] BEAT = {"BEAT".getBytes(StandardCharsets.US_ASCII)};
 
     private final String endpoint;
     private final LoopRunner runner;
@@ -110,7 +109,7 @@ public final class Heartbeat implements AutoCloseable {
         public void onTimers() {
             long nowNs = System.nanoTime();
             if (running && nowNs - nextNs >= 0) {
-                Sockets.send(socket, null, BEAT);
+                Sockets.send(socket, null, BackendCodec.beat());
                 nextNs = nowNs + intervalNs;
             }
         }

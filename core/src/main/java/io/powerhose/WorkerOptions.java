@@ -136,7 +136,7 @@ public final class WorkerOptions {
 
     /**
      * @return how many jobs beyond {@link #capacity()} the worker accepts and queues while its slots are busy
-     *     (default 1): the broker uses these only when every worker is busy, so a busy worker does not idle for a
+     *     (default 32): the broker uses these only when every worker is busy, so a busy worker does not idle for a
      *     broker round trip between two jobs
      */
     public int prefetch() {
