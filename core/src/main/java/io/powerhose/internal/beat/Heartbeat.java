@@ -1,5 +1,9 @@
-package io.powerhose;
+package io.powerhose.internal.beat;
 
+import io.powerhose.Broker;
+import io.powerhose.BrokerOptions;
+import io.powerhose.PowerhoseException;
+import io.powerhose.internal.Durations;
 import io.powerhose.internal.protocol.BackendCodec;
 import io.powerhose.internal.runner.Loop;
 import io.powerhose.internal.runner.LoopRunner;
@@ -43,7 +47,7 @@ public final class Heartbeat implements AutoCloseable {
     public Heartbeat(String endpoint, Duration interval) {
         this.endpoint = Objects.requireNonNull(endpoint, "endpoint");
         Objects.requireNonNull(interval, "interval");
-        Settings.positive("interval", interval);
+        Durations.requirePositive("interval", interval);
         this.beats = new Beats(endpoint, interval.toNanos());
         this.runner = new LoopRunner(ThreadRole.HEARTBEAT, null, beats, LOG);
     }

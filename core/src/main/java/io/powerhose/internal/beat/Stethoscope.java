@@ -1,5 +1,8 @@
-package io.powerhose;
+package io.powerhose.internal.beat;
 
+import io.powerhose.ConfigurationException;
+import io.powerhose.Worker;
+import io.powerhose.internal.Durations;
 import io.powerhose.internal.Defaults;
 import io.powerhose.internal.worker.BeatWatch;
 import io.powerhose.internal.runner.Loop;
@@ -60,8 +63,8 @@ public final class Stethoscope implements AutoCloseable {
         this.endpoint = Objects.requireNonNull(endpoint, "endpoint");
         this.warmupDelay = Objects.requireNonNull(warmupDelay, "warmupDelay");
         this.delay = Objects.requireNonNull(delay, "delay");
-        Settings.notNegative("warmupDelay", warmupDelay);
-        Settings.positive("delay", delay);
+        Durations.requireNotNegative("warmupDelay", warmupDelay);
+        Durations.requirePositive("delay", delay);
         if (retries < 1) {
             throw new ConfigurationException("retries=" + retries + " must be 1 or more");
         }
