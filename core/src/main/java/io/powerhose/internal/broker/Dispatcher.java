@@ -111,7 +111,7 @@ public final class Dispatcher {
         }
         long nowNs = nanoClock.getAsLong();
         if (message instanceof FrontendCodec.Request request) {
-            onJob(new ClientRef(routingId, request.requestId(), null), request.payload(), request.timeoutMs(),
+            onJob(new ClientRef(routingId, request.requestId(), null), request.payload(), request.waitMs(),
                 request.retryable(), nowNs);
         } else if (message instanceof FrontendCodec.LegacyRequest legacy) {
             onJob(new ClientRef(routingId, null, legacy.envelope()), legacy.payload(), settings.legacyTimeoutMs(),
@@ -151,7 +151,7 @@ public final class Dispatcher {
         }
     }
 
-    private void onJob(ClientRef client, byte[] payload, long timeoutMs, boolean retryable, long nowNs) {
+    private void onJob(ClientRef client, byte[] payload, long waitMs, boolean retryable, long nowNs) {
         counters.jobsReceived++;
         if (payload.length > settings.maxJobBytes()) {
             answer(client, ReplyStatus.TOO_LARGE, settings.brokerPid(),
@@ -162,7 +162,7 @@ public final class Dispatcher {
             answer(client, ReplyStatus.NO_WORKER, settings.brokerPid(), ReplyDetail.NoWorker.BROKER_STOPPING.encode());
             return;
         }
-        long deadlineNs = nowNs + Math.min(timeoutMs, Long.MAX_VALUE / 2_000_000) * 1_000_000;
+        long deadlineNs = nowNs + Math.min(waitMs, Long.MAX_VALUE / 2_000_000) * 1_000_000;
         PendingJob job = new PendingJob(client, payload, nowNs, deadlineNs, retryable);
         if (queuedCount() == 0) {
             WorkerEntry worker = leastLoadedWorker();

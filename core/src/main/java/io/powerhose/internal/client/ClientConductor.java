@@ -366,12 +366,12 @@ public final class ClientConductor implements Loop {
         byte[] payload = reply.payload();
         switch (reply.status()) {
             case OK -> {
-                if (overflows.accept(reply.pid(), elapsedNs, call.timeoutNs)) {
+                if (overflows.accept(reply.pid(), elapsedNs, call.expectedNs)) {
                     call.succeed(new JobResult(payload, reply.pid(), Duration.ofNanos(elapsedNs)));
                 } else {
                     call.fail(new JobTimeoutException("worker " + reply.pid() + " overflowed the timeout "
                         + overflows.overflows(reply.pid()) + " times in a row (this call took "
-                        + Durations.ofNanos(elapsedNs) + ")", Duration.ofNanos(call.timeoutNs),
+                        + Durations.ofNanos(elapsedNs) + ")", Duration.ofNanos(call.expectedNs),
                         Duration.ofNanos(elapsedNs)));
                 }
             }

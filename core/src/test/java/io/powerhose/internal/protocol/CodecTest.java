@@ -46,7 +46,7 @@ class CodecTest {
         FrontendCodec.Request request = (FrontendCodec.Request) FrontendCodec.decodeFromClient(
             FrontendCodec.request(b("r1"), 7500, b("NONE:::x")));
         assertArrayEquals(b("r1"), request.requestId());
-        assertEquals(7500, request.timeoutMs());
+        assertEquals(7500, request.waitMs());
         assertArrayEquals(b("NONE:::x"), request.payload());
         FrontendCodec.Reply reply = (FrontendCodec.Reply) FrontendCodec.decodeFromBroker(
             FrontendCodec.reply(b("r2"), ReplyStatus.NO_WORKER, 9, ReplyDetail.NoWorker.NONE_REGISTERED.encode()));
@@ -132,7 +132,7 @@ class CodecTest {
                 FrontendCodec.request(id, timeoutMs, payload, flags));
             assertArrayEquals(id, request.requestId());
             assertArrayEquals(payload, request.payload());
-            assertEquals(timeoutMs, request.timeoutMs());
+            assertEquals(timeoutMs, request.waitMs());
             assertEquals(flags, request.flags());
             assertArrayEquals(id, ((FrontendCodec.Cancel) FrontendCodec.decodeFromClient(
                 FrontendCodec.cancel(id))).requestId());
