@@ -5,12 +5,10 @@ import io.powerhose.BrokerOptions;
 import io.powerhose.PowerhoseException;
 import io.powerhose.internal.Durations;
 import io.powerhose.internal.protocol.BackendCodec;
-import io.powerhose.internal.runner.Loop;
 import io.powerhose.internal.runner.LoopRunner;
 import io.powerhose.internal.runner.ThreadRole;
 import io.powerhose.internal.zmq.NativeLibrary;
 import io.powerhose.internal.zmq.Sockets;
-import io.powerhose.internal.zmq.Wakeup;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.zeromq.ZMQ;
@@ -78,13 +76,9 @@ public final class Heartbeat implements AutoCloseable {
     }
 
     /** The loop of {@code powerhose-heartbeat}: one PUB, one beat per interval. */
-    private static final class Beats implements Loop {
+    private static final class Beats extends OneSocketLoop {
         private final String endpoint;
         private final long intervalNs;
-        private final Wakeup wakeup = new Wakeup();
-        private volatile boolean running = true;
-        private ZMQ.Context context;
-        private ZMQ.Socket socket;
         private ZMQ.Poller poller;
         private long nextNs;
 
@@ -116,29 +110,6 @@ public final class Heartbeat implements AutoCloseable {
                 Sockets.send(socket, null, BackendCodec.beat());
                 nextNs = nowNs + intervalNs;
             }
-        }
-
-        @Override
-        public boolean isDone() {
-            return !running;
-        }
-
-        @Override
-        public void onClose() {
-            try {
-                Sockets.close(socket);
-                if (context != null) {
-                    context.term();
-                }
-            } finally {
-                wakeup.close();
-            }
-        }
-
-        @Override
-        public void requestStop() {
-            running = false;
-            wakeup.wake();
         }
     }
 }
