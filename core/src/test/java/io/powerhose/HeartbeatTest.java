@@ -11,6 +11,7 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.zeromq.ZMQ;
 
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -94,14 +95,15 @@ class HeartbeatTest {
                 FrontendCodec.Request request = (FrontendCodec.Request) FrontendCodec.decodeFromClient(
                     Arrays.copyOfRange(frames, 1, frames.length));
                 jobsByConnection.merge(HexFormat.of().formatHex(frames[0]), 1, Integer::sum);
-                byte[][] reply = FrontendCodec.reply(request.requestId(), ReplyStatus.OK, 1, request.payload());
+                byte[][] reply = FrontendCodec.reply(request.requestId(), ReplyStatus.OK, 1,
+                    ("answered " + i).getBytes(StandardCharsets.UTF_8));
                 byte[][] routed = new byte[reply.length + 1][];
                 routed[0] = frames[0];
                 System.arraycopy(reply, 0, routed, 1, reply.length);
                 broker.send(routed);
             }
             for (CompletableFuture<byte[]> call : calls) {
-                assertTrue(new String(call.join()).startsWith("job-"));
+                assertTrue(new String(call.join(), StandardCharsets.UTF_8).startsWith("answered "));
             }
             assertEquals(List.of(2, 2, 2), List.copyOf(jobsByConnection.values()),
                 "six calls over three connections, two each: " + jobsByConnection);
