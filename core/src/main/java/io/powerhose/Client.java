@@ -301,8 +301,8 @@ public final class Client implements AutoCloseable {
         if (payload.length > options.maxJobBytes()) {
             throw new JobTooLargeException(payload.length, options.maxJobBytes());
         }
-        long timeoutNs = timeout.toNanos();
-        return new PendingCall(PendingCall.Kind.JOB, payload, timeoutNs, timeoutNs + marginNs,
+        long expectedNs = timeout.toNanos();
+        return new PendingCall(PendingCall.Kind.JOB, payload, expectedNs, expectedNs + marginNs,
             job.retryable() || options.retryable(), future, dataOnly, System.nanoTime());
     }
 

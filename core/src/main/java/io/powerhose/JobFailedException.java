@@ -10,18 +10,17 @@ public final class JobFailedException extends PowerhoseException {
     private final long workerPid;
 
     /**
-     * Creates the exception from a worker's ERROR text, {@code "Class: message"} or plain text.
+     * Creates the exception.
      *
-     * @param errorText the text the worker sent
+     * @param remoteType the class name of the error raised in the worker, or "" when the worker did not say
+     * @param remoteMessage the error's message as the worker sent it
      * @param workerPid the pid of the worker that ran the job
      */
-    public JobFailedException(String errorText, long workerPid) {
-        super("job failed in worker " + workerPid + ": " + errorText);
-        int colon = errorText.indexOf(": ");
-        String head = colon > 0 ? errorText.substring(0, colon) : "";
-        boolean typed = !head.isEmpty() && head.chars().noneMatch(Character::isWhitespace);
-        this.remoteType = typed ? head : "";
-        this.remoteMessage = typed ? errorText.substring(colon + 2) : errorText;
+    public JobFailedException(String remoteType, String remoteMessage, long workerPid) {
+        super("job failed in worker " + workerPid + ": "
+            + (remoteType.isEmpty() ? remoteMessage : remoteType + ": " + remoteMessage));
+        this.remoteType = remoteType;
+        this.remoteMessage = remoteMessage;
         this.workerPid = workerPid;
     }
 

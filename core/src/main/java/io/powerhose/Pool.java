@@ -4,6 +4,8 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
+import java.util.Optional;
+import java.util.OptionalLong;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicInteger;
 
@@ -90,6 +92,16 @@ public final class Pool implements AutoCloseable {
     }
 
     /**
+     * @param data the job's data
+     * @param timeout how long the job should take
+     * @return the result
+     * @see Client#execute(byte[], Duration)
+     */
+    public byte[] execute(byte[] data, Duration timeout) {
+        return pick().execute(data, timeout);
+    }
+
+    /**
      * @param data the job's data as text
      * @return the result as text
      * @see Client#execute(String)
@@ -106,6 +118,16 @@ public final class Pool implements AutoCloseable {
      */
     public String execute(String data, Duration timeout) {
         return pick().execute(data, timeout);
+    }
+
+    /**
+     * @param job the job
+     * @param timeout how long the job should take
+     * @return the result with the worker's pid and the time it took
+     * @see Client#executeForResult(Job, Duration)
+     */
+    public JobResult executeForResult(Job job, Duration timeout) {
+        return pick().executeForResult(job, timeout);
     }
 
     /**
@@ -128,12 +150,58 @@ public final class Pool implements AutoCloseable {
     }
 
     /**
+     * @param data the job's data
+     * @return the result's future
+     * @see Client#submit(byte[])
+     */
+    public CompletableFuture<byte[]> submit(byte[] data) {
+        return pick().submit(data);
+    }
+
+    /**
+     * @param job the job
+     * @param timeout how long the job should take
+     * @return the future of the result with the worker's pid and the time it took
+     * @see Client#submitForResult(Job, Duration)
+     */
+    public CompletableFuture<JobResult> submitForResult(Job job, Duration timeout) {
+        return pick().submitForResult(job, timeout);
+    }
+
+    /**
      * @param timeout how long to wait
      * @return the broker's pid, or empty
      * @see Client#ping(Duration)
      */
-    public java.util.OptionalLong ping(Duration timeout) {
+    public OptionalLong ping(Duration timeout) {
         return pick().ping(timeout);
+    }
+
+    /**
+     * @return the broker's pid, or empty when none answered within 1 s
+     * @see Client#ping()
+     */
+    public OptionalLong ping() {
+        return pick().ping();
+    }
+
+    /**
+     * @param timeout how long to wait
+     * @return the broker's state and counters, one {@code key=value} per line, or empty when none answered in time
+     * @see Client#status(Duration)
+     */
+    public Optional<String> status(Duration timeout) {
+        return pick().status(timeout);
+    }
+
+    /** @return the replies that came after their caller had given up, over every connection */
+    public long lateReplies() {
+        return clients.stream().mapToLong(Client::lateReplies).sum();
+    }
+
+    /** @return the jobs the pool holds now, over every connection */
+    public int pendingCalls() {
+        return clients.stream().mapToInt(Client::pendingCalls).sum();
     }
 
     /** @return the number of connections */

@@ -11,15 +11,11 @@ final class Settings {
     }
 
     static void positive(String name, Duration value) {
-        if (value.isZero() || value.isNegative()) {
-            throw new ConfigurationException(name + "=" + Durations.text(value) + " must be positive");
-        }
+        Durations.requirePositive(name, value);
     }
 
     static void notNegative(String name, Duration value) {
-        if (value.isNegative()) {
-            throw new ConfigurationException(name + "=" + Durations.text(value) + " must not be negative");
-        }
+        Durations.requireNotNegative(name, value);
     }
 
     static void endpoint(String name, String endpoint) {

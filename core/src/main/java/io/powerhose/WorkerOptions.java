@@ -1,5 +1,6 @@
 package io.powerhose;
 
+import io.powerhose.internal.Params;
 import io.powerhose.internal.Defaults;
 import java.time.Duration;
 import java.util.Collections;
@@ -52,31 +53,6 @@ public final class WorkerOptions {
     /** @return a builder that starts from these settings */
     public Builder newBuilder() {
         return new Builder(this);
-    }
-
-    /**
-     * Parses params in the documented text form {@code key:value|k2:v2}.
-     *
-     * @param text the text; empty gives no params
-     * @return the params in order
-     * @throws ConfigurationException when an entry has no ':'
-     */
-    public static Map<String, String> parseParams(String text) {
-        Map<String, String> params = new LinkedHashMap<>();
-        if (text == null || text.isEmpty()) {
-            return params;
-        }
-        for (String entry : text.split("\\|")) {
-            if (entry.isEmpty()) {
-                continue;
-            }
-            int colon = entry.indexOf(':');
-            if (colon <= 0) {
-                throw new ConfigurationException("params=" + text + ": entry '" + entry + "' is not key:value");
-            }
-            params.put(entry.substring(0, colon), entry.substring(colon + 1));
-        }
-        return params;
     }
 
     /** @return the target name ({@code com.example.Echo} or {@code com.example.Echo::echo}), or null */
@@ -136,7 +112,7 @@ public final class WorkerOptions {
 
     /**
      * @return how many jobs beyond {@link #capacity()} the worker accepts and queues while its slots are busy
-     *     (default 1): the broker uses these only when every worker is busy, so a busy worker does not idle for a
+     *     (default 32): the broker uses these only when every worker is busy, so a busy worker does not idle for a
      *     broker round trip between two jobs
      */
     public int prefetch() {
@@ -258,7 +234,7 @@ public final class WorkerOptions {
          * @return this builder
          */
         public Builder params(String text) {
-            this.params = parseParams(text);
+            this.params = Params.parse(text);
             return this;
         }
 

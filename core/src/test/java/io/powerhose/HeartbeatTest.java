@@ -1,11 +1,25 @@
 package io.powerhose;
 
+import io.powerhose.internal.beat.Heartbeat;
+import io.powerhose.internal.beat.Stethoscope;
+import io.powerhose.internal.protocol.FrontendCodec;
+import io.powerhose.internal.protocol.ReplyStatus;
+import io.powerhose.testing.RawPeer;
 import io.powerhose.testing.TestCluster;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.RegisterExtension;
+import org.zeromq.ZMQ;
 
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -53,7 +67,46 @@ class HeartbeatTest {
                 assertEquals("job-" + i, pool.execute("job-" + i));
             }
             assertEquals("async", new String(pool.submit(new Job("async")).join()));
+            JobResult result = pool.executeForResult(new Job("detailed"), Duration.ofSeconds(5));
+            assertEquals("detailed", result.dataAsString());
+            assertTrue(result.workerPid() > 0, "the worker's pid: " + result.workerPid());
+            assertEquals("later", pool.submitForResult(new Job("later"), Duration.ofSeconds(5)).join()
+                .dataAsString());
             assertTrue(pool.ping(Duration.ofSeconds(1)).isPresent());
+            assertTrue(pool.status(Duration.ofSeconds(1)).orElseThrow().contains("jobs_ok=12"),
+                () -> pool.status(Duration.ofSeconds(1)).orElse("no status"));
+            assertEquals(0, pool.pendingCalls());
+        }
+    }
+
+    /** A fake broker (a bare ROUTER) sees which connection each job came on: every one of the pool's, in turn. */
+    @Test
+    void poolSpreadsItsCallsOverEveryConnection() {
+        String frontend = "ipc://" + cluster.dir().resolve("fake-front.ipc");
+        try (RawPeer broker = RawPeer.bound(ZMQ.ROUTER, frontend);
+             Pool pool = new Pool(3, ClientOptions.builder().frontend(frontend).build())) {
+            List<CompletableFuture<byte[]>> calls = new ArrayList<>();
+            for (int i = 0; i < 6; i++) {
+                calls.add(pool.submit(new Job("job-" + i)));
+            }
+            Map<String, Integer> jobsByConnection = new HashMap<>();
+            for (int i = 0; i < 6; i++) {
+                byte[][] frames = broker.receiveFrames();
+                FrontendCodec.Request request = (FrontendCodec.Request) FrontendCodec.decodeFromClient(
+                    Arrays.copyOfRange(frames, 1, frames.length));
+                jobsByConnection.merge(HexFormat.of().formatHex(frames[0]), 1, Integer::sum);
+                byte[][] reply = FrontendCodec.reply(request.requestId(), ReplyStatus.OK, 1,
+                    ("answered " + i).getBytes(StandardCharsets.UTF_8));
+                byte[][] routed = new byte[reply.length + 1][];
+                routed[0] = frames[0];
+                System.arraycopy(reply, 0, routed, 1, reply.length);
+                broker.send(routed);
+            }
+            for (CompletableFuture<byte[]> call : calls) {
+                assertTrue(new String(call.join(), StandardCharsets.UTF_8).startsWith("answered "));
+            }
+            assertEquals(List.of(2, 2, 2), List.copyOf(jobsByConnection.values()),
+                "six calls over three connections, two each: " + jobsByConnection);
         }
     }
 }

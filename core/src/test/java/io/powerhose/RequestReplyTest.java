@@ -362,8 +362,10 @@ class RequestReplyTest {
         cluster.awaitWorkers(1);
         Client client = cluster.client(ClientOptions.builder().timeout(Duration.ofSeconds(60))
             .timeoutMaxOverflow(Duration.ofSeconds(90)));
-        WeakReference<byte[]> result = new WeakReference<>(client.submit(new Job(new byte[1 << 20])).get());
-        assertEquals(1 << 20, result.get() == null ? 1 << 20 : result.get().length);
+        byte[] answer = client.submit(new Job(new byte[1 << 20])).get();
+        assertEquals(1 << 20, answer.length, "the whole result came back");
+        WeakReference<byte[]> result = new WeakReference<>(answer);
+        answer = null; // from here only the client could keep it alive
         TestCluster.await(() -> {
             System.gc();
             return result.get() == null;

@@ -47,8 +47,9 @@ public final class ClientCommand implements Callable<Integer> {
         description = "The broker's frontend. Default: ${DEFAULT-VALUE}")
     String frontend = BrokerOptions.DEFAULT_FRONTEND;
 
-    @Option(names = "--timeout", paramLabel = "SECONDS",
-        description = "How long a job may take; the client waits 2.5 s more. Default: ${DEFAULT-VALUE}")
+    @Option(names = {"--timeout", "--expected-time"}, paramLabel = "SECONDS",
+        description = "The expected time: how long a job should take; the client waits 2.5 s more. "
+            + "Default: ${DEFAULT-VALUE}")
     double timeout = 5;
 
     @Option(names = "--ping", description = "Print the broker's pid (exit 1 when none answers).")

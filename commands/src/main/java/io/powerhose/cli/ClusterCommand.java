@@ -1,12 +1,12 @@
 package io.powerhose.cli;
 
+import io.powerhose.internal.Params;
 import io.powerhose.internal.Defaults;
 import io.powerhose.Cluster;
 import io.powerhose.ClusterOptions;
 import io.powerhose.ConfigurationException;
 import io.powerhose.DuplicateBrokerException;
 import io.powerhose.PowerhoseException;
-import io.powerhose.WorkerOptions;
 import io.powerhose.internal.process.ExitCodes;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -45,8 +45,8 @@ public final class ClusterCommand implements Callable<Integer> {
     @Option(names = "--params", paramLabel = "PARAMS", description = "The workers' parameters, as key:value|k2:v2.")
     String params = "";
 
-    @Option(names = "--timeout", paramLabel = "TIMEOUT",
-        description = "The workers' job timeout in seconds. Default: ${DEFAULT-VALUE}")
+    @Option(names = {"--timeout", "--run-limit"}, paramLabel = "SECONDS",
+        description = "The workers' run limit: how long a job may run. Default: ${DEFAULT-VALUE}")
     double timeout = Seconds.in(Defaults.RUN_LIMIT);
 
     @Option(names = "--max-age", paramLabel = "MAX_AGE",
@@ -78,7 +78,7 @@ public final class ClusterCommand implements Callable<Integer> {
         }
         builder.frontend(endpoints.frontend).backend(endpoints.backend)
             .heartbeat(endpoints.heartbeat).numProcesses(numProcesses)
-            .logfile(logfile).debug(debug).workerParams(WorkerOptions.parseParams(params))
+            .logfile(logfile).debug(debug).workerParams(Params.parse(params))
             .timeout(Seconds.of(timeout)).maxAgeDelta(Seconds.of(maxAgeDelta)).background(false);
         if (maxAge >= 0) {
             builder.maxAge(Seconds.of(maxAge));

@@ -40,8 +40,9 @@ public final class WorkerCommand implements Callable<Integer> {
         description = "The parameters to be used in the worker, as key:value|key2:value2.")
     String params = "";
 
-    @Option(names = "--timeout", paramLabel = "TIMEOUT", description = "The maximum time allowed before the thread "
-        + "stacks is dump and the job result not sent back. Default: ${DEFAULT-VALUE}")
+    @Option(names = {"--timeout", "--run-limit"}, paramLabel = "SECONDS", description = "The run limit: how long a "
+        + "job may run before the worker answers it ERROR (and dumps the job thread's stack). "
+        + "Default: ${DEFAULT-VALUE}")
     double timeout = Seconds.in(Defaults.RUN_LIMIT);
 
     @Option(names = "--max-age", paramLabel = "MAX_AGE", description = "The maximum age for a worker in seconds. "

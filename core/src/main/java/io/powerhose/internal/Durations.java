@@ -42,4 +42,30 @@ public final class Durations {
     public static String ofNanos(long nanos) {
         return text(Duration.ofNanos(nanos));
     }
+
+    /**
+     * Checks a setting that must be above zero.
+     *
+     * @param name the setting's name, for the message
+     * @param value its value
+     * @throws io.powerhose.ConfigurationException when it is zero or negative
+     */
+    public static void requirePositive(String name, Duration value) {
+        if (value.isZero() || value.isNegative()) {
+            throw new io.powerhose.ConfigurationException(name + "=" + text(value) + " must be positive");
+        }
+    }
+
+    /**
+     * Checks a setting that may be zero but not negative.
+     *
+     * @param name the setting's name, for the message
+     * @param value its value
+     * @throws io.powerhose.ConfigurationException when it is negative
+     */
+    public static void requireNotNegative(String name, Duration value) {
+        if (value.isNegative()) {
+            throw new io.powerhose.ConfigurationException(name + "=" + text(value) + " must not be negative");
+        }
+    }
 }

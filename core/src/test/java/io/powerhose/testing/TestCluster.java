@@ -22,6 +22,9 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Comparator;
 import java.util.List;
+import java.util.concurrent.locks.LockSupport;
+import java.util.stream.Collectors;
+import java.util.Set;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.function.BooleanSupplier;
 import java.util.function.Supplier;
@@ -46,6 +49,8 @@ public final class TestCluster implements BeforeEachCallback, AfterEachCallback 
     private Path dir;
     private Broker broker;
     private int processCount;
+    /** The child processes of this JVM before the test (other test classes' leftovers are not this test's). */
+    private Set<Long> childrenBefore = Set.of();
 
     @Override
     public void beforeEach(ExtensionContext context) throws IOException {
@@ -53,6 +58,11 @@ public final class TestCluster implements BeforeEachCallback, AfterEachCallback 
         previousHandler = Thread.getDefaultUncaughtExceptionHandler();
         Thread.setDefaultUncaughtExceptionHandler((thread, error) -> uncaught.add(error));
         ownerViolationsBefore = SocketOwners.violations().size();
+        childrenBefore = descendantPids();
+    }
+
+    private static Set<Long> descendantPids() {
+        return ProcessHandle.current().descendants().map(ProcessHandle::pid).collect(Collectors.toSet());
     }
 
     @Override
@@ -61,9 +71,6 @@ public final class TestCluster implements BeforeEachCallback, AfterEachCallback 
         List<String> problems = new ArrayList<>();
         List<String> alive = new ArrayList<>();
         for (ManagedProcess process : reversed(processes)) {
-            if (process.isAlive() && process.expectedToBeStoppedByTest) {
-                alive.add(process.name + " (pid " + process.pid() + ")");
-            }
             process.stop();
             if (process.isAlive()) {
                 alive.add(process.name + " (pid " + process.pid() + ") could not be ended");
@@ -77,6 +84,7 @@ public final class TestCluster implements BeforeEachCallback, AfterEachCallback 
             }
         }
         closeables.clear();
+        alive.addAll(endLeftovers());
         List<String> violations = SocketOwners.violations();
         for (String violation : violations.subList(ownerViolationsBefore, violations.size())) {
             problems.add("a socket was touched by a thread that does not own it: " + violation);
@@ -105,6 +113,32 @@ public final class TestCluster implements BeforeEachCallback, AfterEachCallback 
         if (!problems.isEmpty() && !failed) {
             throw new AssertionError(String.join("\n", problems));
         }
+    }
+
+    /**
+     * Processes this JVM started during the test that outlive its clean-up (the ones the fixture started are
+     * ended by then; these are the ones started by the code under test, e.g. a {@code Cluster}'s workers, whose
+     * {@code close()} must have ended them). Each gets 10 s to end by itself, then is killed by its pid.
+     *
+     * @return one line per leftover
+     */
+    private List<String> endLeftovers() {
+        long untilNs = System.nanoTime() + 10_000_000_000L;
+        List<ProcessHandle> left;
+        do {
+            left = ProcessHandle.current().descendants().filter(p -> !childrenBefore.contains(p.pid()))
+                .filter(ProcessHandle::isAlive).toList();
+            if (left.isEmpty()) {
+                return List.of();
+            }
+            LockSupport.parkNanos(50_000_000L);
+        } while (System.nanoTime() - untilNs < 0);
+        List<String> lines = new ArrayList<>();
+        for (ProcessHandle process : left) {
+            lines.add("pid " + process.pid() + " (" + process.info().commandLine().orElse("?") + ") left running");
+            process.destroyForcibly();
+        }
+        return lines;
     }
 
     /** @return the test's temp dir */
@@ -367,7 +401,6 @@ public final class TestCluster implements BeforeEachCallback, AfterEachCallback 
         private final Process process;
         private final Path log;
         private final Path err;
-        private boolean expectedToBeStoppedByTest;
 
         ManagedProcess(String name, Process process, Path log, Path err) {
             this.name = name;
@@ -441,11 +474,6 @@ public final class TestCluster implements BeforeEachCallback, AfterEachCallback 
                 Thread.currentThread().interrupt();
                 throw new AssertionError("interrupted");
             }
-        }
-
-        /** Marks it as one the test itself must have ended; the fixture fails the test if it still runs. */
-        public void mustBeStoppedByTest() {
-            expectedToBeStoppedByTest = true;
         }
 
         void stop() {

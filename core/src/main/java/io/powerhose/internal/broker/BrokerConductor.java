@@ -2,6 +2,7 @@ package io.powerhose.internal.broker;
 
 import io.powerhose.BrokerOptions;
 import io.powerhose.TransportException;
+import io.powerhose.internal.protocol.BackendCodec;
 import io.powerhose.internal.runner.DistinctErrorLog;
 import io.powerhose.internal.runner.Loop;
 import io.powerhose.internal.runner.LoopRunner;
@@ -15,7 +16,6 @@ import org.slf4j.LoggerFactory;
 import org.zeromq.ZMQ;
 
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.BasicFileAttributes;
@@ -39,7 +39,6 @@ import java.util.function.LongSupplier;
 public final class BrokerConductor implements Loop, Outbox {
     private static final Logger LOG = LoggerFactory.getLogger(BrokerConductor.class);
     private static final int BATCH = 256;
-    private static final byte[][] BEAT = {"BEAT".getBytes(StandardCharsets.US_ASCII)};
     /** The largest frame the heartbeat PUB reads: a subscription (workers subscribe to everything, "" ). */
     private static final long SUBSCRIPTION_MAX_BYTES = 1024;
 
@@ -376,7 +375,7 @@ public final class BrokerConductor implements Loop, Outbox {
 
     @Override
     public void beat() {
-        Sockets.send(beat, null, BEAT);
+        Sockets.send(beat, null, BackendCodec.beat());
         lastStatus = dispatcher.statusText(nanoClock.getAsLong());
     }
 

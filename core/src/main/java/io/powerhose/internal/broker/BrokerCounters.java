@@ -28,19 +28,9 @@ public final class BrokerCounters {
     long jobsCancelledRunning;
     long cancelsUnmatched;
 
-    /** @return jobs answered OK by a worker */
-    public long jobsOk() {
-        return jobsOk;
-    }
-
     /** @return messages dropped as malformed */
     public long framesDropped() {
         return framesDropped;
-    }
-
-    /** @return replies that came after their job was answered or forgotten */
-    public long lateReplies() {
-        return lateReplies;
     }
 
     /** Counts a message to a client dropped because the client's queue was at the high-water mark. */

@@ -5,6 +5,7 @@ import io.powerhose.internal.protocol.BackendCodec;
 import io.powerhose.internal.protocol.Command;
 import io.powerhose.internal.protocol.Frames;
 import io.powerhose.internal.protocol.FrontendCodec;
+import io.powerhose.internal.protocol.ReplyDetail;
 import io.powerhose.internal.protocol.ReplyStatus;
 import io.powerhose.internal.runner.DistinctErrorLog;
 import org.slf4j.Logger;
@@ -110,7 +111,7 @@ public final class Dispatcher {
         }
         long nowNs = nanoClock.getAsLong();
         if (message instanceof FrontendCodec.Request request) {
-            onJob(new ClientRef(routingId, request.requestId(), null), request.payload(), request.timeoutMs(),
+            onJob(new ClientRef(routingId, request.requestId(), null), request.payload(), request.waitMs(),
                 request.retryable(), nowNs);
         } else if (message instanceof FrontendCodec.LegacyRequest legacy) {
             onJob(new ClientRef(routingId, null, legacy.envelope()), legacy.payload(), settings.legacyTimeoutMs(),
@@ -150,17 +151,18 @@ public final class Dispatcher {
         }
     }
 
-    private void onJob(ClientRef client, byte[] payload, long timeoutMs, boolean retryable, long nowNs) {
+    private void onJob(ClientRef client, byte[] payload, long waitMs, boolean retryable, long nowNs) {
         counters.jobsReceived++;
         if (payload.length > settings.maxJobBytes()) {
-            answer(client, ReplyStatus.TOO_LARGE, settings.brokerPid(), utf8(Long.toString(settings.maxJobBytes())));
+            answer(client, ReplyStatus.TOO_LARGE, settings.brokerPid(),
+                ReplyDetail.encodeNumber(settings.maxJobBytes()));
             return;
         }
         if (draining) {
-            answer(client, ReplyStatus.NO_WORKER, settings.brokerPid(), utf8("broker stopping"));
+            answer(client, ReplyStatus.NO_WORKER, settings.brokerPid(), ReplyDetail.NoWorker.BROKER_STOPPING.encode());
             return;
         }
-        long deadlineNs = nowNs + Math.min(timeoutMs, Long.MAX_VALUE / 2_000_000) * 1_000_000;
+        long deadlineNs = nowNs + Math.min(waitMs, Long.MAX_VALUE / 2_000_000) * 1_000_000;
         PendingJob job = new PendingJob(client, payload, nowNs, deadlineNs, retryable);
         if (queuedCount() == 0) {
             WorkerEntry worker = leastLoadedWorker();
@@ -174,7 +176,7 @@ public final class Dispatcher {
         }
         if (queuedCount() >= settings.maxQueuedJobs() || queuedBytes + payload.length > settings.maxQueuedBytes()) {
             counters.jobsBusy++;
-            answer(client, ReplyStatus.BUSY, settings.brokerPid(), utf8(Integer.toString(queuedCount())));
+            answer(client, ReplyStatus.BUSY, settings.brokerPid(), ReplyDetail.encodeNumber(queuedCount()));
             return;
         }
         hold(job);
@@ -662,7 +664,8 @@ public final class Dispatcher {
                 queuedBytes -= job.payload.length;
                 release(job);
                 counters.jobsNoWorker++;
-                answer(job.client, ReplyStatus.NO_WORKER, settings.brokerPid(), utf8("No worker"));
+                answer(job.client, ReplyStatus.NO_WORKER, settings.brokerPid(),
+                    ReplyDetail.NoWorker.NONE_REGISTERED.encode());
             } else {
                 next = Math.min(next, noWorker ? Math.min(job.deadlineNs, noWorkerDeadlineNs(job)) : job.deadlineNs);
             }
@@ -745,7 +748,8 @@ public final class Dispatcher {
             PendingJob job = dequeue();
             if (!job.cancelled) {
                 release(job);
-                answer(job.client, ReplyStatus.NO_WORKER, settings.brokerPid(), utf8("broker stopping"));
+                answer(job.client, ReplyStatus.NO_WORKER, settings.brokerPid(),
+                    ReplyDetail.NoWorker.BROKER_STOPPING.encode());
             }
         }
         cancelledInQueue = 0;
@@ -789,11 +793,12 @@ public final class Dispatcher {
     }
 
     private static byte[] legacyText(ReplyStatus status, byte[] payload) {
-        String detail = new String(payload, StandardCharsets.UTF_8);
+        String detail = ReplyDetail.decodeText(payload);
         return utf8(switch (status) {
-            case NO_WORKER -> "No worker".equals(detail) ? detail : "No worker: " + detail;
-            case BUSY -> "Busy: all workers busy and " + detail + " jobs queued";
-            case TOO_LARGE -> "Job too large: limit " + detail + " bytes";
+            case NO_WORKER -> ReplyDetail.NoWorker.decode(payload) == ReplyDetail.NoWorker.NONE_REGISTERED ? detail
+                : "No worker: " + detail;
+            case BUSY -> "Busy: all workers busy and " + ReplyDetail.decodeNumber(payload) + " jobs queued";
+            case TOO_LARGE -> "Job too large: limit " + ReplyDetail.decodeNumber(payload) + " bytes";
             case EXPIRED -> "Expired: " + detail;
             case WORKER_LOST -> "Worker lost: " + detail;
             default -> status + ": " + detail;

@@ -14,7 +14,7 @@ import io.powerhose.ProtocolException;
 import io.powerhose.WorkerLostException;
 import io.powerhose.internal.protocol.Frames;
 import io.powerhose.internal.protocol.FrontendCodec;
-import io.powerhose.internal.protocol.ReplyStatus;
+import io.powerhose.internal.protocol.ReplyDetail;
 import io.powerhose.internal.runner.Loop;
 import io.powerhose.internal.runner.LoopRunner;
 import io.powerhose.internal.runner.ThreadRole;
@@ -25,7 +25,6 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.zeromq.ZMQ;
 
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -364,28 +363,35 @@ public final class ClientConductor implements Loop {
     }
 
     private void completeJob(PendingCall call, FrontendCodec.Reply reply, long elapsedNs) {
-        // The payload as text only for the statuses whose payload is a message: an OK result is not decoded.
-        String text = reply.status() == ReplyStatus.OK ? "" : new String(reply.payload(), StandardCharsets.UTF_8);
+        byte[] payload = reply.payload();
         switch (reply.status()) {
             case OK -> {
-                if (overflows.accept(reply.pid(), elapsedNs, call.timeoutNs)) {
-                    call.succeed(new JobResult(reply.payload(), reply.pid(), Duration.ofNanos(elapsedNs)));
+                if (overflows.accept(reply.pid(), elapsedNs, call.expectedNs)) {
+                    call.succeed(new JobResult(payload, reply.pid(), Duration.ofNanos(elapsedNs)));
                 } else {
                     call.fail(new JobTimeoutException("worker " + reply.pid() + " overflowed the timeout "
                         + overflows.overflows(reply.pid()) + " times in a row (this call took "
-                        + Durations.ofNanos(elapsedNs) + ")", Duration.ofNanos(call.timeoutNs),
+                        + Durations.ofNanos(elapsedNs) + ")", Duration.ofNanos(call.expectedNs),
                         Duration.ofNanos(elapsedNs)));
                 }
             }
-            case ERROR -> call.fail(new JobFailedException(text, reply.pid()));
-            case NO_WORKER -> call.fail(new NoWorkerException(text.equals("No worker")
-                ? "No worker: no worker registered with the broker at " + frontend : text));
-            case BUSY -> call.fail(new BrokerBusyException(parseIntOr(text, -1)));
-            case EXPIRED -> call.fail(new JobTimeoutException("job expired in the broker queue: " + text,
-                Duration.ofNanos(call.waitNs), Duration.ofNanos(elapsedNs)));
-            case WORKER_LOST -> call.fail(new WorkerLostException(text, reply.pid()));
-            case TOO_LARGE -> call.fail(new JobTooLargeException(call.payloadLength, parseIntOr(text, -1)));
-            case INVALID -> call.fail(new ProtocolException("request", "the broker refused it: " + text));
+            case ERROR -> {
+                ReplyDetail.Failure failure = ReplyDetail.Failure.decode(payload);
+                call.fail(new JobFailedException(failure.remoteType(), failure.remoteMessage(), reply.pid()));
+            }
+            case NO_WORKER -> call.fail(new NoWorkerException(switch (ReplyDetail.NoWorker.decode(payload)) {
+                case NONE_REGISTERED -> "No worker: no worker registered with the broker at " + frontend;
+                case BROKER_STOPPING -> "No worker: the broker at " + frontend + " is stopping";
+                case OTHER -> ReplyDetail.decodeText(payload);
+            }));
+            case BUSY -> call.fail(new BrokerBusyException(toInt(ReplyDetail.decodeNumber(payload))));
+            case EXPIRED -> call.fail(new JobTimeoutException("job expired in the broker queue: "
+                + ReplyDetail.decodeText(payload), Duration.ofNanos(call.waitNs), Duration.ofNanos(elapsedNs)));
+            case WORKER_LOST -> call.fail(new WorkerLostException(ReplyDetail.decodeText(payload), reply.pid()));
+            case TOO_LARGE -> call.fail(new JobTooLargeException(call.payloadLength,
+                toInt(ReplyDetail.decodeNumber(payload))));
+            case INVALID -> call.fail(new ProtocolException("request", "the broker refused it: "
+                + ReplyDetail.decodeText(payload)));
             default -> call.fail(new ProtocolException("REPLY status", "unexpected " + reply.status()));
         }
     }
@@ -449,12 +455,9 @@ public final class ClientConductor implements Loop {
         }
     }
 
-    private static int parseIntOr(String text, int fallback) {
-        try {
-            return Integer.parseInt(text.trim());
-        } catch (NumberFormatException e) {
-            return fallback;
-        }
+    /** @return the number, or -1 when unknown or beyond an int */
+    private static int toInt(long number) {
+        return number >= 0 && number <= Integer.MAX_VALUE ? (int) number : -1;
     }
 
 }

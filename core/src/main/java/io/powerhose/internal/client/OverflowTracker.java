@@ -26,11 +26,11 @@ public final class OverflowTracker {
      *
      * @param workerPid the worker that ran the job
      * @param elapsedNs how long the call took
-     * @param timeoutNs the call's regular timeout
+     * @param expectedNs the call's expected time
      * @return true to return the result, false to raise a timeout instead
      */
-    public boolean accept(long workerPid, long elapsedNs, long timeoutNs) {
-        if (elapsedNs <= timeoutNs) {
+    public boolean accept(long workerPid, long elapsedNs, long expectedNs) {
+        if (elapsedNs <= expectedNs) {
             overflowsByWorkerPid.remove(workerPid);
             return true;
         }

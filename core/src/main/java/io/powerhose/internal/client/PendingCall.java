@@ -18,7 +18,8 @@ public final class PendingCall {
 
     final Kind kind;
     final int payloadLength;
-    final long timeoutNs;
+    /** The call's expected time: a reply later than this counts as an overflow (docs/PROTOCOL.md, "Words"). */
+    final long expectedNs;
     final long waitNs;
     final boolean dataOnly;
     final boolean retryable;
@@ -35,7 +36,7 @@ public final class PendingCall {
      *
      * @param kind what it asks
      * @param payload the job payload (JOB only)
-     * @param timeoutNs the regular timeout, for the overflow rule
+     * @param expectedNs the call's expected time, for the overflow rule
      * @param waitNs how long the caller waits in all, from now
      * @param retryable ask the broker for one retry if the worker running the job is lost
      * @param future the future to complete on the I/O thread: either private to the client (no user stage
@@ -43,12 +44,12 @@ public final class PendingCall {
      * @param dataOnly complete a JOB with its result bytes instead of the whole {@code JobResult}
      * @param nowNs the client clock's time now: the deadline is {@code nowNs + waitNs}
      */
-    public PendingCall(Kind kind, byte[] payload, long timeoutNs, long waitNs, boolean retryable,
+    public PendingCall(Kind kind, byte[] payload, long expectedNs, long waitNs, boolean retryable,
                        CompletableFuture<Object> future, boolean dataOnly, long nowNs) {
         this.kind = kind;
         this.payload = payload;
         this.payloadLength = payload == null ? 0 : payload.length;
-        this.timeoutNs = timeoutNs;
+        this.expectedNs = expectedNs;
         this.waitNs = waitNs;
         this.retryable = retryable;
         this.future = future;

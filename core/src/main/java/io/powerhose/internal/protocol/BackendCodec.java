@@ -14,6 +14,7 @@ public final class BackendCodec {
     private static final byte[] OK = ReplyStatus.OK.wire();
     private static final byte[] ERROR = ReplyStatus.ERROR.wire();
     private static final byte[][] HEARTBEAT = {VERSION, {Command.HEARTBEAT.value()}};
+    private static final byte[][] BEAT = {"BEAT".getBytes(StandardCharsets.US_ASCII)};
     private static final byte[][] DISCONNECT = {VERSION, {Command.DISCONNECT.value()}};
 
     private BackendCodec() {
@@ -115,6 +116,14 @@ public final class BackendCodec {
     /** @return the HEARTBEAT frames (shared; do not modify) */
     public static byte[][] heartbeat() {
         return HEARTBEAT;
+    }
+
+    /**
+     * @return the beat the broker publishes on its heartbeat PUB, one frame {@code BEAT} (shared; do not modify); a
+     *     worker counts any message there as a beat (docs/PROTOCOL.md, "Heartbeat")
+     */
+    public static byte[][] beat() {
+        return BEAT;
     }
 
     /** @return the DISCONNECT frames (shared; do not modify) */

@@ -32,11 +32,11 @@ public final class FrontendCodec {
      * v1 REQUEST.
      *
      * @param requestId the client's id for the call
-     * @param timeoutMs how long the caller waits
+     * @param waitMs the caller's wait: how long it will still wait for the answer (docs/PROTOCOL.md, "Words")
      * @param payload the job payload
      * @param flags the flag bits ({@link #FLAG_RETRYABLE}); 0 when the frame is absent
      */
-    public record Request(byte[] requestId, long timeoutMs, byte[] payload, long flags) implements FromClient {
+    public record Request(byte[] requestId, long waitMs, byte[] payload, long flags) implements FromClient {
         /** @return whether the client asked for one retry if the worker is lost */
         public boolean retryable() {
             return (flags & FLAG_RETRYABLE) != 0;
@@ -118,12 +118,12 @@ public final class FrontendCodec {
      * Encodes a v1 REQUEST.
      *
      * @param requestId the id
-     * @param timeoutMs the caller's wait
+     * @param waitMs the caller's wait
      * @param payload the job payload
      * @return the frames
      */
-    public static byte[][] request(byte[] requestId, long timeoutMs, byte[] payload) {
-        return new byte[][] {VERSION, {Command.REQUEST.value()}, requestId, Frames.decimal(Math.max(0, timeoutMs)),
+    public static byte[][] request(byte[] requestId, long waitMs, byte[] payload) {
+        return new byte[][] {VERSION, {Command.REQUEST.value()}, requestId, Frames.decimal(Math.max(0, waitMs)),
             payload};
     }
 
@@ -132,16 +132,16 @@ public final class FrontendCodec {
      * is the five frames every broker reads.
      *
      * @param requestId the id
-     * @param timeoutMs the caller's wait
+     * @param waitMs the caller's wait
      * @param payload the job payload
      * @param flags the flag bits, 0 or more
      * @return the frames
      */
-    public static byte[][] request(byte[] requestId, long timeoutMs, byte[] payload, long flags) {
+    public static byte[][] request(byte[] requestId, long waitMs, byte[] payload, long flags) {
         if (flags == 0) {
-            return request(requestId, timeoutMs, payload);
+            return request(requestId, waitMs, payload);
         }
-        return new byte[][] {VERSION, {Command.REQUEST.value()}, requestId, Frames.decimal(Math.max(0, timeoutMs)),
+        return new byte[][] {VERSION, {Command.REQUEST.value()}, requestId, Frames.decimal(Math.max(0, waitMs)),
             payload, Frames.decimal(flags)};
     }
 

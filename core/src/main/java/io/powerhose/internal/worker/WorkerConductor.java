@@ -57,7 +57,7 @@ public final class WorkerConductor implements Loop {
     private final JobHandler handler;
     private final LongSupplier nanoClock;
     private final long pid = ProcessHandle.current().pid();
-    private final long timeoutNs;
+    private final long runLimitNs;
     private final int maxHeld;
     private final Wakeup wakeup = new Wakeup();
     private final LinkedTransferQueue<JobTask> todo = new LinkedTransferQueue<>();
@@ -101,7 +101,7 @@ public final class WorkerConductor implements Loop {
         this.options = options;
         this.handler = handler;
         this.nanoClock = nanoClock;
-        this.timeoutNs = options.timeout().toNanos();
+        this.runLimitNs = options.timeout().toNanos();
         this.maxHeld = options.capacity() + options.prefetch();
         this.runners = new JobRunner[options.capacity()];
         this.threads = new LoopRunner[options.capacity()];
@@ -303,7 +303,7 @@ public final class WorkerConductor implements Loop {
         for (JobRunner runner : runners) {
             JobTask task = runner.current();
             if (task != null) {
-                next = Math.min(next, task.startNs() + timeoutNs);
+                next = Math.min(next, task.startNs() + runLimitNs);
             }
         }
         return next;
@@ -313,7 +313,7 @@ public final class WorkerConductor implements Loop {
     private void expireJobs(long nowNs) {
         for (int i = 0; i < runners.length; i++) {
             JobTask task = runners[i].current();
-            if (task == null || nowNs - (task.startNs() + timeoutNs) < 0 || !task.abandon()) {
+            if (task == null || nowNs - (task.startNs() + runLimitNs) < 0 || !task.abandon()) {
                 continue;
             }
             String text = "job timed out after " + Durations.text(options.timeout()) + " in worker " + pid

@@ -45,13 +45,36 @@ class CodecTest {
     void frontendMessagesRoundTrip() {
         FrontendCodec.Request request = (FrontendCodec.Request) FrontendCodec.decodeFromClient(
             FrontendCodec.request(b("r1"), 7500, b("NONE:::x")));
-        assertEquals(7500, request.timeoutMs());
+        assertArrayEquals(b("r1"), request.requestId());
+        assertEquals(7500, request.waitMs());
+        assertArrayEquals(b("NONE:::x"), request.payload());
         FrontendCodec.Reply reply = (FrontendCodec.Reply) FrontendCodec.decodeFromBroker(
-            FrontendCodec.reply(b("r1"), ReplyStatus.NO_WORKER, 9, b("No worker")));
+            FrontendCodec.reply(b("r2"), ReplyStatus.NO_WORKER, 9, ReplyDetail.NoWorker.NONE_REGISTERED.encode()));
+        assertArrayEquals(b("r2"), reply.requestId());
         assertEquals(ReplyStatus.NO_WORKER, reply.status());
         assertEquals(9, reply.pid());
-        assertEquals(new FrontendCodec.Pong(b("r").length == 1 ? reply.requestId() : null, 5).brokerPid(),
-            ((FrontendCodec.Pong) FrontendCodec.decodeFromBroker(FrontendCodec.pong(b("r1"), 5))).brokerPid());
+        assertEquals(ReplyDetail.NoWorker.NONE_REGISTERED, ReplyDetail.NoWorker.decode(reply.payload()));
+        FrontendCodec.Pong pong = (FrontendCodec.Pong) FrontendCodec.decodeFromBroker(FrontendCodec.pong(b("r3"), 5));
+        assertArrayEquals(b("r3"), pong.requestId());
+        assertEquals(5, pong.brokerPid());
+    }
+
+    @Test
+    void replyDetailsAreTypedBothWaysOnTheSeedsWire() {
+        assertArrayEquals(b("No worker"), ReplyDetail.NoWorker.NONE_REGISTERED.encode(), "the seed's text");
+        assertArrayEquals(b("broker stopping"), ReplyDetail.NoWorker.BROKER_STOPPING.encode());
+        assertEquals(ReplyDetail.NoWorker.BROKER_STOPPING, ReplyDetail.NoWorker.decode(b("broker stopping")));
+        assertEquals(ReplyDetail.NoWorker.OTHER, ReplyDetail.NoWorker.decode(b("No worker, really")));
+        assertArrayEquals(b("10000"), ReplyDetail.encodeNumber(10_000), "BUSY's bound: digits");
+        assertEquals(10_000, ReplyDetail.decodeNumber(b("10000")));
+        assertEquals(ReplyDetail.UNKNOWN, ReplyDetail.decodeNumber(b("10 jobs")));
+        assertEquals(ReplyDetail.UNKNOWN, ReplyDetail.decodeNumber(b("")));
+        assertEquals(ReplyDetail.UNKNOWN, ReplyDetail.decodeNumber(b("-3")));
+        assertEquals(new ReplyDetail.Failure("ValueError", "bad: input", "ValueError: bad: input"),
+            ReplyDetail.Failure.decode(b("ValueError: bad: input")));
+        assertEquals(new ReplyDetail.Failure("", "it broke: badly", "it broke: badly"),
+            ReplyDetail.Failure.decode(b("it broke: badly")), "a head with a space names no class");
+        assertEquals(new ReplyDetail.Failure("", "plain", "plain"), ReplyDetail.Failure.decode(b("plain")));
     }
 
     @Test
@@ -109,7 +132,7 @@ class CodecTest {
                 FrontendCodec.request(id, timeoutMs, payload, flags));
             assertArrayEquals(id, request.requestId());
             assertArrayEquals(payload, request.payload());
-            assertEquals(timeoutMs, request.timeoutMs());
+            assertEquals(timeoutMs, request.waitMs());
             assertEquals(flags, request.flags());
             assertArrayEquals(id, ((FrontendCodec.Cancel) FrontendCodec.decodeFromClient(
                 FrontendCodec.cancel(id))).requestId());

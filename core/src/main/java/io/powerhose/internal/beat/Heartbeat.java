@@ -1,16 +1,18 @@
-package io.powerhose;
+package io.powerhose.internal.beat;
 
-import io.powerhose.internal.runner.Loop;
+import io.powerhose.Broker;
+import io.powerhose.BrokerOptions;
+import io.powerhose.PowerhoseException;
+import io.powerhose.internal.Durations;
+import io.powerhose.internal.protocol.BackendCodec;
 import io.powerhose.internal.runner.LoopRunner;
 import io.powerhose.internal.runner.ThreadRole;
 import io.powerhose.internal.zmq.NativeLibrary;
 import io.powerhose.internal.zmq.Sockets;
-import io.powerhose.internal.zmq.Wakeup;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.zeromq.ZMQ;
 
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Objects;
 import java.util.concurrent.ExecutionException;
@@ -24,7 +26,6 @@ import java.util.concurrent.ExecutionException;
  */
 public final class Heartbeat implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(Heartbeat.class);
-    private static final byte[][] BEAT = {"BEAT".getBytes(StandardCharsets.US_ASCII)};
 
     private final String endpoint;
     private final LoopRunner runner;
@@ -44,7 +45,7 @@ public final class Heartbeat implements AutoCloseable {
     public Heartbeat(String endpoint, Duration interval) {
         this.endpoint = Objects.requireNonNull(endpoint, "endpoint");
         Objects.requireNonNull(interval, "interval");
-        Settings.positive("interval", interval);
+        Durations.requirePositive("interval", interval);
         this.beats = new Beats(endpoint, interval.toNanos());
         this.runner = new LoopRunner(ThreadRole.HEARTBEAT, null, beats, LOG);
     }
@@ -75,13 +76,9 @@ public final class Heartbeat implements AutoCloseable {
     }
 
     /** The loop of {@code powerhose-heartbeat}: one PUB, one beat per interval. */
-    private static final class Beats implements Loop {
+    private static final class Beats extends OneSocketLoop {
         private final String endpoint;
         private final long intervalNs;
-        private final Wakeup wakeup = new Wakeup();
-        private volatile boolean running = true;
-        private ZMQ.Context context;
-        private ZMQ.Socket socket;
         private ZMQ.Poller poller;
         private long nextNs;
 
@@ -110,32 +107,9 @@ public final class Heartbeat implements AutoCloseable {
         public void onTimers() {
             long nowNs = System.nanoTime();
             if (running && nowNs - nextNs >= 0) {
-                Sockets.send(socket, null, BEAT);
+                Sockets.send(socket, null, BackendCodec.beat());
                 nextNs = nowNs + intervalNs;
             }
-        }
-
-        @Override
-        public boolean isDone() {
-            return !running;
-        }
-
-        @Override
-        public void onClose() {
-            try {
-                Sockets.close(socket);
-                if (context != null) {
-                    context.term();
-                }
-            } finally {
-                wakeup.close();
-            }
-        }
-
-        @Override
-        public void requestStop() {
-            running = false;
-            wakeup.wake();
         }
     }
 }

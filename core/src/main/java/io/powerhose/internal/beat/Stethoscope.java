@@ -1,13 +1,14 @@
-package io.powerhose;
+package io.powerhose.internal.beat;
 
+import io.powerhose.ConfigurationException;
+import io.powerhose.Worker;
+import io.powerhose.internal.Durations;
 import io.powerhose.internal.Defaults;
 import io.powerhose.internal.worker.BeatWatch;
-import io.powerhose.internal.runner.Loop;
 import io.powerhose.internal.runner.LoopRunner;
 import io.powerhose.internal.runner.ThreadRole;
 import io.powerhose.internal.zmq.NativeLibrary;
 import io.powerhose.internal.zmq.Sockets;
-import io.powerhose.internal.zmq.Wakeup;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.zeromq.ZMQ;
@@ -60,8 +61,8 @@ public final class Stethoscope implements AutoCloseable {
         this.endpoint = Objects.requireNonNull(endpoint, "endpoint");
         this.warmupDelay = Objects.requireNonNull(warmupDelay, "warmupDelay");
         this.delay = Objects.requireNonNull(delay, "delay");
-        Settings.notNegative("warmupDelay", warmupDelay);
-        Settings.positive("delay", delay);
+        Durations.requireNotNegative("warmupDelay", warmupDelay);
+        Durations.requirePositive("delay", delay);
         if (retries < 1) {
             throw new ConfigurationException("retries=" + retries + " must be 1 or more");
         }
@@ -88,11 +89,7 @@ public final class Stethoscope implements AutoCloseable {
     }
 
     /** The loop of {@code powerhose-stethoscope}: one SUB, and the callbacks. */
-    private final class Listening implements Loop {
-        private final Wakeup wakeup = new Wakeup();
-        private volatile boolean running = true;
-        private ZMQ.Context context;
-        private ZMQ.Socket socket;
+    private final class Listening extends OneSocketLoop {
         private ZMQ.Poller poller;
         private int beatItem;
         private BeatWatch watch;
@@ -131,29 +128,6 @@ public final class Stethoscope implements AutoCloseable {
                 }
                 watch.restart(nowNs);
             }
-        }
-
-        @Override
-        public boolean isDone() {
-            return !running;
-        }
-
-        @Override
-        public void onClose() {
-            try {
-                Sockets.close(socket);
-                if (context != null) {
-                    context.term();
-                }
-            } finally {
-                wakeup.close();
-            }
-        }
-
-        @Override
-        public void requestStop() {
-            running = false;
-            wakeup.wake();
         }
     }
 }
