@@ -88,7 +88,7 @@ public final class Client implements AutoCloseable {
         NativeLibrary.load();
         this.marginNs = options.timeoutMaxOverflow().toNanos() - options.timeout().toNanos();
         this.limit = new CallLimit(options.maxPendingCalls(), options.maxPendingBytes());
-        this.conductor = new ClientConductor(options.frontend(), options.timeoutOverflows(), limit, System::nanoTime);
+        this.conductor = new ClientConductor(options.frontends(), options.timeoutOverflows(), limit, System::nanoTime);
         this.conductor.start();
     }
 
