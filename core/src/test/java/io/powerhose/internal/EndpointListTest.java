@@ -1,6 +1,9 @@
 package io.powerhose.internal;
 
+import io.powerhose.BrokerOptions;
+import io.powerhose.ClientOptions;
 import io.powerhose.ConfigurationException;
+import io.powerhose.WorkerOptions;
 import org.junit.jupiter.api.Test;
 
 import java.util.List;
@@ -71,5 +74,30 @@ class EndpointListTest {
             + " are for clients, pools and workers; a broker binds one endpoint each)",
             assertThrows(ConfigurationException.class,
                 () -> Endpoints.check("frontend", "tcp://a:5555,tcp://b:5555")).getMessage());
+    }
+
+    @Test
+    void clientAndWorkerOptionsTakeListsAndBrokersRefuseThem() {
+        ClientOptions client = ClientOptions.builder().frontend("tcp://a:5555, tcp://b:5555").build();
+        assertEquals(List.of("tcp://a:5555", "tcp://b:5555"), client.frontends());
+        assertEquals("tcp://a:5555,tcp://b:5555", client.frontend());
+        assertEquals(client.frontends(), client.newBuilder().build().frontends());
+        assertEquals(List.of("ipc:///x/f.ipc"),
+            ClientOptions.builder().frontends(List.of("ipc:///x/f.ipc")).build().frontends());
+
+        WorkerOptions worker = WorkerOptions.builder().target("x.Y").backend("tcp://a:5556,tcp://b:5556")
+            .heartbeat("tcp://a:5557,tcp://b:5557").build();
+        assertEquals(List.of("tcp://a:5556", "tcp://b:5556"), worker.backends());
+        assertEquals(List.of("tcp://a:5557", "tcp://b:5557"), worker.heartbeats());
+        assertEquals("tcp://a:5556,tcp://b:5556", worker.backend());
+
+        assertEquals("backend lists 2 broker(s) but heartbeat lists 1: give one heartbeat for each backend, in the"
+            + " same order (backend=tcp://a:5556,tcp://b:5556, heartbeat=tcp://a:5557)",
+            assertThrows(ConfigurationException.class, () -> WorkerOptions.builder().target("x.Y")
+                .backend("tcp://a:5556,tcp://b:5556").heartbeat("tcp://a:5557").build()).getMessage());
+        assertThrows(ConfigurationException.class,
+            () -> ClientOptions.builder().frontend("tcp://a:5555,,tcp://b:5555").build());
+        assertThrows(ConfigurationException.class,
+            () -> BrokerOptions.builder().frontend("tcp://*:5555,tcp://*:6555").build());
     }
 }
