@@ -58,7 +58,7 @@ public final class Client implements AutoCloseable {
     /**
      * Creates a client with the default timeouts (5 s, 7.5 s, 1 overflow).
      *
-     * @param frontend the broker's frontend endpoint
+     * @param frontend the broker's frontend endpoint, or several brokers' separated by commas
      */
     public Client(String frontend) {
         this(ClientOptions.builder().frontend(frontend).build());
@@ -67,7 +67,7 @@ public final class Client implements AutoCloseable {
     /**
      * Creates a client with the documented Powerhose 0.x parameters.
      *
-     * @param frontend the broker's frontend endpoint
+     * @param frontend the broker's frontend endpoint, or several brokers' separated by commas
      * @param timeout how long a job should take
      * @param timeoutMaxOverflow how long a caller waits for a result
      * @param timeoutOverflows overflows in a row allowed per worker
@@ -88,7 +88,7 @@ public final class Client implements AutoCloseable {
         NativeLibrary.load();
         this.marginNs = options.timeoutMaxOverflow().toNanos() - options.timeout().toNanos();
         this.limit = new CallLimit(options.maxPendingCalls(), options.maxPendingBytes());
-        this.conductor = new ClientConductor(options.frontend(), options.timeoutOverflows(), limit, System::nanoTime);
+        this.conductor = new ClientConductor(options.frontends(), options.timeoutOverflows(), limit, System::nanoTime);
         this.conductor.start();
     }
 

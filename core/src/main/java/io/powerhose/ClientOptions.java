@@ -2,7 +2,9 @@ package io.powerhose;
 
 import io.powerhose.internal.Defaults;
 import io.powerhose.internal.Durations;
+import io.powerhose.internal.EndpointList;
 import java.time.Duration;
+import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.Executor;
 import java.util.concurrent.ForkJoinPool;
@@ -22,6 +24,10 @@ import java.util.concurrent.ForkJoinPool;
  * {@code execute} fail at once with {@link ClientBusyException}; they never wait for room. A caller that wants to
  * wait limits its own concurrency (a semaphore of fewer permits than the bound), or retries after a pause.
  *
+ * <p>Several brokers: {@code frontend("tcp://a:5555,tcp://b:5555")} (or {@link Builder#frontends(List)}) connects
+ * to each; each job goes to one broker that is connected, and a broker that is lost only fails the calls it held
+ * (see docs/PROTOCOL.md, "Several brokers").
+ *
  * <p>Jobs are delivered at most once by default. With {@code retryable(true)}, every job of the client is
  * at-least-once: see {@link Job#retryable(boolean)}.
  */
@@ -31,7 +37,7 @@ public final class ClientOptions {
     /** The default of {@link Builder#maxPendingBytes(long)}: 256 MiB. */
     public static final long DEFAULT_MAX_PENDING_BYTES = 256L << 20;
     private static final int MAX_PENDING_CALLS_LIMIT = 10_000_000;
-    private final String frontend;
+    private final EndpointList frontends;
     private final Duration timeout;
     private final Duration timeoutMaxOverflow;
     private final int timeoutOverflows;
@@ -42,7 +48,7 @@ public final class ClientOptions {
     private final boolean retryable;
 
     private ClientOptions(Builder b) {
-        this.frontend = b.frontend;
+        this.frontends = EndpointList.parse("frontend", b.frontend);
         this.timeout = b.timeout;
         this.timeoutMaxOverflow = b.timeoutMaxOverflow;
         this.timeoutOverflows = b.timeoutOverflows;
@@ -63,9 +69,14 @@ public final class ClientOptions {
         return new Builder(this);
     }
 
-    /** @return the broker's frontend endpoint */
+    /** @return the brokers' frontend endpoints, comma-separated as given (one broker: its endpoint) */
     public String frontend() {
-        return frontend;
+        return frontends.text();
+    }
+
+    /** @return the brokers' frontend endpoints, one or more, in the order given */
+    public List<String> frontends() {
+        return frontends.endpoints();
     }
 
     /** @return how long a job should take */
@@ -124,7 +135,7 @@ public final class ClientOptions {
         }
 
         private Builder(ClientOptions o) {
-            frontend = o.frontend;
+            frontend = o.frontends.text();
             timeout = o.timeout;
             timeoutMaxOverflow = o.timeoutMaxOverflow;
             timeoutOverflows = o.timeoutOverflows;
@@ -136,11 +147,21 @@ public final class ClientOptions {
         }
 
         /**
-         * @param endpoint the broker's frontend
+         * @param endpoint the broker's frontend, or several brokers' frontends separated by commas
+         *                 ({@code tcp://a:5555,tcp://b:5555})
          * @return this builder
          */
         public Builder frontend(String endpoint) {
             this.frontend = Objects.requireNonNull(endpoint, "frontend");
+            return this;
+        }
+
+        /**
+         * @param endpoints the frontends of the brokers to use (one or more)
+         * @return this builder
+         */
+        public Builder frontends(List<String> endpoints) {
+            this.frontend = String.join(",", Objects.requireNonNull(endpoints, "frontends"));
             return this;
         }
 
@@ -247,7 +268,7 @@ public final class ClientOptions {
                 throw new ConfigurationException("maxPendingBytes=" + maxPendingBytes + " < maxJobBytes=" + maxJobBytes
                     + ": a job of the largest size must fit");
             }
-            Settings.endpoint("frontend", frontend);
+            EndpointList.parse("frontend", frontend);
             return new ClientOptions(this);
         }
     }

@@ -31,7 +31,7 @@ public final class Pool implements AutoCloseable {
      * Creates a pool with the documented Powerhose 0.x parameters.
      *
      * @param size number of connections
-     * @param frontend the broker's frontend
+     * @param frontend the broker's frontend, or several brokers' separated by commas
      * @param timeout how long a job should take
      * @param timeoutMaxOverflow how long a caller waits
      * @param timeoutOverflows overflows in a row allowed per worker

@@ -24,7 +24,11 @@ import java.util.Objects;
  * worker.awaitExit();   // until stop(), max age, or the broker's beat is lost
  * }</pre>
  *
- * <p>It quits when the broker's beat is lost for {@code pingRetries × pingDelay}; it leaves gracefully
+ * <p>Given several brokers ({@code backend("tcp://a:5556,tcp://b:5556")}), it registers with each and takes jobs
+ * from each, running at most {@code capacity} at once in all.
+ *
+ * <p>It quits when the broker's beat is lost for {@code pingRetries × pingDelay} (with several brokers, when every
+ * broker's beat is lost); it leaves gracefully
  * (DISCONNECT, finish the running jobs, exit) on {@link #stop()} and at {@code maxAge}. A job running longer
  * than {@code timeout} has the stacks of all threads logged and its result is not sent: the caller gets an
  * error at once, and the job's thread is abandoned.
@@ -72,8 +76,8 @@ public final class Worker implements AutoCloseable {
      * Creates a worker of a target with the documented defaults for everything else.
      *
      * @param target a class implementing {@link JobHandler}, or {@code com.example.Echo::echo}
-     * @param backend the broker's backend
-     * @param heartbeat the broker's heartbeat
+     * @param backend the broker's backend, or several brokers' separated by commas
+     * @param heartbeat the broker's heartbeat, or several: one for each backend, in the same order
      */
     public Worker(String target, String backend, String heartbeat) {
         this(WorkerOptions.builder().target(target).backend(backend).heartbeat(heartbeat).build());

@@ -2,21 +2,27 @@ package io.powerhose;
 
 import io.powerhose.internal.Params;
 import io.powerhose.internal.Defaults;
+import io.powerhose.internal.EndpointList;
 import java.time.Duration;
 import java.util.Collections;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 
 /**
  * The settings of a {@link Worker}, with the documented Powerhose 0.x names and defaults. Immutable; build
  * with {@link #builder()}.
+ *
+ * <p>Several brokers: {@code backend("tcp://a:5556,tcp://b:5556").heartbeat("tcp://a:5557,tcp://b:5557")} (one
+ * heartbeat for each backend, in the same order) registers the worker with every broker; it takes jobs from each,
+ * and runs at most {@code capacity} at once in all (see docs/PROTOCOL.md, "Several brokers").
  */
 public final class WorkerOptions {
     private final String target;
     private final JobHandler handler;
-    private final String backend;
-    private final String heartbeat;
+    private final EndpointList backends;
+    private final EndpointList heartbeats;
     private final Duration pingDelay;
     private final int pingRetries;
     private final Map<String, String> params;
@@ -31,8 +37,8 @@ public final class WorkerOptions {
     private WorkerOptions(Builder b) {
         this.target = b.target;
         this.handler = b.handler;
-        this.backend = b.backend;
-        this.heartbeat = b.heartbeat;
+        this.backends = EndpointList.parse("backend", b.backend);
+        this.heartbeats = EndpointList.parse("heartbeat", b.heartbeat);
         this.pingDelay = b.pingDelay;
         this.pingRetries = b.pingRetries;
         this.params = Collections.unmodifiableMap(new LinkedHashMap<>(b.params));
@@ -65,14 +71,24 @@ public final class WorkerOptions {
         return handler;
     }
 
-    /** @return the broker's backend endpoint */
+    /** @return the brokers' backend endpoints, comma-separated as given (one broker: its endpoint) */
     public String backend() {
-        return backend;
+        return backends.text();
     }
 
-    /** @return the broker's heartbeat endpoint */
+    /** @return the brokers' heartbeat endpoints, comma-separated as given (one broker: its endpoint) */
     public String heartbeat() {
-        return heartbeat;
+        return heartbeats.text();
+    }
+
+    /** @return the brokers' backend endpoints, one or more, in the order given */
+    public List<String> backends() {
+        return backends.endpoints();
+    }
+
+    /** @return the brokers' heartbeat endpoints, one for each of {@link #backends()}, in the same order */
+    public List<String> heartbeats() {
+        return heartbeats.endpoints();
     }
 
     /** @return the time between two beat checks (documented default 10 s) */
@@ -152,8 +168,8 @@ public final class WorkerOptions {
         private Builder(WorkerOptions o) {
             target = o.target;
             handler = o.handler;
-            backend = o.backend;
-            heartbeat = o.heartbeat;
+            backend = o.backends.text();
+            heartbeat = o.heartbeats.text();
             pingDelay = o.pingDelay;
             pingRetries = o.pingRetries;
             params = o.params;
@@ -185,7 +201,7 @@ public final class WorkerOptions {
         }
 
         /**
-         * @param endpoint the broker's backend
+         * @param endpoint the broker's backend, or several brokers' backends separated by commas
          * @return this builder
          */
         public Builder backend(String endpoint) {
@@ -194,7 +210,8 @@ public final class WorkerOptions {
         }
 
         /**
-         * @param endpoint the broker's heartbeat
+         * @param endpoint the broker's heartbeat, or several brokers' heartbeats separated by commas (one for each
+         *                 backend, in the same order)
          * @return this builder
          */
         public Builder heartbeat(String endpoint) {
@@ -312,8 +329,7 @@ public final class WorkerOptions {
             if ((target == null) == (handler == null)) {
                 throw new ConfigurationException("set exactly one of target and handler (target=" + target + ")");
             }
-            Settings.endpoint("backend", backend);
-            Settings.endpoint("heartbeat", heartbeat);
+            EndpointList.parse("backend", backend).checkPairsWith(EndpointList.parse("heartbeat", heartbeat));
             Settings.positive("pingDelay", pingDelay);
             Settings.positive("timeout", timeout);
             Settings.positive("heartbeatInterval", heartbeatInterval);

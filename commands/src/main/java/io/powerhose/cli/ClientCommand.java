@@ -44,7 +44,8 @@ public final class ClientCommand implements Callable<Integer> {
     String data;
 
     @Option(names = "--frontend", paramLabel = "FRONTEND",
-        description = "The broker's frontend. Default: ${DEFAULT-VALUE}")
+        description = "The broker's frontend, or several brokers' separated by commas (tcp://a:5555,tcp://b:5555):"
+            + " each job goes to one that is up. Default: ${DEFAULT-VALUE}")
     String frontend = BrokerOptions.DEFAULT_FRONTEND;
 
     @Option(names = {"--timeout", "--expected-time"}, paramLabel = "SECONDS",
@@ -94,7 +95,7 @@ public final class ClientCommand implements Callable<Integer> {
         }
         try {
             ClientOptions options = toOptions();
-            Commands.checkConnectEndpoint("--frontend", frontend);
+            Commands.checkConnectEndpoints("--frontend", frontend);
             return run(options);
         } catch (PowerhoseException e) {
             System.err.println("powerhose-client: " + e.getMessage());

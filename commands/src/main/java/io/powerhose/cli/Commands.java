@@ -2,6 +2,7 @@ package io.powerhose.cli;
 
 import io.powerhose.ConfigurationException;
 import io.powerhose.PowerhoseException;
+import io.powerhose.internal.EndpointList;
 import io.powerhose.internal.Endpoints;
 import io.powerhose.internal.process.ExitCodes;
 import picocli.CommandLine;
@@ -27,6 +28,20 @@ final class Commands {
         String host = Endpoints.unresolvedHost(endpoint);
         if (host != null) {
             throw new ConfigurationException(option + " " + endpoint + ": unknown host " + host);
+        }
+    }
+
+    /**
+     * Checks a comma-separated list of endpoints a command connects to (several brokers): each as
+     * {@link #checkConnectEndpoint}, and the list as {@link EndpointList#parse}.
+     *
+     * @param option the option's name, for the message
+     * @param endpoints the list
+     * @throws ConfigurationException saying what is wrong
+     */
+    static void checkConnectEndpoints(String option, String endpoints) {
+        for (String endpoint : EndpointList.parse(option, endpoints).endpoints()) {
+            checkConnectEndpoint(option, endpoint);
         }
     }
 

@@ -23,7 +23,8 @@ public final class WorkerCommand implements Callable<Integer> {
     String target;
 
     @Option(names = "--backend", paramLabel = "BACKEND",
-        description = "ZMQ socket to the broker. Default: ${DEFAULT-VALUE}")
+        description = "ZMQ socket to the broker, or several brokers' separated by commas (the worker registers with"
+            + " each and takes jobs from each). Default: ${DEFAULT-VALUE}")
     String backend = BrokerOptions.DEFAULT_BACKEND;
 
     @Option(names = "--debug", description = "Debug mode")
@@ -33,7 +34,8 @@ public final class WorkerCommand implements Callable<Integer> {
     String logfile = "stdout";
 
     @Option(names = "--heartbeat", paramLabel = "HEARTBEAT",
-        description = "ZMQ socket for the heartbeat. Default: ${DEFAULT-VALUE}")
+        description = "ZMQ socket for the heartbeat; with several brokers, one for each backend, in the same order."
+            + " Default: ${DEFAULT-VALUE}")
     String heartbeat = BrokerOptions.DEFAULT_HEARTBEAT;
 
     @Option(names = "--params", paramLabel = "PARAMS",

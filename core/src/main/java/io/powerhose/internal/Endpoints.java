@@ -36,6 +36,10 @@ public final class Endpoints {
             throw new ConfigurationException(name + "=" + endpoint
                 + " is not a ZeroMQ endpoint (expected e.g. ipc:///tmp/x.ipc or tcp://127.0.0.1:5555)");
         }
+        if (endpoint.indexOf(',') >= 0) {
+            throw new ConfigurationException(name + "=" + endpoint + ": one endpoint expected here, not a list"
+                + " (lists of brokers are for clients, pools and workers; a broker binds one endpoint each)");
+        }
         String transport = endpoint.substring(0, scheme);
         if (!TRANSPORTS.contains(transport)) {
             throw new ConfigurationException(name + "=" + endpoint + ": unknown transport " + transport

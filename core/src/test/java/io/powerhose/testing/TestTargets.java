@@ -8,10 +8,37 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.Map;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /** Job handlers for the tests, run by real worker processes as {@code io.powerhose.testing.TestTargets::name}. */
 public final class TestTargets {
+    private static final AtomicInteger RUNNING = new AtomicInteger();
+    private static final AtomicInteger MOST_RUNNING = new AtomicInteger();
+
     private TestTargets() {
+    }
+
+    /**
+     * Counts the jobs this process runs at once: answers {@code <most at once so far>:<data>} after spinning for the
+     * header {@code spin_us} (default 200 µs), so that a test checks a worker's capacity across all its brokers from
+     * the results alone.
+     *
+     * @param job data = anything
+     * @return the most jobs this process has run at once, a colon, and the data
+     */
+    public static String concurrency(Job job) {
+        int now = RUNNING.incrementAndGet();
+        MOST_RUNNING.accumulateAndGet(now, Math::max);
+        try {
+            String spinUs = job.header("spin_us");
+            long endNs = System.nanoTime() + 1_000L * (spinUs == null ? 200 : Long.parseLong(spinUs));
+            while (System.nanoTime() - endNs < 0) {
+                Thread.onSpinWait();
+            }
+            return MOST_RUNNING.get() + ":" + job.dataAsString();
+        } finally {
+            RUNNING.decrementAndGet();
+        }
     }
 
     /**

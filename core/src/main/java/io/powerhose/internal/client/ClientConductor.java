@@ -28,9 +28,7 @@ import org.zeromq.ZMQ;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.PriorityQueue;
 import java.util.Queue;
 import java.util.concurrent.ConcurrentLinkedQueue;
@@ -50,6 +48,12 @@ import java.util.function.LongSupplier;
  * queues messages only on a live connection ({@code ZMQ_IMMEDIATE}), so a call that times out before a broker is
  * there was never sent and never runs. It never runs user code: futures that users can attach to are completed on
  * an executor.
+ *
+ * <p>Given several brokers, it has one {@link FrontendLink} (DEALER, monitor, calls in flight) per broker, all owned by
+ * this thread. It sends each call to one link that is up, in turn (round robin), skipping a link whose connection
+ * dropped until its monitor reports a new one, and one that does not take the call now. A link whose connection
+ * drops fails only its own calls in flight ({@link BrokerLostException}), or sends a retryable job once more to
+ * another broker (docs/PROTOCOL.md, "Several brokers").
  */
 public final class ClientConductor implements Loop {
     /** How often the connection's events are read while calls are in flight. */
@@ -61,7 +65,7 @@ public final class ClientConductor implements Loop {
     /** Finished calls the deadline queue may keep, beyond twice the call bound, before it is compacted. */
     private static final int COMPACT_SLACK = 4096;
 
-    private final String frontend;
+    private final List<String> frontends;
     private final OverflowTracker overflows;
     private final LongSupplier nanoClock;
     private final CallLimit limit;
@@ -69,7 +73,6 @@ public final class ClientConductor implements Loop {
     private final Queue<PendingCall> cancelled = new ConcurrentLinkedQueue<>();
     private final Wakeup wakeup = new Wakeup();
     private final ArrayDeque<PendingCall> unsent = new ArrayDeque<>();
-    private final Map<Long, PendingCall> pendingByRequestId = new HashMap<>();
     private final PriorityQueue<PendingCall> byDeadline =
         new PriorityQueue<>((a, b) -> Long.compare(a.deadlineNs, b.deadlineNs));
     private final AtomicLong lateReplies = new AtomicLong();
@@ -79,26 +82,27 @@ public final class ClientConductor implements Loop {
     private final LoopRunner runner;
     private long nextRequestId = 1;
     private ZMQ.Context context;
-    private ZMQ.Socket dealer;
-    private Monitor monitor;
+    private FrontendLink[] links = new FrontendLink[0];
+    /** Calls in flight on every link. */
+    private int inFlight;
+    /** The link the next call tries first (round robin). */
+    private int nextLink;
     private ZMQ.Poller poller;
-    private int dealerItem;
     private int wakeItem;
     private ZMQ.Poller sendPoller;
-    private int sendDealerItem;
     private int sendWakeItem;
     private long nextMonitorCheckNs;
 
     /**
      * Creates the conductor and its thread; {@link #start()} connects and serves.
      *
-     * @param frontend the broker's frontend endpoint
+     * @param frontends the brokers' frontend endpoints (one or more)
      * @param allowedOverflows the overflow rule's limit
      * @param limit the bound on the jobs the client holds
      * @param nanoClock the clock
      */
-    public ClientConductor(String frontend, int allowedOverflows, CallLimit limit, LongSupplier nanoClock) {
-        this.frontend = frontend;
+    public ClientConductor(List<String> frontends, int allowedOverflows, CallLimit limit, LongSupplier nanoClock) {
+        this.frontends = List.copyOf(frontends);
         this.overflows = new OverflowTracker(allowedOverflows);
         this.limit = limit;
         this.nanoClock = nanoClock;
@@ -173,21 +177,18 @@ public final class ClientConductor implements Loop {
     @Override
     public void onStart() {
         context = ZMQ.context(1);
-        dealer = Sockets.create(context, ZMQ.DEALER, 0);
-        dealer.setSndHWM(limit.maxCalls() + SEND_QUEUE_SPARE);
-        // Queue only on a live connection: with no broker, calls wait in `unsent`, where their deadline can
-        // still fail them, instead of in libzmq, where a call that already timed out would still be sent.
-        dealer.setImmediate(true);
-        monitor = new Monitor(context, dealer);
-        dealer.connect(frontend);
-        // The monitor is read between polls, not polled: each ZeroMQ socket in a zmq_poll costs two system
-        // calls per pass, and the connection's events only matter while calls are in flight. Two pollers, made
+        links = new FrontendLink[frontends.size()];
+        // The monitors are read between polls, not polled: each ZeroMQ socket in a zmq_poll costs two system
+        // calls per pass, and the connections' events only matter while calls are in flight. Two pollers, made
         // once: the second also waits for room to send, used only while calls wait for it.
-        poller = new ZMQ.Poller(2);
-        dealerItem = poller.register(dealer, ZMQ.Poller.POLLIN);
+        poller = new ZMQ.Poller(links.length + 1);
+        sendPoller = new ZMQ.Poller(links.length + 1);
+        for (int i = 0; i < links.length; i++) {
+            links[i] = new FrontendLink(i, context, frontends.get(i), limit.maxCalls() + SEND_QUEUE_SPARE);
+            links[i].pollItem = poller.register(links[i].dealer, ZMQ.Poller.POLLIN);
+            links[i].sendPollItem = sendPoller.register(links[i].dealer, ZMQ.Poller.POLLIN | ZMQ.Poller.POLLOUT);
+        }
         wakeItem = wakeup.register(poller);
-        sendPoller = new ZMQ.Poller(2);
-        sendDealerItem = sendPoller.register(dealer, ZMQ.Poller.POLLIN | ZMQ.Poller.POLLOUT);
         sendWakeItem = wakeup.register(sendPoller);
         nextMonitorCheckNs = nanoClock.getAsLong();
     }
@@ -195,23 +196,29 @@ public final class ClientConductor implements Loop {
     @Override
     public void doWork() {
         long waitMs = byDeadline.isEmpty() ? 1000 : millisUntil(byDeadline.peek().deadlineNs);
-        if (!pendingByRequestId.isEmpty()) {
+        boolean waitingToSend = !unsent.isEmpty();
+        // While calls wait to be sent and a link is down, a writable DEALER may be that link's new connection,
+        // which only its monitor can tell: read the monitors at the same pace as while calls are in flight.
+        if (inFlight > 0 || (waitingToSend && anyLinkDown())) {
             waitMs = Math.min(waitMs, millisUntil(nextMonitorCheckNs));
         }
-        boolean waitingToSend = !unsent.isEmpty();
         ZMQ.Poller active = waitingToSend ? sendPoller : poller;
         Sockets.poll(active, waitMs);
         if (active.pollin(waitingToSend ? sendWakeItem : wakeItem)) {
             wakeup.clear();
         }
         long nowNs = nanoClock.getAsLong();
-        if (pendingByRequestId.isEmpty() || nowNs - nextMonitorCheckNs >= 0) {
+        if (inFlight == 0 || nowNs - nextMonitorCheckNs >= 0) {
             // Before sending when idle, so that a stale disconnection never fails the new calls.
-            onMonitorEvents(monitor);
+            for (FrontendLink link : links) {
+                onMonitorEvents(link);
+            }
             nextMonitorCheckNs = nowNs + MONITOR_CHECK_NS;
         }
-        if (active.pollin(waitingToSend ? sendDealerItem : dealerItem)) {
-            receiveReplies();
+        for (FrontendLink link : links) {
+            if (active.pollin(waitingToSend ? link.sendPollItem : link.pollItem)) {
+                receiveReplies(link);
+            }
         }
         onCancelled();
         takeSubmitted();
@@ -246,10 +253,9 @@ public final class ClientConductor implements Loop {
         }
         cancelled.clear();
         try {
-            if (monitor != null) {
-                monitor.close();
+            for (FrontendLink link : links) {
+                link.close();
             }
-            Sockets.close(dealer);
             if (context != null) {
                 context.term();
             }
@@ -276,7 +282,7 @@ public final class ClientConductor implements Loop {
         }
     }
 
-    /** Sends what waits, in order, while the connection takes it; never waits for room. */
+    /** Sends what waits, in order, while a connection takes it; never waits for room. */
     private void sendUnsent() {
         PendingCall call;
         while ((call = unsent.peekFirst()) != null) {
@@ -288,22 +294,51 @@ public final class ClientConductor implements Loop {
                 call.requestId = nextRequestId++;
             }
             byte[] id = Frames.longId(call.requestId);
+            // A retryable job sent again after its broker was lost goes without the flag: its handler has run at
+            // most twice on the lost broker, and runs at most once more (docs/RELIABILITY.md).
             byte[][] frames = switch (call.kind) {
                 case JOB -> FrontendCodec.request(id, remainingMs(call), call.payload(),
-                    call.retryable ? FrontendCodec.FLAG_RETRYABLE : 0);
+                    call.retryable && !call.resent ? FrontendCodec.FLAG_RETRYABLE : 0);
                 case PING -> FrontendCodec.ping(id);
                 case STATUS -> FrontendCodec.status(id);
             };
-            if (!Sockets.trySend(dealer, frames)) {
-                return; // no connection yet, or its queue is full: wait until the socket is writable
+            FrontendLink link = trySend(frames);
+            if (link == null) {
+                return; // no connection yet, or their queues are full: wait until a socket is writable
             }
             unsent.pollFirst();
-            call.onSent();
-            pendingByRequestId.put(call.requestId, call);
+            call.onSent(link, call.retryable && !call.resent && links.length > 1);
+            link.pendingByRequestId.put(call.requestId, call);
+            inFlight++;
         }
         if (unsent.size() > limit.maxCalls() + COMPACT_SLACK) {
             unsent.removeIf(PendingCall::isFinished);
         }
+    }
+
+    /**
+     * Sends a message on the next link that is up and takes it now, in turn from the last one used.
+     *
+     * @return the link that took it, or null when none did
+     */
+    private FrontendLink trySend(byte[][] frames) {
+        for (int k = 0; k < links.length; k++) {
+            FrontendLink link = links[(nextLink + k) % links.length];
+            if (link.up && Sockets.trySend(link.dealer, frames)) {
+                nextLink = (link.index + 1) % links.length;
+                return link;
+            }
+        }
+        return null;
+    }
+
+    private boolean anyLinkDown() {
+        for (FrontendLink link : links) {
+            if (!link.up) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** What is left of the call's wait, in whole milliseconds rounded up, at least 1: the broker's timeout. */
@@ -318,10 +353,11 @@ public final class ClientConductor implements Loop {
             if (call.isFinished()) {
                 continue; // answered, expired or failed first
             }
-            boolean inFlight = call.sent && pendingByRequestId.remove(call.requestId) == call;
+            FrontendLink link = call.link;
+            boolean wasInFlight = call.sent && forget(call);
             call.fail(new PowerhoseException("cancelled")); // gives its room back; its future is cancelled already
-            if (inFlight) {
-                if (!Sockets.trySend(dealer, FrontendCodec.cancel(Frames.longId(call.requestId)))) {
+            if (wasInFlight) {
+                if (!Sockets.trySend(link.dealer, FrontendCodec.cancel(Frames.longId(call.requestId)))) {
                     // The job then runs and its answer is dropped here as late: the same outcome, later.
                     LOG.debug("CANCEL of request {} not sent: the connection's queue is full", call.requestId);
                 }
@@ -329,8 +365,17 @@ public final class ClientConductor implements Loop {
         }
     }
 
-    private void receiveReplies() {
-        int count = Sockets.receiveBatch(dealer, replies, BATCH);
+    /** Removes a sent call from its link's calls in flight; true when it was there. */
+    private boolean forget(PendingCall call) {
+        if (call.link != null && call.link.pendingByRequestId.remove(call.requestId) == call) {
+            inFlight--;
+            return true;
+        }
+        return false;
+    }
+
+    private void receiveReplies(FrontendLink link) {
+        int count = Sockets.receiveBatch(link.dealer, replies, BATCH);
         for (int i = 0; i < count; i++) {
             byte[][] frames = replies[i];
             replies[i] = null;
@@ -342,27 +387,28 @@ public final class ClientConductor implements Loop {
                 continue;
             }
             byte[] id = requestIdOf(message);
-            PendingCall call = id.length == 8 ? pendingByRequestId.remove(Frames.parseLongId(id)) : null;
+            PendingCall call = id.length == 8 ? link.pendingByRequestId.remove(Frames.parseLongId(id)) : null;
             if (call == null) {
                 lateReplies.incrementAndGet();
                 continue;
             }
-            complete(call, message);
+            inFlight--;
+            complete(call, link, message);
         }
     }
 
-    private void complete(PendingCall call, FrontendCodec.FromBroker message) {
+    private void complete(PendingCall call, FrontendLink link, FrontendCodec.FromBroker message) {
         long elapsedNs = nanoClock.getAsLong() - call.submitNs;
         if (message instanceof FrontendCodec.Pong pong) {
             call.succeed(pong.brokerPid());
         } else if (message instanceof FrontendCodec.StatusReply status) {
             call.succeed(status.text());
         } else if (message instanceof FrontendCodec.Reply reply) {
-            completeJob(call, reply, elapsedNs);
+            completeJob(call, link, reply, elapsedNs);
         }
     }
 
-    private void completeJob(PendingCall call, FrontendCodec.Reply reply, long elapsedNs) {
+    private void completeJob(PendingCall call, FrontendLink link, FrontendCodec.Reply reply, long elapsedNs) {
         byte[] payload = reply.payload();
         switch (reply.status()) {
             case OK -> {
@@ -380,8 +426,8 @@ public final class ClientConductor implements Loop {
                 call.fail(new JobFailedException(failure.remoteType(), failure.remoteMessage(), reply.pid()));
             }
             case NO_WORKER -> call.fail(new NoWorkerException(switch (ReplyDetail.NoWorker.decode(payload)) {
-                case NONE_REGISTERED -> "No worker: no worker registered with the broker at " + frontend;
-                case BROKER_STOPPING -> "No worker: the broker at " + frontend + " is stopping";
+                case NONE_REGISTERED -> "No worker: no worker registered with the broker at " + link.frontend;
+                case BROKER_STOPPING -> "No worker: the broker at " + link.frontend + " is stopping";
                 case OTHER -> ReplyDetail.decodeText(payload);
             }));
             case BUSY -> call.fail(new BrokerBusyException(toInt(ReplyDetail.decodeNumber(payload))));
@@ -406,16 +452,48 @@ public final class ClientConductor implements Loop {
         return ((FrontendCodec.StatusReply) message).requestId();
     }
 
-    private void onMonitorEvents(Monitor monitor) {
+    private void onMonitorEvents(FrontendLink link) {
         int event;
-        while ((event = monitor.poll()) != 0) {
-            if (event == Monitor.EVENT_DISCONNECTED && !pendingByRequestId.isEmpty()) {
-                LOG.warn("lost the connection to the broker at {}: failing {} call(s) in flight", frontend,
-                    pendingByRequestId.size());
-                failAll(new BrokerLostException("lost the connection to the broker at " + frontend
-                    + " while the call was in flight"));
+        while ((event = link.monitor.poll()) != 0) {
+            if (event == Monitor.EVENT_CONNECTED) {
+                if (!link.up) {
+                    LOG.info("connected to the broker at {} again", link.frontend);
+                }
+                link.up = true;
+            } else if (event == Monitor.EVENT_DISCONNECTED) {
+                // With one broker the link stays up: libzmq's IMMEDIATE refuses sends until it reconnects.
+                link.up = links.length == 1;
+                if (!link.pendingByRequestId.isEmpty()) {
+                    onBrokerLost(link);
+                }
             }
         }
+    }
+
+    /**
+     * Fails the calls in flight on a lost broker, but for retryable jobs of a client with several brokers that were
+     * not sent again yet: those go back to the head of the send queue, for another broker.
+     */
+    private void onBrokerLost(FrontendLink link) {
+        int resent = 0;
+        BrokerLostException lost = new BrokerLostException("lost the connection to the broker at " + link.frontend
+            + " while the call was in flight");
+        List<PendingCall> calls = new ArrayList<>(link.pendingByRequestId.values());
+        link.pendingByRequestId.clear();
+        inFlight -= calls.size();
+        for (int i = calls.size() - 1; i >= 0; i--) {
+            PendingCall call = calls.get(i);
+            if (call.kind == PendingCall.Kind.JOB && call.retryable && !call.resent && links.length > 1
+                && call.payload() != null) {
+                call.onResend();
+                unsent.addFirst(call);
+                resent++;
+            } else {
+                fail(call, lost);
+            }
+        }
+        LOG.warn("lost the connection to the broker at {}: failed {} call(s) in flight, {} retryable job(s) to be"
+            + " sent again to another broker", link.frontend, calls.size() - resent, resent);
     }
 
     private void expireCalls() {
@@ -425,15 +503,17 @@ public final class ClientConductor implements Loop {
             if (call.isFinished()) {
                 continue; // answered or cancelled already; deadlines are removed lazily
             }
+            FrontendLink link = call.link;
             if (call.sent) {
-                pendingByRequestId.remove(call.requestId);
+                forget(call);
             }
             switch (call.kind) {
                 case PING -> call.succeed(-1L);
                 case STATUS -> call.succeed(null);
                 case JOB -> call.fail(new JobTimeoutException((call.sent ? "no result within " : "not sent within ")
-                    + Durations.ofNanos(call.waitNs) + (call.sent ? " from the broker at " + frontend
-                    : ": no connection to a broker at " + frontend + " took it"), Duration.ofNanos(call.waitNs),
+                    + Durations.ofNanos(call.waitNs) + (call.sent ? " from the broker at " + link.frontend
+                    : ": no connection to a broker at " + String.join(",", frontends) + " took it"),
+                    Duration.ofNanos(call.waitNs),
                     Duration.ofNanos(nowNs - call.submitNs)));
             }
         }
@@ -442,16 +522,24 @@ public final class ClientConductor implements Loop {
         }
     }
 
-    /** Fails the calls in flight (not those waiting to be sent: they go to the next connection). */
+    /** Fails the calls in flight on every link (the client is closing). */
     private void failAll(PowerhoseException error) {
-        List<PendingCall> calls = new ArrayList<>(pendingByRequestId.values());
-        pendingByRequestId.clear();
-        for (PendingCall call : calls) {
-            switch (call.kind) {
-                case PING -> call.succeed(-1L);
-                case STATUS -> call.succeed(null);
-                case JOB -> call.fail(error);
+        for (FrontendLink link : links) {
+            List<PendingCall> calls = new ArrayList<>(link.pendingByRequestId.values());
+            link.pendingByRequestId.clear();
+            for (PendingCall call : calls) {
+                fail(call, error);
             }
+        }
+        inFlight = 0;
+    }
+
+    /** Ends a call in flight whose broker will not answer it: a PING or STATUS gets no answer, a job the error. */
+    private static void fail(PendingCall call, PowerhoseException error) {
+        switch (call.kind) {
+            case PING -> call.succeed(-1L);
+            case STATUS -> call.succeed(null);
+            case JOB -> call.fail(error);
         }
     }
 

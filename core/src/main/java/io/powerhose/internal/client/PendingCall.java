@@ -8,7 +8,8 @@ import java.util.concurrent.CompletableFuture;
  * One call of a client: created by a caller thread, then owned by the client I/O thread, which sends it when the
  * connection takes it, assigns its request id, and completes its future exactly once, directly: the future is either
  * private to the client or a {@link CallbackFuture}, so no user code runs on the I/O thread. Its deadline starts when
- * it is created (at {@code submit}), not when it is sent. The call lets go of its payload once sent and of its future
+ * it is created (at {@code submit}), not when it is sent. The call lets go of its payload once sent (a retryable job
+ * of a client with several brokers keeps it until it finishes, to be sent again once) and of its future
  * once completed, and gives its room back to the {@link CallLimit} then: the deadline queue may keep finished calls
  * for a while, and must not keep their payloads and results alive that long.
  */
@@ -30,6 +31,10 @@ public final class PendingCall {
     private CallLimit limit;
     long requestId;
     boolean sent;
+    /** The broker link it was sent on (the I/O thread's); null until sent. */
+    FrontendLink link;
+    /** Set once a retryable call was sent again after its broker was lost: it is not sent a third time. */
+    boolean resent;
 
     /**
      * Creates a call.
@@ -68,10 +73,27 @@ public final class PendingCall {
         return payload;
     }
 
-    /** Lets go of the payload once libzmq has taken it. */
-    void onSent() {
-        payload = null;
+    /**
+     * Records that libzmq has taken the call on a link, and lets go of the payload unless it may be sent again.
+     *
+     * @param on the link it went on
+     * @param keepPayload true for a retryable job of a client with several brokers, which is sent again once to
+     *                    another broker when this one is lost
+     */
+    void onSent(FrontendLink on, boolean keepPayload) {
+        if (!keepPayload) {
+            payload = null;
+        }
+        link = on;
         sent = true;
+    }
+
+    /** Makes a call that was in flight on a lost broker wait to be sent again: a new request id, on another link. */
+    void onResend() {
+        resent = true;
+        sent = false;
+        link = null;
+        requestId = 0;
     }
 
     /** @return true once completed, failed, expired or cancelled */

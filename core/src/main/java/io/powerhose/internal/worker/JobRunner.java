@@ -22,7 +22,7 @@ import java.util.function.LongSupplier;
  */
 final class JobRunner implements Loop {
     /** Taken from the queue, ends one runner. */
-    static final JobTask STOP = new JobTask(new byte[0], 0, new byte[0], 0);
+    static final JobTask STOP = new JobTask(null, new byte[0], 0, new byte[0], 0);
     private static final Logger LOG = LoggerFactory.getLogger(JobRunner.class);
 
     private final JobHandler handler;

@@ -16,6 +16,8 @@ final class JobTask {
     private static final int ABANDONED = 3;
     private static final int WITHDRAWN = 4;
 
+    /** The broker that sent it, and that gets its answer (null for {@link JobRunner#STOP}). */
+    final BackendLink link;
     final byte[] jobId;
     final long budgetMs;
     final byte[] payload;
@@ -28,12 +30,14 @@ final class JobTask {
     byte[] result;
 
     /**
+     * @param link the broker that sent it
      * @param jobId the broker's job id
      * @param budgetMs how long the caller would still wait when the REQUEST arrived, in ms
      * @param payload the serialized job
      * @param receivedNs when the REQUEST arrived
      */
-    JobTask(byte[] jobId, long budgetMs, byte[] payload, long receivedNs) {
+    JobTask(BackendLink link, byte[] jobId, long budgetMs, byte[] payload, long receivedNs) {
+        this.link = link;
         this.jobId = jobId;
         this.budgetMs = budgetMs;
         this.payload = payload;

@@ -38,6 +38,13 @@ import java.util.function.LongSupplier;
  * place of the one still running it), leaves gracefully (DISCONNECT, answer every job held, then close with a linger
  * so that the last REPLY leaves), and quits when the broker's beat is lost or a job thread dies of an
  * {@link Error}. Other threads only call {@link #requestLeave()} and read {@link #exit()}.
+ *
+ * <p>Given several brokers, it has one {@link BackendLink} (DEALER, SUB, monitor, beat watch) per broker, all owned by
+ * this thread: it registers with each, takes jobs from each, and answers each job on the link it came from. The job
+ * threads are shared, so the worker runs at most {@code capacity} jobs at once in all; each broker may hold up to
+ * {@code capacity + prefetch} jobs on it, the rest waiting in the worker's queue. A broker whose connection drops
+ * loses the jobs it had queued here (they are withdrawn, not run); the worker quits for a lost beat only when every
+ * broker's beat is lost (docs/PROTOCOL.md, "Several brokers").
  */
 public final class WorkerConductor implements Loop {
     /** Why the worker ended. */
@@ -70,21 +77,16 @@ public final class WorkerConductor implements Loop {
     private volatile Exit exit;
 
     private ZMQ.Context context;
-    private ZMQ.Socket dealer;
-    private ZMQ.Socket beat;
-    private Monitor monitor;
+    private BackendLink[] links = new BackendLink[0];
+    private int[] dealerItems;
     private ZMQ.Poller poller;
-    private int dealerItem;
     private int wakeItem;
-    private BeatWatch beatWatch;
     private long maxAgeAtNs;
     private long nextHeartbeatNs;
     private long nextCheckNs;
-    /** Jobs accepted and not answered yet: queued or running. */
+    /** Jobs accepted and not answered yet, from every broker: queued or running. */
     private int held;
-    private boolean connected;
     private boolean leaving;
-    private boolean leaveAcknowledged;
     private long leaveStartNs;
     private Exit leaveReason = Exit.STOPPED;
     /** Set when the loop is to end, and why. */
@@ -126,19 +128,19 @@ public final class WorkerConductor implements Loop {
     @Override
     public void onStart() {
         context = ZMQ.context(1);
-        dealer = Sockets.create(context, ZMQ.DEALER, 0);
-        monitor = new Monitor(context, dealer);
-        dealer.connect(options.backend());
-        beat = Sockets.create(context, ZMQ.SUB, 0);
-        beat.subscribe(new byte[0]);
-        beat.connect(options.heartbeat());
-        // Only the DEALER and the wake-up pipe are polled: each ZeroMQ socket in a zmq_poll costs two system calls
-        // per pass, and the beats (one a second) and the connection's events are read every CHECK_NS.
-        poller = new ZMQ.Poller(2);
-        dealerItem = poller.register(dealer, ZMQ.Poller.POLLIN);
-        wakeItem = wakeup.register(poller);
         long startNs = nanoClock.getAsLong();
-        beatWatch = new BeatWatch(startNs, 0, options.pingDelay().toNanos(), options.pingRetries());
+        int count = options.backends().size();
+        links = new BackendLink[count];
+        dealerItems = new int[count];
+        // Only the DEALERs and the wake-up pipe are polled: each ZeroMQ socket in a zmq_poll costs two system calls
+        // per pass, and the beats (one a second) and the connections' events are read every CHECK_NS.
+        poller = new ZMQ.Poller(count + 1);
+        for (int i = 0; i < count; i++) {
+            links[i] = new BackendLink(i, context, options.backends().get(i), options.heartbeats().get(i),
+                new BeatWatch(startNs, 0, options.pingDelay().toNanos(), options.pingRetries()));
+            dealerItems[i] = poller.register(links[i].dealer, ZMQ.Poller.POLLIN);
+        }
+        wakeItem = wakeup.register(poller);
         maxAgeAtNs = maxAgeDeadline(startNs);
         nextHeartbeatNs = startNs + options.heartbeatInterval().toNanos();
         nextCheckNs = startNs;
@@ -158,8 +160,10 @@ public final class WorkerConductor implements Loop {
         if (poller.pollin(wakeItem)) {
             wakeup.clear();
         }
-        if (poller.pollin(dealerItem)) {
-            drainBroker();
+        for (int i = 0; i < links.length; i++) {
+            if (poller.pollin(dealerItems[i])) {
+                drainBroker(links[i]);
+            }
         }
         sendAnswers();
     }
@@ -171,12 +175,16 @@ public final class WorkerConductor implements Loop {
             startLeaving(Exit.STOPPED);
         }
         if (nowNs - nextCheckNs >= 0) {
-            drainBeats();
-            onMonitorEvents();
+            for (BackendLink link : links) {
+                drainBeats(link);
+                onMonitorEvents(link);
+            }
             nextCheckNs = nowNs + CHECK_NS;
         }
         if (nowNs - nextHeartbeatNs >= 0) {
-            Sockets.send(dealer, null, BackendCodec.heartbeat());
+            for (BackendLink link : links) {
+                Sockets.send(link.dealer, null, BackendCodec.heartbeat());
+            }
             nextHeartbeatNs = nowNs + options.heartbeatInterval().toNanos();
         }
         expireJobs(nowNs);
@@ -184,20 +192,13 @@ public final class WorkerConductor implements Loop {
             LOG.info("max age reached: leaving once the jobs held are answered");
             startLeaving(Exit.MAX_AGE);
         }
-        if (beatWatch.isLost(nowNs)) {
-            drainBeats();
-            if (beatWatch.isLost(nowNs)) {
-                LOG.warn("no beat from the broker at {} for {} x {}: quitting", options.heartbeat(),
-                    options.pingRetries(), options.pingDelay());
-                ending = Exit.BEAT_LOST;
-            }
-        }
+        checkBeats(nowNs);
         if (jobThreadFailure != null) {
             LOG.error("a job thread died: the worker ends (its supervisor starts a new one)", jobThreadFailure);
             ending = Exit.FAILED;
         }
         if (leaving && held == 0 && ending == null
-            && (leaveAcknowledged || !connected || nowNs - (leaveStartNs + LEAVE_ACK_WAIT_NS) >= 0)) {
+            && (allLeavesAcknowledged() || nowNs - (leaveStartNs + LEAVE_ACK_WAIT_NS) >= 0)) {
             ending = leaveReason;
         }
     }
@@ -211,18 +212,18 @@ public final class WorkerConductor implements Loop {
     public void onClose() {
         Exit result = ending != null ? ending : Exit.FAILED;
         try {
-            if (dealer != null) {
+            if (links.length > 0) {
                 withdrawQueued(result);
+            }
+            for (BackendLink link : links) {
                 // What was sent must leave: the last REPLYs, the DISCONNECT; not when no broker reads them any more.
-                boolean brokerGone = !connected || result == Exit.BEAT_LOST || (leaving && !leaveAcknowledged);
-                dealer.setLinger(brokerGone ? 0 : CLOSE_LINGER_MS);
+                link.setLinger(!link.connected || link.beatLost || result == Exit.BEAT_LOST
+                    || (leaving && !link.leaveAcknowledged), CLOSE_LINGER_MS);
             }
             stopJobThreads();
-            if (monitor != null) {
-                monitor.close();
+            for (BackendLink link : links) {
+                link.close();
             }
-            Sockets.close(beat);
-            Sockets.close(dealer);
             if (context != null) {
                 context.term(); // job threads own no socket: an abandoned one never holds this up
             }
@@ -236,66 +237,114 @@ public final class WorkerConductor implements Loop {
         leaving = true;
         leaveReason = reason;
         leaveStartNs = nanoClock.getAsLong();
-        Sockets.send(dealer, null, BackendCodec.disconnect());
+        for (BackendLink link : links) {
+            Sockets.send(link.dealer, null, BackendCodec.disconnect());
+        }
     }
 
-    private void drainBroker() {
+    /** @return true when every broker still connected has answered the worker's DISCONNECT */
+    private boolean allLeavesAcknowledged() {
+        for (BackendLink link : links) {
+            if (link.connected && !link.leaveAcknowledged) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /**
+     * Quits when the beat is lost: of the one broker, or with several, of every broker at once. With several, a
+     * broker whose beat is lost is logged once, and the worker serves the others until it comes back.
+     */
+    private void checkBeats(long nowNs) {
+        int lost = 0;
+        for (BackendLink link : links) {
+            if (link.beatWatch.isLost(nowNs)) {
+                drainBeats(link);
+            }
+            if (link.beatWatch.isLost(nowNs)) {
+                lost++;
+                if (!link.beatLost && links.length > 1) {
+                    LOG.warn("no beat from the broker at {} for {} x {}: serving the other broker(s) until it is"
+                        + " back", link.heartbeat, options.pingRetries(), options.pingDelay());
+                }
+                link.beatLost = true;
+            }
+        }
+        if (lost == links.length) {
+            LOG.warn("no beat from the broker{} at {} for {} x {}: quitting", links.length > 1 ? "s" : "",
+                options.heartbeat(), options.pingRetries(), options.pingDelay());
+            ending = Exit.BEAT_LOST;
+        }
+    }
+
+    private void drainBroker(BackendLink link) {
         int count;
-        while ((count = Sockets.receiveBatch(dealer, inbox, inbox.length)) > 0) {
+        while ((count = Sockets.receiveBatch(link.dealer, inbox, inbox.length)) > 0) {
             for (int i = 0; i < count; i++) {
                 byte[][] frames = inbox[i];
                 inbox[i] = null;
-                onBrokerMessage(frames);
+                onBrokerMessage(link, frames);
             }
         }
     }
 
-    private void onBrokerMessage(byte[][] frames) {
+    private void onBrokerMessage(BackendLink link, byte[][] frames) {
         BackendCodec.FromBroker message;
         try {
             message = BackendCodec.decodeFromBroker(frames);
         } catch (ProtocolException e) {
             LOG.warn("malformed message from the broker: {}", e.getMessage());
             if (frames.length >= 3 && frames[2].length > 0 && frames[2].length <= Frames.MAX_ID_BYTES) {
-                reply(frames[2], false, utf8("malformed REQUEST: " + e.getMessage()));
+                reply(link, frames[2], false, utf8("malformed REQUEST: " + e.getMessage()));
             }
             return;
         }
         if (message instanceof BackendCodec.Request request) {
-            onRequest(request);
+            onRequest(link, request);
         } else if (message instanceof BackendCodec.Disconnect disconnect) {
             if (leaving) {
-                leaveAcknowledged = true;
+                link.leaveAcknowledged = true;
             } else {
-                LOG.info("the broker does not know this worker (it restarted, stopped, or forgot it{}): "
-                    + "registering again", disconnect.reason().isEmpty() ? "" : "; it said: " + disconnect.reason());
-                sendReady();
+                LOG.info("the broker at {} does not know this worker (it restarted, stopped, or forgot it{}): "
+                    + "registering again", link, disconnect.reason().isEmpty() ? "" : "; it said: "
+                    + disconnect.reason());
+                sendReady(link);
             }
         }
     }
 
-    private void onRequest(BackendCodec.Request request) {
+    private void onRequest(BackendLink link, BackendCodec.Request request) {
         if (request.payload().length > options.maxJobBytes()) {
-            reply(request.jobId(), false, utf8("job too large: " + request.payload().length + " > "
+            reply(link, request.jobId(), false, utf8("job too large: " + request.payload().length + " > "
                 + options.maxJobBytes() + " bytes"));
-        } else if (held >= maxHeld) {
+        } else if (link.held >= maxHeld) {
             // The broker never sends more (docs/PROTOCOL.md); a peer that does is told at once, as by the C and
-            // Python workers, instead of growing a queue without bound.
-            reply(request.jobId(), false, utf8("worker busy: capacity " + options.capacity() + ", prefetch "
+            // Python workers, instead of growing a queue without bound. The bound is per broker: each broker
+            // holds up to capacity + prefetch jobs here, and the job threads run capacity of them at once in all.
+            reply(link, request.jobId(), false, utf8("worker busy: capacity " + options.capacity() + ", prefetch "
                 + options.prefetch()));
         } else {
             held++;
-            todo.offer(new JobTask(request.jobId(), request.budgetMs(), request.payload(), nanoClock.getAsLong()));
+            link.held++;
+            todo.offer(new JobTask(link, request.jobId(), request.budgetMs(), request.payload(),
+                nanoClock.getAsLong()));
         }
     }
 
-    /** Sends the answers the job threads handed back. */
+    /** Sends the answers the job threads handed back, each to the broker that sent its job. */
     private void sendAnswers() {
         JobTask task;
         while ((task = done.poll()) != null) {
-            held--;
-            reply(task.jobId, task.ok, task.result);
+            release(task);
+            reply(task.link, task.jobId, task.ok, task.result);
         }
+    }
+
+    /** The task is answered or withdrawn: it no longer counts against the worker or its broker. */
+    private void release(JobTask task) {
+        held--;
+        task.link.held--;
     }
 
     private long nextJobTimeoutNs() {
@@ -319,8 +368,8 @@ public final class WorkerConductor implements Loop {
             String text = "job timed out after " + Durations.text(options.timeout()) + " in worker " + pid
                 + "; its result will not be sent";
             LOG.error("{}. Thread stacks:{}", text, allStacks());
-            reply(task.jobId, false, utf8(text));
-            held--;
+            reply(task.link, task.jobId, false, utf8(text));
+            release(task);
             threads[i].interrupt();
             startJobThread(i);
         }
@@ -352,7 +401,8 @@ public final class WorkerConductor implements Loop {
         int count = 0;
         while ((task = todo.poll()) != null) {
             if (task != JobRunner.STOP && task.withdraw()) {
-                reply(task.jobId, false, utf8("job not run: the worker is exiting (" + result + ")"));
+                release(task);
+                reply(task.link, task.jobId, false, utf8("job not run: the worker is exiting (" + result + ")"));
                 count++;
             }
         }
@@ -375,33 +425,54 @@ public final class WorkerConductor implements Loop {
         }
     }
 
-    private void sendReady() {
-        Sockets.send(dealer, null, BackendCodec.ready(pid, options.capacity(), LABEL, options.prefetch()));
+    /** Registers with one broker; each is told the whole capacity and prefetch (docs/PROTOCOL.md). */
+    private void sendReady(BackendLink link) {
+        Sockets.send(link.dealer, null, BackendCodec.ready(pid, options.capacity(), LABEL, options.prefetch()));
     }
 
-    private void onMonitorEvents() {
+    private void onMonitorEvents(BackendLink link) {
         int event;
-        while ((event = monitor.poll()) != 0) {
+        while ((event = link.monitor.poll()) != 0) {
             if (event == Monitor.EVENT_CONNECTED) {
-                connected = true;
+                link.connected = true;
                 if (!leaving) {
-                    LOG.debug("connected to {}: registering", options.backend());
-                    sendReady();
+                    LOG.debug("connected to {}: registering", link);
+                    sendReady(link);
                 }
             } else if (event == Monitor.EVENT_DISCONNECTED) {
-                connected = false;
+                link.connected = false;
+                withdrawQueuedOf(link);
             }
         }
     }
 
-    private void drainBeats() {
-        while (Sockets.receive(beat).length > 0) {
-            beatWatch.onBeat(nanoClock.getAsLong());
+    /**
+     * Drops the jobs of a broker whose connection dropped that no job thread has started: that broker has failed
+     * them already (its connection to this worker is gone), so running them would only delay the jobs of the
+     * other brokers. Jobs running go on; their answers are sent and dropped as late by whichever broker gets them.
+     */
+    private void withdrawQueuedOf(BackendLink link) {
+        int count = 0;
+        for (JobTask task : todo) {
+            if (task.link == link && task.withdraw()) {
+                release(task);
+                count++;
+            }
+        }
+        if (count > 0) {
+            LOG.warn("lost the connection to the broker at {}: dropped {} job(s) of it not started yet", link, count);
         }
     }
 
-    private void reply(byte[] jobId, boolean ok, byte[] payload) {
-        Sockets.send(dealer, null, BackendCodec.reply(jobId, ok, payload));
+    private void drainBeats(BackendLink link) {
+        if (link.drainBeats(nanoClock.getAsLong()) && link.beatLost) {
+            link.beatLost = false;
+            LOG.info("the beat of the broker at {} is back", link.heartbeat);
+        }
+    }
+
+    private void reply(BackendLink link, byte[] jobId, boolean ok, byte[] payload) {
+        Sockets.send(link.dealer, null, BackendCodec.reply(jobId, ok, payload));
     }
 
     private long maxAgeDeadline(long startNs) {
