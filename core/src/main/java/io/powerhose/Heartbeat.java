@@ -82,7 +82,7 @@ public final class Heartbeat implements AutoCloseable {
         ZMQ.Socket socket = Sockets.create(context, ZMQ.PUB, 1000);
         try {
             try {
-                socket.bind(endpoint);
+                Sockets.bind(socket, endpoint);
             } catch (RuntimeException e) {
                 bound.completeExceptionally(e);
                 return;

@@ -94,7 +94,7 @@ public final class Stethoscope implements AutoCloseable {
         ZMQ.Socket socket = Sockets.create(context, ZMQ.SUB, 0);
         try {
             socket.subscribe(new byte[0]);
-            socket.connect(endpoint);
+            Sockets.connect(socket, endpoint);
             ZMQ.Poller poller = new ZMQ.Poller(2);
             int beatItem = poller.register(socket, ZMQ.Poller.POLLIN);
             wakeup.register(poller);

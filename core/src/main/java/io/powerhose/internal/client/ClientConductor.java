@@ -153,7 +153,7 @@ public final class ClientConductor implements Runnable {
             // still fail them, instead of in libzmq, where a call that already timed out would still be sent.
             dealer.setImmediate(true);
             monitor = new Monitor(context, dealer);
-            dealer.connect(frontend);
+            Sockets.connect(dealer, frontend);
             // The monitor is read between polls, not polled: each ZeroMQ socket in a zmq_poll costs two system
             // calls per pass, and the connection's events only matter while calls are in flight. Two pollers, made
             // once: the second also waits for room to send, used only while calls wait for it.

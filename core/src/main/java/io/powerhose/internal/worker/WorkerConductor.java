@@ -131,10 +131,10 @@ public final class WorkerConductor implements Runnable {
             context = ZMQ.context(1);
             dealer = Sockets.create(context, ZMQ.DEALER, 0);
             monitor = new Monitor(context, dealer);
-            dealer.connect(options.backend());
+            Sockets.connect(dealer, options.backend());
             beat = Sockets.create(context, ZMQ.SUB, 0);
             beat.subscribe(new byte[0]);
-            beat.connect(options.heartbeat());
+            Sockets.connect(beat, options.heartbeat());
             // Only the DEALER and the wake-up pipe are polled: each ZeroMQ socket in a zmq_poll costs two system
             // calls per pass, and the beats (one a second) and connection events are read every CHECK_NS.
             poller = new ZMQ.Poller(2 + options.capacity());
