@@ -30,6 +30,7 @@ public final class ClusterOptions {
     private final Duration stopGrace;
     private final int maxQuickDeaths;
     private final Duration quickDeath;
+    private final boolean noBroker;
 
     private ClusterOptions(Builder b) {
         this.target = b.target;
@@ -49,6 +50,7 @@ public final class ClusterOptions {
         this.stopGrace = b.stopGrace;
         this.maxQuickDeaths = b.maxQuickDeaths;
         this.quickDeath = b.quickDeath;
+        this.noBroker = b.noBroker;
     }
 
     /**
@@ -89,6 +91,14 @@ public final class ClusterOptions {
     /** @return the number of worker processes (documented default 5) */
     public int numProcesses() {
         return numProcesses;
+    }
+
+    /**
+     * @return whether the cluster runs workers only, connected to a broker that runs elsewhere (its backend and
+     *     heartbeat endpoints are then where the workers connect)
+     */
+    public boolean noBroker() {
+        return noBroker;
     }
 
     /** @return the broker's settings, endpoints included */
@@ -164,6 +174,14 @@ public final class ClusterOptions {
         return quickDeath;
     }
 
+    /** Where workers connect, a wildcard address names no host. */
+    private static void connectable(String name, String endpoint) {
+        if (endpoint.startsWith("tcp://*") || endpoint.startsWith("tcp://0.0.0.0")) {
+            throw new ConfigurationException(name + "=" + endpoint + ": with noBroker the workers connect there, so "
+                + "it must name the broker's host (e.g. tcp://broker.example:5556), not a wildcard");
+        }
+    }
+
     /** Builds {@link ClusterOptions}. Not thread safe. */
     public static final class Builder {
         private final String target;
@@ -183,6 +201,7 @@ public final class ClusterOptions {
         private Duration stopGrace = Duration.ofSeconds(10);
         private int maxQuickDeaths = 5;
         private Duration quickDeath = Duration.ofSeconds(5);
+        private boolean noBroker;
 
         private Builder(String target, List<String> workerCommand) {
             this.target = target;
@@ -231,6 +250,20 @@ public final class ClusterOptions {
          */
         public Builder broker(BrokerOptions options) {
             this.broker = options.newBuilder();
+            return this;
+        }
+
+        /**
+         * Runs workers only, for a worker host: they connect to the broker at {@link #backend} and
+         * {@link #heartbeat} on another host, are respawned with the usual backoff when they exit (a worker that
+         * loses the broker's beat exits), and rejoin as soon as that broker can be reached again. The frontend is
+         * not used.
+         *
+         * @param noBroker true to start no broker (default false)
+         * @return this builder
+         */
+        public Builder noBroker(boolean noBroker) {
+            this.noBroker = noBroker;
             return this;
         }
 
@@ -365,6 +398,11 @@ public final class ClusterOptions {
             Settings.notNegative("maxAgeDelta", maxAgeDelta);
             if (maxAge != null) {
                 Settings.positive("maxAge", maxAge);
+            }
+            if (noBroker) {
+                BrokerOptions endpoints = broker.build();
+                connectable("backend", endpoints.backend());
+                connectable("heartbeat", endpoints.heartbeat());
             }
             return new ClusterOptions(this);
         }

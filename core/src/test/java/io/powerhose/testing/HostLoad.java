@@ -86,12 +86,14 @@ public final class HostLoad {
                     LockSupport.parkNanos(waitNs);
                 }
                 nextNs += periodNs;
-                while (!window.tryAcquire(50, TimeUnit.MILLISECONDS)) {
-                    if (stopRequested) {
-                        break;
-                    }
+                boolean acquired = false;
+                while (!acquired && !stopRequested) {
+                    acquired = window.tryAcquire(50, TimeUnit.MILLISECONDS);
                 }
                 if (stopRequested) {
+                    if (acquired) {
+                        window.release();
+                    }
                     break;
                 }
                 byte[] data = ("job-" + n).getBytes(StandardCharsets.US_ASCII);
