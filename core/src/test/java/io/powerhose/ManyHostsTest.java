@@ -99,12 +99,12 @@ class ManyHostsTest {
 
         TestCluster.await(() -> load.refresh().ok() >= 20_000, Duration.ofSeconds(30),
             () -> "20,000 jobs: " + load.okByPid());
+        assertEquals(4, workerCount(load), "all four workers registered at the end");
         load.send("stop");
         TestCluster.await(() -> load.refresh().done(), Duration.ofSeconds(40), () -> "client did not end");
         assertEquals(0, load.bad(), "wrong results: " + load.problems());
         assertTrue(load.problems().isEmpty(), "client problems: " + load.problems());
         assertEquals(failed, load.failures(), "no failure after the liveness window");
-        assertEquals(4, workerCount(load), "all four workers registered at the end");
         report("worker host cut", "cut -> first WorkerLost " + ms(firstLostNs - cutNs)
             + ", restore -> first job served by the cut host " + ms(firstServedNs - restoreNs)
             + ", jobs failed " + failed.size() + ", jobs served by the Java host in the window "
