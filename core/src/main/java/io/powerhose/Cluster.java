@@ -268,8 +268,8 @@ public final class Cluster implements AutoCloseable {
     }
 
     private List<String> workerCommand(int slot) {
-        List<String> args = new ArrayList<>(List.of("--backend", options.broker().backend(),
-            "--heartbeat", options.broker().heartbeat(), "--timeout", seconds(options.timeout())));
+        List<String> args = new ArrayList<>(List.of("--backend", options.workerBackend(),
+            "--heartbeat", options.workerHeartbeat(), "--timeout", seconds(options.timeout())));
         if (options.maxAge() != null) {
             args.addAll(List.of("--max-age", seconds(options.maxAge()), "--max-age-delta",
                 seconds(options.maxAgeDelta())));

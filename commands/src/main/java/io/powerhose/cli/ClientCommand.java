@@ -80,7 +80,7 @@ public final class ClientCommand implements Callable<Integer> {
 
     ClientOptions toOptions() {
         Duration jobTimeout = Seconds.of(timeout);
-        return ClientOptions.builder().frontend(EndpointOptions.single("--frontend", frontend)).timeout(jobTimeout)
+        return ClientOptions.builder().frontend(frontend).timeout(jobTimeout)
             .timeoutMaxOverflow(jobTimeout.plusMillis(2500)).build();
     }
 

@@ -58,8 +58,9 @@ public final class ClusterCommand implements Callable<Integer> {
     double maxAgeDelta = 0;
 
     @Option(names = "--no-broker", description = "Run the workers only, connected to the broker at --backend and "
-        + "--heartbeat on another host; they are respawned when they exit and rejoin as soon as that broker can be "
-        + "reached. --frontend is not used.")
+        + "--heartbeat on another host (several brokers: comma-separated lists, for workers that take several); "
+        + "they are respawned when they exit and rejoin as soon as that broker can be reached. --frontend is not "
+        + "used.")
     boolean noBroker;
 
     @Option(names = "--worker-command", paramLabel = "COMMAND",
@@ -81,12 +82,14 @@ public final class ClusterCommand implements Callable<Integer> {
         } else {
             throw new ConfigurationException("give a target, or --worker-command");
         }
-        if (!noBroker) {
-            builder.frontend(EndpointOptions.single("--frontend", endpoints.frontend));
+        if (noBroker) {
+            builder.noBroker(endpoints.backend, endpoints.heartbeat);
+        } else {
+            builder.frontend(EndpointOptions.single("--frontend", endpoints.frontend))
+                .backend(EndpointOptions.single("--backend", endpoints.backend))
+                .heartbeat(EndpointOptions.single("--heartbeat", endpoints.heartbeat));
         }
-        builder.backend(EndpointOptions.single("--backend", endpoints.backend))
-            .heartbeat(EndpointOptions.single("--heartbeat", endpoints.heartbeat)).noBroker(noBroker)
-            .numProcesses(numProcesses)
+        builder.numProcesses(numProcesses)
             .logfile(logfile).debug(debug).workerParams(WorkerOptions.parseParams(params))
             .timeout(Seconds.of(timeout)).maxAgeDelta(Seconds.of(maxAgeDelta)).background(false);
         if (maxAge >= 0) {

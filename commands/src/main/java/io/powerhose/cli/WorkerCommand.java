@@ -84,8 +84,7 @@ public final class WorkerCommand implements Callable<Integer> {
      */
     WorkerOptions toOptions() {
         WorkerOptions.Builder builder = WorkerOptions.builder()
-            .target(target).backend(EndpointOptions.single("--backend", backend))
-            .heartbeat(EndpointOptions.single("--heartbeat", heartbeat)).params(params)
+            .target(target).backend(backend).heartbeat(heartbeat).params(params)
             .timeout(Seconds.of(timeout)).maxAgeDelta(Seconds.of(maxAgeDelta)).capacity(capacity).prefetch(prefetch)
             .pingDelay(Seconds.of(pingDelay)).pingRetries(pingRetries).heartbeatInterval(Seconds.of(heartbeatInterval));
         if (maxAge >= 0) {

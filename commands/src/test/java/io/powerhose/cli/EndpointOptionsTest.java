@@ -24,8 +24,8 @@ class EndpointOptionsTest {
             "--heartbeat", "tcp://192.0.2.11:5557", "io.example.Target").toOptions();
         assertTrue(options.noBroker());
         assertEquals(3, options.numProcesses());
-        assertEquals("tcp://192.0.2.11:5556", options.broker().backend());
-        assertEquals("tcp://192.0.2.11:5557", options.broker().heartbeat());
+        assertEquals("tcp://192.0.2.11:5556", options.workerBackend());
+        assertEquals("tcp://192.0.2.11:5557", options.workerHeartbeat());
         assertFalse(cluster("io.example.Target").toOptions().noBroker(), "a broker by default");
     }
 
@@ -43,9 +43,20 @@ class EndpointOptionsTest {
             "tcp://192.0.2.11:5556, tcp://192.0.2.12:5556", "io.example.Target").toOptions());
         assertEquals("--backend=tcp://192.0.2.11:5556,tcp://192.0.2.12:5556 lists 2 endpoints; one is expected here",
             e.getMessage());
-        WorkerCommand worker = new WorkerCommand();
-        new CommandLine(worker).parseArgs("--heartbeat", "tcp://a:1,tcp://b:1", "io.example.Target");
-        assertThrows(ConfigurationException.class, worker::toOptions);
+    }
+
+    @Test
+    void noBrokerHandsTheWorkersTheRemoteBrokersAsGivenAndPairsHeartbeatsWithBackends() {
+        ClusterOptions options = cluster("--no-broker", "--backend", "tcp://192.0.2.11:5556, tcp://192.0.2.12:5556",
+            "--heartbeat", "tcp://192.0.2.11:5557,tcp://192.0.2.12:5557", "io.example.Target").toOptions();
+        assertEquals("tcp://192.0.2.11:5556,tcp://192.0.2.12:5556", options.workerBackend());
+        assertEquals("tcp://192.0.2.11:5557,tcp://192.0.2.12:5557", options.workerHeartbeat());
+        ConfigurationException e = assertThrows(ConfigurationException.class, () -> cluster("--no-broker",
+            "--backend", "tcp://192.0.2.11:5556,tcp://192.0.2.12:5556", "--heartbeat", "tcp://192.0.2.11:5557",
+            "io.example.Target").toOptions());
+        assertTrue(e.getMessage().startsWith("backend lists 2 broker(s) but heartbeat lists 1"), e.getMessage());
+        ClusterOptions local = cluster("--backend", "tcp://127.0.0.1:5556", "io.example.Target").toOptions();
+        assertEquals("tcp://127.0.0.1:5556", local.workerBackend(), "with its own broker, the workers use its backend");
     }
 
     @Test

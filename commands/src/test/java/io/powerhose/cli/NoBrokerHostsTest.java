@@ -50,10 +50,11 @@ class NoBrokerHostsTest {
         TestCluster.ManagedProcess javaCluster = cluster.start("powerhose-java", javaHost.command(JavaCommand.of(
             ClusterCommand.class.getName(), JVM, List.of("--no-broker", "--numprocesses", "2", "--backend", backend,
                 "--heartbeat", heartbeat, "io.powerhose.testing.TestTargets::echo"))));
-        // The C workers quit after 2 beat checks of 1 s without a beat (the Java ones after 3 x 10 s).
+        // The C workers quit after 4 beat checks of 1 s without a beat (the Java ones after 3 x 10 s): longer than a
+        // broker restart (a JVM start, then its first beat), shorter than the cut below.
         TestCluster.ManagedProcess cCluster = cluster.start("powerhose-c", cHost.command(JavaCommand.of(
             ClusterCommand.class.getName(), JVM, List.of("--no-broker", "--numprocesses", "2", "--worker-command",
-                NATIVE_BUILD.resolve("powerhose-worker-echo") + " --ping-delay 1 --ping-retries 2", "--backend",
+                NATIVE_BUILD.resolve("powerhose-worker-echo") + " --ping-delay 1 --ping-retries 4", "--backend",
                 backend, "--heartbeat", heartbeat))));
         for (TestCluster.ManagedProcess supervisor : List.of(javaCluster, cCluster)) {
             TestCluster.await(() -> supervisor.log().contains("workers started"), Duration.ofSeconds(30),
