@@ -110,9 +110,19 @@ class NoBrokerHostsTest {
         TestCluster.await(() -> load.refresh().done(), Duration.ofSeconds(40), () -> "client did not end");
         assertEquals(0, load.bad(), "wrong results: " + load.problems());
         assertTrue(load.problems().isEmpty(), "client problems: " + load.problems());
+        // Calls fail only as the cuts make them: in flight on a lost broker, or held by a C worker that left
+        // because it lost the broker's beat (it fails what it holds as it goes: docs/WORKERS.md).
+        String cLog = cCluster.log();
+        long lostWorkerFailures = 0;
         for (HostLoadReport.Failure failure : load.failures()) {
-            assertEquals("BrokerLostException", failure.exception(), "only calls in flight on a lost broker fail: "
-                + failure);
+            if (failure.exception().equals("WorkerLostException")) {
+                assertTrue(cLog.contains("worker pid " + failure.workerPid() + " (slot"), "a job lost only with a C "
+                    + "worker that exited: " + failure + "\n" + cLog);
+                lostWorkerFailures++;
+            } else {
+                assertEquals("BrokerLostException", failure.exception(), "only calls in flight on a lost broker fail: "
+                    + failure);
+            }
         }
         for (TestCluster.ManagedProcess supervisor : List.of(javaCluster, cCluster)) {
             supervisor.terminate();
@@ -124,9 +134,10 @@ class NoBrokerHostsTest {
             () -> "workers left behind: " + javaHost.pids() + " " + cHost.pids());
         System.out.println(String.format(Locale.ROOT, "no-broker hosts: broker start -> 4 workers registered %d ms; "
             + "broker SIGKILL + restart -> 4 registered %d ms; broker host cut -> C workers respawned %d ms; "
-            + "restore -> 4 registered %d ms, -> both hosts serving %d ms; jobs ok %d, failed %d (BrokerLost)",
-            ms(joinedNs - brokerStartNs), ms(rejoinedNs - restartNs), ms(respawnedNs - cutNs),
-            ms(backNs - restoreNs), ms(servedNs - restoreNs), load.ok(), load.failures().size()));
+            + "restore -> 4 registered %d ms, -> both hosts serving %d ms; jobs ok %d, failed %d (%d WorkerLost with a C "
+            + "worker that left, the rest BrokerLost)", ms(joinedNs - brokerStartNs), ms(rejoinedNs - restartNs),
+            ms(respawnedNs - cutNs), ms(backNs - restoreNs), ms(servedNs - restoreNs), load.ok(),
+            load.failures().size(), lostWorkerFailures));
     }
 
     private TestCluster.ManagedProcess startBroker(TestHosts.Host host) {
