@@ -63,6 +63,19 @@ def log(msg):
     sys.stderr.flush()
 
 
+def watch_link(socket, endpoint):
+    """On tcp, notice a broker gone silent (a cut link, a dead host) within 4 s and connect again within about a
+    second of it being reachable: a ZMTP PING every second, the kernel closes a connection whose bytes stay
+    unacknowledged 3 s, no ZMTP timeout (it counts whole messages), unanswered connects retried after 1 s. The
+    values of the Java and C workers (docs/PROTOCOL.md, "Links between hosts")."""
+    if endpoint.startswith("tcp://"):
+        socket.setsockopt(zmq.HEARTBEAT_IVL, 1000)
+        socket.setsockopt(zmq.HEARTBEAT_TIMEOUT, 0)
+        socket.setsockopt(zmq.HEARTBEAT_TTL, 0)
+        socket.setsockopt(zmq.TCP_MAXRT, 3000)
+        socket.setsockopt(zmq.CONNECT_TIMEOUT, 1000)
+
+
 class MalformedJob(ValueError):
     pass
 
@@ -231,6 +244,8 @@ class Worker:
         pair = job_ctx.socket(zmq.PAIR)
         endpoint = "inproc://powerhose-job"
         try:
+            watch_link(self.dealer, a.backend)
+            watch_link(sub, a.heartbeat)
             self.dealer.connect(a.backend)
             sub.connect(a.heartbeat)
             pair.bind(endpoint)

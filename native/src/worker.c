@@ -68,6 +68,24 @@ static void log_line(const char *name, const char *fmt, ...)
     va_end(ap);
 }
 
+/* On a tcp endpoint, notice a broker gone silent (a cut link, a dead host: no FIN, no RST) within 4 s and
+ * connect again within about a second of it being reachable: a ZMTP PING every second keeps bytes in flight,
+ * the kernel closes a connection whose bytes stay unacknowledged 3 s (TCP_USER_TIMEOUT), no ZMTP timeout (it
+ * would count whole messages, so a large one on a slow link would close a healthy connection), and an
+ * unanswered connect is retried after 1 s. The same values as the Java side's TcpLiveness
+ * (docs/PROTOCOL.md, "Links between hosts"). Before zmq_connect: libzmq copies options then. */
+static int watch_link(void *socket, const char *endpoint)
+{
+    if (strncmp(endpoint, "tcp://", 6) != 0)
+        return 0;
+    const int ping_ms = 1000, none = 0, unacknowledged_ms = 3000, connect_ms = 1000;
+    return zmq_setsockopt(socket, ZMQ_HEARTBEAT_IVL, &ping_ms, sizeof ping_ms)
+        | zmq_setsockopt(socket, ZMQ_HEARTBEAT_TIMEOUT, &none, sizeof none)
+        | zmq_setsockopt(socket, ZMQ_HEARTBEAT_TTL, &none, sizeof none)
+        | zmq_setsockopt(socket, ZMQ_TCP_MAXRT, &unacknowledged_ms, sizeof unacknowledged_ms)
+        | zmq_setsockopt(socket, ZMQ_CONNECT_TIMEOUT, &connect_ms, sizeof connect_ms);
+}
+
 /* ---------------------------------------------------------------- options */
 
 void ph_worker_options_init(ph_worker_options_t *o)
@@ -906,7 +924,10 @@ int ph_worker_run(const ph_worker_options_t *o, ph_handler_fn fn, void *user)
     zmq_setsockopt(r->sub, ZMQ_LINGER, &zero, sizeof zero);
     zmq_setsockopt(r->sub, ZMQ_SUBSCRIBE, "", 0);
     int setup = 0, setup_rc = PH_EXIT_FAILED;
-    if (zmq_connect(r->dealer, o->backend) != 0) {
+    if (watch_link(r->dealer, o->backend) != 0 || watch_link(r->sub, o->heartbeat) != 0) {
+        LOG(r, "cannot set the tcp link options: %s", zmq_strerror(errno));
+        setup = -1;
+    } else if (zmq_connect(r->dealer, o->backend) != 0) {
         LOG(r, "cannot connect to backend %s: %s", o->backend, zmq_strerror(errno));
         setup = -1;
         setup_rc = PH_EXIT_CONFIG;

@@ -26,7 +26,9 @@ import java.util.stream.Collectors;
 
 /**
  * One broker and N worker processes, kept running: the documented {@code get_cluster}. Workers are child JVMs
- * running a target, or any command line (workers in C, Python, ...).
+ * running a target, or any command line (workers in C, Python, ...). With {@link ClusterOptions.Builder#noBroker}
+ * it runs the workers only, for a host whose workers serve a broker on another host (docs/OPERATIONS.md, "Across
+ * machines").
  *
  * <pre>{@code
  * try (Cluster cluster = Cluster.start(ClusterOptions.builder("com.example.Resize")  // your JobHandler
@@ -79,8 +81,10 @@ public final class Cluster implements AutoCloseable {
             this.workerClassPath = null;
         }
         checkLogfile(options);
-        this.broker = Broker.start(options.broker().newBuilder().drainTimeout(options.stopGrace()).build());
-        this.supervisor = new Supervisor(options, this::workerCommand, this::workerLog, broker::workerProcessExited);
+        this.broker = options.noBroker() ? null
+            : Broker.start(options.broker().newBuilder().drainTimeout(options.stopGrace()).build());
+        this.supervisor = new Supervisor(options, this::workerCommand, this::workerLog,
+            broker == null ? pid -> { } : broker::workerProcessExited);
         this.shutdownHook = ThreadRole.SHUTDOWN.newThread(this::stop, "cluster");
     }
 
@@ -99,7 +103,9 @@ public final class Cluster implements AutoCloseable {
         Cluster cluster = new Cluster(options);
         Runtime.getRuntime().addShutdownHook(cluster.shutdownHook);
         cluster.supervisor.start();
-        cluster.broker.ended().whenComplete((ignored, error) -> cluster.onBrokerEnded(error));
+        if (cluster.broker != null) {
+            cluster.broker.ended().whenComplete((ignored, error) -> cluster.onBrokerEnded(error));
+        }
         cluster.supervisor.scale(options.numProcesses());
         try {
             cluster.awaitWorkers(options.numProcesses(), START_TIMEOUT);
@@ -119,12 +125,15 @@ public final class Cluster implements AutoCloseable {
         return options;
     }
 
-    /** @return the broker's pid (this JVM's: the broker runs in the cluster's process) */
+    /**
+     * @return the broker's pid (this JVM's: the broker runs in the cluster's process), or -1 with
+     *     {@link ClusterOptions.Builder#noBroker}
+     */
     public long brokerPid() {
-        return broker.pid();
+        return broker == null ? -1 : broker.pid();
     }
 
-    /** @return the broker */
+    /** @return the broker, or null with {@link ClusterOptions.Builder#noBroker} */
     public Broker broker() {
         return broker;
     }
@@ -147,7 +156,9 @@ public final class Cluster implements AutoCloseable {
     }
 
     /**
-     * Waits until exactly this many worker processes run and are registered with the broker.
+     * Waits until exactly this many worker processes run and are registered with the broker; with
+     * {@link ClusterOptions.Builder#noBroker}, only until they run (the remote broker may not be reachable yet:
+     * they register once it is).
      *
      * @param count the number of workers
      * @param timeout the longest wait
@@ -167,7 +178,7 @@ public final class Cluster implements AutoCloseable {
             }
             Set<Long> running = workers().stream().filter(w -> w.state() == WorkerInfo.State.RUNNING)
                 .map(WorkerInfo::pid).collect(Collectors.toSet());
-            Set<Long> registered = broker.registeredWorkerPids();
+            Set<Long> registered = broker == null ? running : broker.registeredWorkerPids();
             if (running.size() == count && registered.containsAll(running) && registered.size() == count) {
                 return;
             }
@@ -235,7 +246,9 @@ public final class Cluster implements AutoCloseable {
         } catch (Exception e) {
             LOG.error("workers did not all stop: {}", e.toString());
         }
-        broker.close();
+        if (broker != null) {
+            broker.close();
+        }
         if (Thread.currentThread() != shutdownHook) {
             try {
                 Runtime.getRuntime().removeShutdownHook(shutdownHook);
@@ -255,8 +268,8 @@ public final class Cluster implements AutoCloseable {
     }
 
     private List<String> workerCommand(int slot) {
-        List<String> args = new ArrayList<>(List.of("--backend", options.broker().backend(),
-            "--heartbeat", options.broker().heartbeat(), "--timeout", seconds(options.timeout())));
+        List<String> args = new ArrayList<>(List.of("--backend", options.workerBackend(),
+            "--heartbeat", options.workerHeartbeat(), "--timeout", seconds(options.timeout())));
         if (options.maxAge() != null) {
             args.addAll(List.of("--max-age", seconds(options.maxAge()), "--max-age-delta",
                 seconds(options.maxAgeDelta())));

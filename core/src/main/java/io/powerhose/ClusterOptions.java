@@ -1,6 +1,7 @@
 package io.powerhose;
 
 import io.powerhose.internal.Defaults;
+import io.powerhose.internal.EndpointList;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -30,6 +31,9 @@ public final class ClusterOptions {
     private final Duration stopGrace;
     private final int maxQuickDeaths;
     private final Duration quickDeath;
+    private final boolean noBroker;
+    private final String workerBackend;
+    private final String workerHeartbeat;
 
     private ClusterOptions(Builder b) {
         this.target = b.target;
@@ -49,6 +53,9 @@ public final class ClusterOptions {
         this.stopGrace = b.stopGrace;
         this.maxQuickDeaths = b.maxQuickDeaths;
         this.quickDeath = b.quickDeath;
+        this.noBroker = b.remoteBackends != null;
+        this.workerBackend = noBroker ? b.remoteBackends.text() : broker.backend();
+        this.workerHeartbeat = noBroker ? b.remoteHeartbeats.text() : broker.heartbeat();
     }
 
     /**
@@ -89,6 +96,30 @@ public final class ClusterOptions {
     /** @return the number of worker processes (documented default 5) */
     public int numProcesses() {
         return numProcesses;
+    }
+
+    /**
+     * @return whether the cluster runs workers only, connected to brokers that run elsewhere
+     *     ({@link Builder#noBroker})
+     */
+    public boolean noBroker() {
+        return noBroker;
+    }
+
+    /**
+     * @return where the workers connect: the broker's backend, or with {@link Builder#noBroker} the remote
+     *     brokers' backends (comma-separated)
+     */
+    public String workerBackend() {
+        return workerBackend;
+    }
+
+    /**
+     * @return where the workers hear the heartbeat: the broker's, or with {@link Builder#noBroker} the remote
+     *     brokers' (comma-separated, in the order of {@link #workerBackend()})
+     */
+    public String workerHeartbeat() {
+        return workerHeartbeat;
     }
 
     /** @return the broker's settings, endpoints included */
@@ -164,6 +195,18 @@ public final class ClusterOptions {
         return quickDeath;
     }
 
+    /** Where workers connect, a wildcard address names no host. */
+    private static EndpointList connectable(String name, String endpoints) {
+        EndpointList list = EndpointList.parse(name, endpoints);
+        for (String endpoint : list.endpoints()) {
+            if (endpoint.startsWith("tcp://*") || endpoint.startsWith("tcp://0.0.0.0")) {
+                throw new ConfigurationException(name + "=" + endpoint + ": with noBroker the workers connect there, "
+                    + "so it must name the broker's host (e.g. tcp://broker.example:5556), not a wildcard");
+            }
+        }
+        return list;
+    }
+
     /** Builds {@link ClusterOptions}. Not thread safe. */
     public static final class Builder {
         private final String target;
@@ -183,6 +226,10 @@ public final class ClusterOptions {
         private Duration stopGrace = Duration.ofSeconds(10);
         private int maxQuickDeaths = 5;
         private Duration quickDeath = Duration.ofSeconds(5);
+        private String noBrokerBackends;
+        private String noBrokerHeartbeats;
+        private EndpointList remoteBackends;
+        private EndpointList remoteHeartbeats;
 
         private Builder(String target, List<String> workerCommand) {
             this.target = target;
@@ -231,6 +278,23 @@ public final class ClusterOptions {
          */
         public Builder broker(BrokerOptions options) {
             this.broker = options.newBuilder();
+            return this;
+        }
+
+        /**
+         * Runs workers only, for a worker host: no broker starts; the workers connect to the broker whose backend
+         * and heartbeat are given, on another host, are respawned with the usual backoff when they exit (a worker
+         * that loses the broker's beat exits), and rejoin as soon as that broker can be reached again. Several
+         * brokers are given as comma-separated lists, heartbeats in the order of the backends, for workers that
+         * take several. The broker settings ({@link #frontend}, {@link #broker}) are then not used.
+         *
+         * @param backends the remote broker's backend, e.g. {@code tcp://broker.example:5556}
+         * @param heartbeats the remote broker's heartbeat, e.g. {@code tcp://broker.example:5557}
+         * @return this builder
+         */
+        public Builder noBroker(String backends, String heartbeats) {
+            this.noBrokerBackends = Objects.requireNonNull(backends, "backends");
+            this.noBrokerHeartbeats = Objects.requireNonNull(heartbeats, "heartbeats");
             return this;
         }
 
@@ -365,6 +429,15 @@ public final class ClusterOptions {
             Settings.notNegative("maxAgeDelta", maxAgeDelta);
             if (maxAge != null) {
                 Settings.positive("maxAge", maxAge);
+            }
+            remoteBackends = null;
+            remoteHeartbeats = null;
+            if (noBrokerBackends != null) {
+                EndpointList backends = connectable("backend", noBrokerBackends);
+                EndpointList heartbeats = connectable("heartbeat", noBrokerHeartbeats);
+                backends.checkPairsWith(heartbeats);
+                remoteBackends = backends;
+                remoteHeartbeats = heartbeats;
             }
             return new ClusterOptions(this);
         }

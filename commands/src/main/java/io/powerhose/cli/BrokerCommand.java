@@ -61,8 +61,9 @@ public final class BrokerCommand implements Callable<Integer> {
      * @return the broker options
      */
     BrokerOptions toOptions() {
-        return BrokerOptions.builder().frontend(endpoints.frontend).backend(endpoints.backend)
-            .heartbeat(endpoints.heartbeat)
+        return BrokerOptions.builder().frontend(EndpointOptions.single("--frontend", endpoints.frontend))
+            .backend(EndpointOptions.single("--backend", endpoints.backend))
+            .heartbeat(EndpointOptions.single("--heartbeat", endpoints.heartbeat))
             .heartbeatInterval(Seconds.of(heartbeatInterval)).liveness(liveness).maxQueuedJobs(maxQueued)
             .maxJobBytes(maxJobBytes).noWorkerGrace(Seconds.of(noWorkerGrace)).build();
     }

@@ -18,7 +18,7 @@ import java.util.concurrent.Callable;
 
 /**
  * {@code powerhose TARGET}: one broker and some workers, kept running until SIGTERM or Ctrl-C, then stopped
- * gracefully.
+ * gracefully; with {@code --no-broker}, the workers only, for a broker on another host.
  */
 @Command(name = "powerhose", mixinStandardHelpOptions = true, sortOptions = false,
     description = "Run a Powerhose cluster.", versionProvider = VersionProvider.class)
@@ -57,6 +57,12 @@ public final class ClusterCommand implements Callable<Integer> {
         description = "The maximum value in seconds added to max_age. Default: ${DEFAULT-VALUE}")
     double maxAgeDelta = 0;
 
+    @Option(names = "--no-broker", description = "Run the workers only, connected to the broker at --backend and "
+        + "--heartbeat on another host (several brokers: comma-separated lists, for workers that take several); "
+        + "they are respawned when they exit and rejoin as soon as that broker can be reached. --frontend is not "
+        + "used.")
+    boolean noBroker;
+
     @Option(names = "--worker-command", paramLabel = "COMMAND",
         description = "Run workers in another language: this command line (split on spaces), to which "
             + "--backend, --heartbeat, --timeout and the other worker options are appended.")
@@ -76,8 +82,14 @@ public final class ClusterCommand implements Callable<Integer> {
         } else {
             throw new ConfigurationException("give a target, or --worker-command");
         }
-        builder.frontend(endpoints.frontend).backend(endpoints.backend)
-            .heartbeat(endpoints.heartbeat).numProcesses(numProcesses)
+        if (noBroker) {
+            builder.noBroker(endpoints.backend, endpoints.heartbeat);
+        } else {
+            builder.frontend(EndpointOptions.single("--frontend", endpoints.frontend))
+                .backend(EndpointOptions.single("--backend", endpoints.backend))
+                .heartbeat(EndpointOptions.single("--heartbeat", endpoints.heartbeat));
+        }
+        builder.numProcesses(numProcesses)
             .logfile(logfile).debug(debug).workerParams(Params.parse(params))
             .timeout(Seconds.of(timeout)).maxAgeDelta(Seconds.of(maxAgeDelta)).background(false);
         if (maxAge >= 0) {

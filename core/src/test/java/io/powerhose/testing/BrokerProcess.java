@@ -5,7 +5,8 @@ import io.powerhose.BrokerOptions;
 
 /**
  * A broker as a process of its own, for the core tests (the {@code powerhose-broker} command lives in the commands
- * module): {@code --frontend F --backend B --heartbeat H}; runs until SIGTERM.
+ * module): {@code --frontend F --backend B --heartbeat H}; prints {@code broker up PID} once bound, then runs until
+ * SIGTERM, or until the process that started it ends.
  */
 public final class BrokerProcess {
     private BrokerProcess() {
@@ -28,6 +29,8 @@ public final class BrokerProcess {
         }
         Broker broker = Broker.start(options.build());
         Runtime.getRuntime().addShutdownHook(new Thread(broker::close, "powerhose-broker-shutdown"));
+        ProcessHandle.current().parent().ifPresent(parent -> parent.onExit().thenRun(() -> System.exit(0)));
+        System.out.println("broker up " + broker.pid());
         broker.awaitStop();
     }
 }

@@ -424,6 +424,11 @@ public final class TestCluster implements BeforeEachCallback, AfterEachCallback 
             return process;
         }
 
+        /** @return the file its standard output goes to (with stderr, unless started with stderr apart) */
+        public Path logFile() {
+            return log;
+        }
+
         /** @return its output so far (stdout, then stderr when it was kept apart) */
         public String log() {
             return err == null ? read(log) : read(log) + (read(err).isEmpty() ? "" : "--- stderr:\n" + read(err));

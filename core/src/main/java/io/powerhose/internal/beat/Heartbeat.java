@@ -91,7 +91,7 @@ public final class Heartbeat implements AutoCloseable {
         public void onStart() {
             context = ZMQ.context(1);
             socket = Sockets.create(context, ZMQ.PUB, 1000);
-            socket.bind(endpoint);
+            Sockets.bind(socket, endpoint);
             poller = new ZMQ.Poller(1);
             wakeup.register(poller);
             nextNs = System.nanoTime();

@@ -99,7 +99,7 @@ public final class Stethoscope implements AutoCloseable {
             context = ZMQ.context(1);
             socket = Sockets.create(context, ZMQ.SUB, 0);
             socket.subscribe(new byte[0]);
-            socket.connect(endpoint);
+            Sockets.connect(socket, endpoint);
             poller = new ZMQ.Poller(2);
             beatItem = poller.register(socket, ZMQ.Poller.POLLIN);
             wakeup.register(poller);

@@ -215,7 +215,7 @@ public final class BrokerConductor implements Loop, Outbox {
 
     /** Binds, and remembers an ipc file this broker created, so that it is removed also when a later bind fails. */
     private void bind(ZMQ.Socket socket, String endpoint) {
-        socket.bind(endpoint);
+        Sockets.bind(socket, endpoint);
         if (endpoint.startsWith("ipc://")) {
             Path path = Path.of(endpoint.substring("ipc://".length()));
             try {

@@ -41,7 +41,7 @@ final class FrontendLink {
         // still fail them, instead of in libzmq, where a call that already timed out would still be sent.
         dealer.setImmediate(true);
         monitor = new Monitor(context, dealer);
-        dealer.connect(frontend);
+        Sockets.connect(dealer, frontend);
     }
 
     /** Closes the monitor and the DEALER. */

@@ -105,7 +105,7 @@ public final class Probe {
         try {
             ZMQ.Socket socket = Sockets.create(context, ZMQ.DEALER, 0);
             try {
-                socket.connect(endpoint);
+                Sockets.connect(socket, endpoint);
                 Sockets.send(socket, null, question);
                 ZMQ.Poller poller = new ZMQ.Poller(1);
                 poller.register(socket, ZMQ.Poller.POLLIN);

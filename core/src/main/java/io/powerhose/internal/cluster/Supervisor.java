@@ -27,7 +27,9 @@ import java.util.function.LongConsumer;
  * Keeps a cluster's worker processes running. One thread ({@code powerhose-cluster}) owns the slot table; other
  * threads (callers, process-exit callbacks) post commands to its queue. It respawns a worker that exits, with a
  * backoff when it dies right after starting; after {@code maxQuickDeaths} quick deaths in a row it leaves the slot
- * FAILED and says why. Scaling down sends SIGTERM (the worker finishes its job first) and does not respawn.
+ * FAILED and says why (with {@code noBroker}, a worker that ends normally, having lost the remote broker's beat,
+ * is respawned with the backoff however often it happens). Scaling down sends SIGTERM (the worker finishes its
+ * job first) and does not respawn.
  */
 public final class Supervisor implements Loop {
     private static final Logger LOG = LoggerFactory.getLogger(Supervisor.class);
@@ -254,7 +256,11 @@ public final class Supervisor implements Loop {
         } else {
             slot.quickDeaths = 0;
         }
-        if (slot.quickDeaths >= options.maxQuickDeaths()) {
+        // Without a broker of its own, a worker that ends normally (code 0) after a short life lost the beat of a
+        // broker that cannot be reached yet: expected on a worker host while its broker is away, so it is
+        // respawned with the backoff for as long as it takes, never given up.
+        boolean brokerAway = options.noBroker() && code == ExitCodes.OK;
+        if (slot.quickDeaths >= options.maxQuickDeaths() && !brokerAway) {
             configurationFailure = slot.spawnError != null;
             fail(slot, "worker died " + slot.quickDeaths + " times in a row within "
                 + Durations.text(options.quickDeath()) + " of starting ("

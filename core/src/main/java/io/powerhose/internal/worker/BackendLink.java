@@ -41,10 +41,10 @@ final class BackendLink {
         this.beatWatch = beatWatch;
         dealer = Sockets.create(context, ZMQ.DEALER, 0);
         monitor = new Monitor(context, dealer);
-        dealer.connect(backend);
+        Sockets.connect(dealer, backend);
         beat = Sockets.create(context, ZMQ.SUB, 0);
         beat.subscribe(new byte[0]);
-        beat.connect(heartbeat);
+        Sockets.connect(beat, heartbeat);
     }
 
     /**

@@ -2,8 +2,8 @@ package io.powerhose.internal.zmq;
 
 /**
  * The libzmq socket options set and read through {@link Native}: those jzmq 3.1.0 refuses (CURVE, the ZAP
- * domain, ZMTP heartbeats, TCP keepalive) or reads only through a slower path, with their libzmq 4.x numbers and
- * value types. Immutable.
+ * domain, ZMTP heartbeats, TCP keepalive, the tcp timeouts) or reads only through a slower path, with their
+ * libzmq 4.x numbers and value types. Immutable.
  */
 public enum SocketOption {
     /** {@code ZMQ_FD}: the file descriptor that signals {@link #EVENTS} may have changed (read only). */
@@ -39,7 +39,11 @@ public enum SocketOption {
     /** {@code ZMQ_HEARTBEAT_TTL}: the peer drops the connection after so many ms of silence (kept in 100 ms). */
     HEARTBEAT_TTL(76, Type.INT),
     /** {@code ZMQ_HEARTBEAT_TIMEOUT}: drop the connection when no traffic follows a PING within so many ms. */
-    HEARTBEAT_TIMEOUT(77, Type.INT);
+    HEARTBEAT_TIMEOUT(77, Type.INT),
+    /** {@code ZMQ_CONNECT_TIMEOUT}: give up a tcp connect() after so many ms (and retry); 0 for the system's. */
+    CONNECT_TIMEOUT(79, Type.INT),
+    /** {@code ZMQ_TCP_MAXRT}: close a tcp connection whose sent bytes stay unacknowledged so many ms. */
+    TCP_MAXRT(80, Type.INT);
 
     /** The C type of an option's value. */
     public enum Type { INT, LONG, BYTES }

@@ -11,7 +11,8 @@ import java.util.Objects;
 
 /**
  * Socket helpers: whole multipart messages in and out through {@link Native} (one JNI call per message, or per
- * batch of messages), and socket creation with the options every Powerhose socket uses. Each call must come
+ * batch of messages), socket creation with the options every Powerhose socket uses, and connect and bind with
+ * those of a tcp link ({@link TcpLiveness}). Each call must come
  * from the thread that owns the socket. Expected outcomes are return values (nothing waiting, a full queue, an
  * unknown peer); a closed socket or a terminated context is a {@link io.powerhose.TransportException}.
  */
@@ -53,6 +54,34 @@ public final class Sockets {
         socket.setSndHWM(hwm);
         socket.setRcvHWM(hwm);
         return socket;
+    }
+
+    /**
+     * Connects a socket; on a tcp endpoint, first sets {@link TcpLiveness}'s options, so that a silent broker or
+     * peer is noticed in a bounded time and the connection is made again as soon as it can be reached.
+     *
+     * @param socket the socket
+     * @param endpoint where to connect
+     */
+    public static void connect(ZMQ.Socket socket, String endpoint) {
+        if (TcpLiveness.appliesTo(endpoint)) {
+            TcpLiveness.apply(socket);
+        }
+        socket.connect(endpoint);
+    }
+
+    /**
+     * Binds a socket; on a tcp endpoint, first sets {@link TcpLiveness}'s options, which libzmq copies to every
+     * connection accepted there.
+     *
+     * @param socket the socket
+     * @param endpoint where to bind
+     */
+    public static void bind(ZMQ.Socket socket, String endpoint) {
+        if (TcpLiveness.appliesTo(endpoint)) {
+            TcpLiveness.apply(socket);
+        }
+        socket.bind(endpoint);
     }
 
     /**

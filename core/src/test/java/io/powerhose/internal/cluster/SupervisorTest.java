@@ -79,4 +79,48 @@ class SupervisorTest {
             && supervisor.failure().contains("/nonexistent/powerhose-worker"), supervisor.failure());
         org.junit.jupiter.api.Assertions.assertTrue(elapsedMs < 5_000, "failed after " + elapsedMs + " ms");
     }
+
+    private Supervisor startCommand(List<String> command, boolean noBroker) {
+        ClusterOptions.Builder builder = ClusterOptions.builderForCommand(command).numProcesses(1)
+            .respawnLimit(3, Duration.ofSeconds(5));
+        if (noBroker) {
+            builder.noBroker("tcp://192.0.2.11:5556", "tcp://192.0.2.11:5557");
+        }
+        ClusterOptions options = builder.build();
+        supervisor = new Supervisor(options, slot -> command, slot -> null, pid -> { });
+        supervisor.start();
+        supervisor.scale(1);
+        return supervisor;
+    }
+
+    /**
+     * Without a broker of its own, a worker that ends normally right after it starts (it lost the beat of a remote
+     * broker that cannot be reached yet) is respawned with the backoff past the quick-death limit; shown failing
+     * before noBroker existed: the slot was FAILED after 3 such exits, and a worker host stayed without workers
+     * once its broker came back.
+     */
+    @Test
+    void withoutABrokerAWorkerEndingNormallyIsRespawnedPastTheQuickDeathLimit() {
+        startCommand(List.of("true"), true);
+        TestCluster.await(() -> restarts(supervisor) >= 5, Duration.ofSeconds(15),
+            () -> "not respawned 5 times: " + supervisor.workers() + ", failure " + supervisor.failure());
+        assertNull(supervisor.failure());
+        assertNotEquals(WorkerInfo.State.FAILED, supervisor.workers().get(0).state());
+    }
+
+    private static int restarts(Supervisor supervisor) {
+        List<WorkerInfo> workers = supervisor.workers();
+        return workers.isEmpty() ? 0 : workers.get(0).restarts();
+    }
+
+    /** The exception is only for a normal end: a worker that crashes (exit 1) is still given up on. */
+    @Test
+    void withoutABrokerAWorkerThatCrashesIsStillFailedAfterTheQuickDeathLimit() {
+        startCommand(List.of("false"), true);
+        TestCluster.await(() -> supervisor.failure() != null, Duration.ofSeconds(15), () -> supervisor.workers()
+            .toString());
+        assertEquals(WorkerInfo.State.FAILED, supervisor.workers().get(0).state());
+        org.junit.jupiter.api.Assertions.assertTrue(supervisor.failure().contains("3 times in a row"),
+            supervisor.failure());
+    }
 }
