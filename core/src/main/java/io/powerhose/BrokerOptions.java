@@ -1,5 +1,7 @@
 package io.powerhose;
 
+import io.micrometer.core.instrument.MeterRegistry;
+
 import java.time.Duration;
 import java.util.Objects;
 
@@ -39,6 +41,7 @@ public final class BrokerOptions {
     private final int maxWorkerPrefetch;
     private final int frontendHwm;
     private final int backendHwm;
+    private final MeterRegistry meterRegistry;
 
     private BrokerOptions(Builder b) {
         this.frontend = b.frontend;
@@ -57,6 +60,7 @@ public final class BrokerOptions {
         this.maxWorkerPrefetch = b.maxWorkerPrefetch;
         this.frontendHwm = b.frontendHwm;
         this.backendHwm = b.backendHwm;
+        this.meterRegistry = b.meterRegistry;
     }
 
     /** @return a builder with the defaults */
@@ -169,6 +173,13 @@ public final class BrokerOptions {
         return maxReplyBytes + FRAME_OVERHEAD_BYTES;
     }
 
+    /**
+     * @return where the broker's meters go (docs/OPERATIONS.md, "Metrics"), or null for none (the default)
+     */
+    public MeterRegistry meterRegistry() {
+        return meterRegistry;
+    }
+
     @Override
     public String toString() {
         return "BrokerOptions{frontend=" + frontend + ", backend=" + backend + ", heartbeat=" + heartbeat
@@ -197,6 +208,7 @@ public final class BrokerOptions {
         private int maxWorkerPrefetch = 1024;
         private int frontendHwm = 10_000;
         private int backendHwm = 10_000;
+        private MeterRegistry meterRegistry;
 
         private Builder() {
         }
@@ -218,6 +230,7 @@ public final class BrokerOptions {
             maxWorkerPrefetch = o.maxWorkerPrefetch;
             frontendHwm = o.frontendHwm;
             backendHwm = o.backendHwm;
+            meterRegistry = o.meterRegistry;
         }
 
         /**
@@ -363,6 +376,21 @@ public final class BrokerOptions {
          */
         public Builder backendHwm(int messages) {
             this.backendHwm = messages;
+            return this;
+        }
+
+        /**
+         * Records the broker's metrics in a Micrometer registry: jobs by outcome, queue and in-flight gauges, queue
+         * wait and service timers, workers by state and language, per-worker jobs (docs/OPERATIONS.md, "Metrics").
+         * Micrometer is an optional dependency of powerhose-core: bring {@code io.micrometer:micrometer-core} (and
+         * the registry you publish with) to use this. Without a registry (the default) nothing is recorded and no
+         * Micrometer class is loaded.
+         *
+         * @param registry the registry, or null for none
+         * @return this builder
+         */
+        public Builder meterRegistry(MeterRegistry registry) {
+            this.meterRegistry = registry;
             return this;
         }
 

@@ -5,6 +5,7 @@ import io.powerhose.internal.client.CallLimit;
 import io.powerhose.internal.client.CallbackFuture;
 import io.powerhose.internal.client.ClientConductor;
 import io.powerhose.internal.client.PendingCall;
+import io.powerhose.internal.metrics.Metrics;
 import io.powerhose.internal.process.Threads;
 import io.powerhose.internal.zmq.NativeLibrary;
 
@@ -93,7 +94,8 @@ public final class Client implements AutoCloseable {
         NativeLibrary.load();
         this.marginNs = options.timeoutMaxOverflow().toNanos() - options.timeout().toNanos();
         this.limit = new CallLimit(options.maxPendingCalls(), options.maxPendingBytes());
-        this.conductor = new ClientConductor(options.frontend(), options.timeoutOverflows(), limit, System::nanoTime);
+        this.conductor = new ClientConductor(options.frontend(), options.timeoutOverflows(), limit, System::nanoTime,
+            Metrics.client(options.meterRegistry(), limit::calls));
         this.thread = new Thread(conductor, "powerhose-client-io");
         this.thread.setDaemon(true);
         this.thread.start();

@@ -1,5 +1,7 @@
 package io.powerhose;
 
+import io.micrometer.core.instrument.MeterRegistry;
+
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -221,6 +223,20 @@ public final class ClusterOptions {
          */
         public Builder heartbeat(String endpoint) {
             broker.heartbeat(endpoint);
+            return this;
+        }
+
+        /**
+         * Records the cluster's metrics in a Micrometer registry: the broker's (as
+         * {@link BrokerOptions.Builder#meterRegistry}) and the workers' restarts (docs/OPERATIONS.md, "Metrics").
+         * The worker processes record nothing: they are other JVMs. Without a registry (the default) nothing is
+         * recorded.
+         *
+         * @param registry the registry, or null for none
+         * @return this builder
+         */
+        public Builder meterRegistry(MeterRegistry registry) {
+            broker.meterRegistry(registry);
             return this;
         }
 

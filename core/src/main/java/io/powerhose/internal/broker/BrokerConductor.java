@@ -1,8 +1,11 @@
 package io.powerhose.internal.broker;
 
 import io.powerhose.BrokerOptions;
+import io.powerhose.BrokerStatus;
 import io.powerhose.PowerhoseException;
 import io.powerhose.TransportException;
+import io.powerhose.internal.metrics.BrokerMetrics;
+import io.powerhose.internal.metrics.Metrics;
 import io.powerhose.internal.zmq.Monitor;
 import io.powerhose.internal.zmq.Native;
 import io.powerhose.internal.zmq.Sockets;
@@ -53,6 +56,8 @@ public final class BrokerConductor implements Runnable, Outbox {
     private final DistinctErrorLog errors = new DistinctErrorLog(LOG);
     private volatile boolean running = true;
     private volatile String lastStatus = "";
+    private volatile BrokerStatus lastSnapshot;
+    private final BrokerMetrics metrics;
     private volatile Set<Long> activeWorkerPids = Set.of();
     private volatile Throwable failure;
     private volatile Map<Path, Object> boundIpcFiles = Map.of();
@@ -82,6 +87,7 @@ public final class BrokerConductor implements Runnable, Outbox {
         this.options = options;
         this.settings = settings;
         this.nanoClock = nanoClock;
+        this.metrics = Metrics.broker(options.meterRegistry());
     }
 
     /** @return completes once the sockets are bound, or exceptionally when binding failed */
@@ -132,6 +138,16 @@ public final class BrokerConductor implements Runnable, Outbox {
         return lastStatus;
     }
 
+    /**
+     * @return the broker's state as of the last heartbeat or worker change (any thread), or null before the loop
+     *     started
+     * @throws PowerhoseException when the loop has died: the snapshot would be stale
+     */
+    public BrokerStatus lastSnapshot() {
+        throwIfFailed();
+        return lastSnapshot;
+    }
+
     /** @return why the loop died, or null while it runs or after an orderly stop (any thread) */
     public Throwable failure() {
         return failure;
@@ -170,7 +186,8 @@ public final class BrokerConductor implements Runnable, Outbox {
                 bind(frontend, options.frontend());
                 bind(backend, options.backend());
                 bind(beat, options.heartbeat());
-                dispatcher = new Dispatcher(settings, nanoClock, this);
+                dispatcher = new Dispatcher(settings, nanoClock, this, metrics);
+                publishStatus();
             } catch (RuntimeException e) {
                 started.completeExceptionally(e);
                 return;
@@ -184,6 +201,7 @@ public final class BrokerConductor implements Runnable, Outbox {
             LOG.error("the broker loop died; the broker answers nothing more", e);
         } finally {
             try {
+                metrics.close();
                 closeQuietly(frontend);
                 closeQuietly(backend);
                 closeQuietly(beat);
@@ -253,7 +271,7 @@ public final class BrokerConductor implements Runnable, Outbox {
                 nextTimerNs = dispatcher.onTimer();
                 if (dispatcher.takeWorkersChanged()) {
                     activeWorkerPids = Set.copyOf(dispatcher.activeWorkerPids());
-                    lastStatus = dispatcher.statusText(nanoClock.getAsLong());
+                    publishStatus();
                 }
             } catch (RuntimeException e) {
                 failed = true;
@@ -355,6 +373,7 @@ public final class BrokerConductor implements Runnable, Outbox {
             byte[][] body = bodies[i];
             routingIds[i] = null;
             bodies[i] = null;
+            dispatcher.counters().onReceived(fromWorkers, bytes(body));
             try {
                 if (fromWorkers) {
                     dispatcher.onWorkerMessage(routingId, body);
@@ -374,6 +393,8 @@ public final class BrokerConductor implements Runnable, Outbox {
         int result = Sockets.offer(backend, routingId, frames);
         if (result == Sockets.FULL) {
             dispatcher.counters().onBackendFull();
+        } else if (result == Sockets.SENT) {
+            dispatcher.counters().onSent(true, bytes(frames));
         }
         return result == Sockets.SENT;
     }
@@ -383,6 +404,8 @@ public final class BrokerConductor implements Runnable, Outbox {
         int result = Sockets.offer(frontend, routingId, frames);
         if (result == Sockets.FULL) {
             dispatcher.counters().onFrontendFull();
+        } else if (result == Sockets.SENT) {
+            dispatcher.counters().onSent(false, bytes(frames));
         }
         return result == Sockets.SENT;
     }
@@ -390,7 +413,24 @@ public final class BrokerConductor implements Runnable, Outbox {
     @Override
     public void beat() {
         Sockets.send(beat, null, BEAT);
-        lastStatus = dispatcher.statusText(nanoClock.getAsLong());
+        publishStatus();
+    }
+
+    /** Publishes the STATUS text and the snapshot for other threads, and hands the snapshot to the metrics. */
+    private void publishStatus() {
+        long nowNs = nanoClock.getAsLong();
+        lastStatus = dispatcher.statusText(nowNs);
+        BrokerStatus snapshot = dispatcher.statusSnapshot(nowNs);
+        lastSnapshot = snapshot;
+        metrics.onStatus(snapshot);
+    }
+
+    private static long bytes(byte[][] frames) {
+        long total = 0;
+        for (byte[] frame : frames) {
+            total += frame.length;
+        }
+        return total;
     }
 
     private static void closeQuietly(ZMQ.Socket socket) {

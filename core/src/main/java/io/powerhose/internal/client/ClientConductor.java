@@ -12,6 +12,7 @@ import io.powerhose.NoWorkerException;
 import io.powerhose.PowerhoseException;
 import io.powerhose.ProtocolException;
 import io.powerhose.WorkerLostException;
+import io.powerhose.internal.metrics.ClientMetrics;
 import io.powerhose.internal.protocol.Frames;
 import io.powerhose.internal.protocol.FrontendCodec;
 import io.powerhose.internal.protocol.ReplyStatus;
@@ -63,6 +64,7 @@ public final class ClientConductor implements Runnable {
     private final OverflowTracker overflows;
     private final LongSupplier nanoClock;
     private final CallLimit limit;
+    private final ClientMetrics metrics;
     private final Queue<PendingCall> submitted = new ConcurrentLinkedQueue<>();
     private final Queue<PendingCall> cancelled = new ConcurrentLinkedQueue<>();
     private final Wakeup wakeup = new Wakeup();
@@ -86,6 +88,21 @@ public final class ClientConductor implements Runnable {
      * @param nanoClock the clock
      */
     public ClientConductor(String frontend, int allowedOverflows, CallLimit limit, LongSupplier nanoClock) {
+        this(frontend, allowedOverflows, limit, nanoClock, ClientMetrics.NONE);
+    }
+
+    /**
+     * Creates the conductor with metrics; {@link #run()} connects and serves.
+     *
+     * @param frontend the broker's frontend endpoint
+     * @param allowedOverflows the overflow rule's limit
+     * @param limit the bound on the jobs the client holds
+     * @param nanoClock the clock
+     * @param metrics what records each job call's end and the late replies
+     */
+    public ClientConductor(String frontend, int allowedOverflows, CallLimit limit, LongSupplier nanoClock,
+                           ClientMetrics metrics) {
+        this.metrics = metrics;
         this.frontend = frontend;
         this.overflows = new OverflowTracker(allowedOverflows);
         this.limit = limit;
@@ -99,6 +116,7 @@ public final class ClientConductor implements Runnable {
      * @param call the call
      */
     public void offer(PendingCall call) {
+        call.metrics = metrics;
         if (!running) {
             call.fail(new PowerhoseException("client is closed"));
             return;
@@ -213,6 +231,7 @@ public final class ClientConductor implements Runnable {
             }
             context.term();
             wakeup.close();
+            metrics.close();
         }
     }
 
@@ -303,6 +322,7 @@ public final class ClientConductor implements Runnable {
             PendingCall call = id.length == 8 ? pendingByRequestId.remove(Frames.parseLongId(id)) : null;
             if (call == null) {
                 lateReplies.incrementAndGet();
+                metrics.onLateReply();
                 continue;
             }
             complete(call, message);

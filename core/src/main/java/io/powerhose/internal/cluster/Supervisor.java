@@ -1,5 +1,7 @@
 package io.powerhose.internal.cluster;
 
+import io.powerhose.internal.metrics.ClusterMetrics;
+import io.powerhose.internal.metrics.Metrics;
 import io.powerhose.internal.Durations;
 import io.powerhose.ClusterOptions;
 import io.powerhose.WorkerInfo;
@@ -38,6 +40,7 @@ public final class Supervisor implements Runnable {
     private final IntFunction<File> logForSlot;
     private final LongConsumer onWorkerExit;
     private final BlockingQueue<Runnable> commands = new LinkedBlockingQueue<>();
+    private final ClusterMetrics metrics;
     private final TreeMap<Integer, Slot> slots = new TreeMap<>();
     private volatile List<SlotView> snapshot = List.of();
     private volatile String failure;
@@ -60,6 +63,7 @@ public final class Supervisor implements Runnable {
         this.commandForSlot = commandForSlot;
         this.logForSlot = logForSlot;
         this.onWorkerExit = onWorkerExit;
+        this.metrics = Metrics.cluster(options.broker().meterRegistry());
     }
 
     /** @return the workers as of the last change (any thread) */
@@ -190,6 +194,7 @@ public final class Supervisor implements Runnable {
             Process process = builder.start();
             if (slot.process != null) {
                 slot.restarts++;
+                metrics.onWorkerRestarted();
             }
             slot.process = process;
             slot.startNs = System.nanoTime();

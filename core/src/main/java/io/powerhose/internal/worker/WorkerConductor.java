@@ -4,6 +4,8 @@ import io.powerhose.internal.Durations;
 import io.powerhose.JobHandler;
 import io.powerhose.ProtocolException;
 import io.powerhose.WorkerOptions;
+import io.powerhose.internal.metrics.Metrics;
+import io.powerhose.internal.metrics.WorkerMetrics;
 import io.powerhose.internal.process.Hostname;
 import io.powerhose.internal.protocol.BackendCodec;
 import io.powerhose.internal.protocol.Frames;
@@ -53,6 +55,8 @@ public final class WorkerConductor implements Runnable {
     private final WorkerOptions options;
     private final JobHandler handler;
     private final LongSupplier nanoClock;
+    /** Metrics: the handler's runs are recorded by the handler itself (Worker wraps it); timeouts here. */
+    private final WorkerMetrics metrics;
     private final long pid = ProcessHandle.current().pid();
     private final String instance = pid + "-" + INSTANCES.incrementAndGet();
     private final Wakeup wakeup = new Wakeup();
@@ -98,6 +102,7 @@ public final class WorkerConductor implements Runnable {
         this.options = options;
         this.handler = handler;
         this.nanoClock = nanoClock;
+        this.metrics = Metrics.worker(options.meterRegistry());
     }
 
     /** Asks the worker to leave gracefully: DISCONNECT, finish its jobs, then stop. Any thread. */
@@ -361,6 +366,7 @@ public final class WorkerConductor implements Runnable {
             Durations.text(options.timeout()), allStacks());
         reply(running.jobId, false, utf8("job timed out after " + Durations.text(options.timeout()) + " in worker "
             + pid + "; its result will not be sent"));
+        metrics.onJobTimedOut();
         running.abandoned = true;
         running.thread.interrupt();
         inline = null;
@@ -490,6 +496,7 @@ public final class WorkerConductor implements Runnable {
                 Durations.text(options.timeout()), allStacks());
             reply(slot.jobId, false, utf8("job timed out after " + Durations.text(options.timeout()) + " in worker "
                 + pid + "; its result will not be sent"));
+            metrics.onJobTimedOut();
             slot.runner.abandon();
             slot.thread.interrupt();
             poller.unregister(slot.socket);
