@@ -103,7 +103,8 @@ public final class Bench {
         List<String> workerKinds = withC && options.mode() != BenchOptions.Mode.SMOKE ? List.of("java", "c")
             : List.of("java");
         int costs = options.costsMs().size();
-        int total = costs * 3 + transports.size() * payloads.size() * workerKinds.size() * 2 + transports.size();
+        int total = costs * 3 + transports.size() * payloads.size() * workerKinds.size() * 2 + transports.size()
+            + (options.metrics() ? workerKinds.size() * 2 * METRICS_TRIALS.size() : 0);
 
         say("Powerhose bench (" + options.mode().name().toLowerCase(Locale.ROOT) + "): " + machine());
         say(String.format(Locale.ROOT, "job: %s; in-process: %d threads; Powerhose: %d client threads and the async"
@@ -157,6 +158,8 @@ public final class Bench {
 
             List<RunResult> all = new ArrayList<>(offload);
             all.addAll(single);
+            List<RunResult> metrics = options.metrics() ? runMetrics(sidecar, rounds.toString(), workerKinds,
+                new Progress(out, log, startNs, total, progress.done())) : List.of();
             Map<String, Floor> floors = floors(transports, payloads);
             runOneMsFloor();
             List<String> facts = Files.exists(sidecar) ? Files.readAllLines(sidecar) : List.of();
@@ -166,6 +169,9 @@ public final class Bench {
             printRoundTrips(all, floors, transports, payloads, workerKinds);
             printCpu(facts, points, workerKinds);
             printTargets(all, floors, points);
+            if (options.metrics()) {
+                printMetrics(metrics, workerKinds);
+            }
 
             String subtitle = machine() + "; " + (options.userJob() ? options.target() : "HMAC-SHA256 job")
                 + "; " + options.mode().name().toLowerCase(Locale.ROOT) + " run " + dir.getFileName();
@@ -533,6 +539,58 @@ public final class Bench {
         return met ? "MET" : String.format(Locale.ROOT, "MISSED (%.2f%s)", factor, unit);
     }
 
+    /** Runs the echo round trips with metrics off and on, alternating ({@code --metrics}). */
+    private List<RunResult> runMetrics(Path sidecar, String rounds, List<String> workerKinds, Progress progress)
+        throws Exception {
+        return new ArrayList<>(new Runner(base(sidecar, rounds)
+            .include(BENCH + "RoundTripBenchmark\\.(echo|echoInFlight)$")
+            .threads(1)
+            .param("transport", "ipc").param("payload", "64")
+            .param("worker", workerKinds.toArray(String[]::new))
+            .param("metrics", METRICS_TRIALS.toArray(String[]::new))
+            .result(options.out().toAbsolutePath().resolve("jmh-metrics.json").toString())
+            .build(), progress).run());
+    }
+
+    /** The trials of {@code --metrics}: JMH runs parameter values in sorted order, so off and on alternate. */
+    static final List<String> METRICS_TRIALS = List.of("1-off", "2-on", "3-off", "4-on");
+
+    /**
+     * Prints the echo round trips with metrics on against off, from alternating trials in this run: the mean of
+     * the two "on" trials over the mean of the two "off" ones, and each pair's own ratio (how noisy it was).
+     */
+    private void printMetrics(List<RunResult> results, List<String> kinds) {
+        say("== Metrics on vs off: ipc 64 B, 2 workers, the broker and the client recording into a Prometheus"
+            + " registry (as powerhose --metrics does); trials alternate off, on, off, on");
+        say(String.format(Locale.ROOT, "%-8s %13s %13s %8s %14s | %10s %10s %8s", "workers", "off jobs/s",
+            "on jobs/s", "on/off", "pairs", "off p50 µs", "on p50 µs", "on/off"));
+        boolean met = true;
+        for (String kind : kinds) {
+            double[] off = new double[2];
+            double[] on = new double[2];
+            double[] offP50 = new double[2];
+            double[] onP50 = new double[2];
+            for (int i = 0; i < 2; i++) {
+                Map<String, String> offWhere = Map.of("worker", kind, "metrics", METRICS_TRIALS.get(2 * i));
+                Map<String, String> onWhere = Map.of("worker", kind, "metrics", METRICS_TRIALS.get(2 * i + 1));
+                off[i] = score(results, "RoundTripBenchmark.echoInFlight", offWhere);
+                on[i] = score(results, "RoundTripBenchmark.echoInFlight", onWhere);
+                offP50[i] = percentile(results, "RoundTripBenchmark.echo", offWhere, 50);
+                onP50[i] = percentile(results, "RoundTripBenchmark.echo", onWhere, 50);
+            }
+            double tputRatio = (on[0] + on[1]) / (off[0] + off[1]);
+            double p50Ratio = (onP50[0] + onP50[1]) / (offP50[0] + offP50[1]);
+            met &= tputRatio >= 0.95 && p50Ratio <= 1.05;
+            say(String.format(Locale.ROOT, "%-8s %13s %13s %7.1f%% %6.1f%% %6.1f%% | %10s %10s %7.1f%%",
+                kind.equals("c") ? "C" : "Java", rate((off[0] + off[1]) / 2), rate((on[0] + on[1]) / 2),
+                100 * tputRatio, 100 * on[0] / off[0], 100 * on[1] / off[1], micros((offP50[0] + offP50[1]) / 2),
+                micros((onP50[0] + onP50[1]) / 2), 100 * p50Ratio));
+        }
+        say("  target: metrics on within 5% of off (throughput on/off >= 95%, p50 on/off <= 105%) -> "
+            + (met ? "MET" : "MISSED"));
+        say("");
+    }
+
     private static double score(List<RunResult> results, String benchmark, Map<String, String> params) {
         RunResult r = find(results, benchmark, params);
         return r == null ? Double.NaN : r.getPrimaryResult().getScore();
@@ -557,6 +615,10 @@ public final class Bench {
                 continue;
             }
             boolean all = true;
+            String metrics = r.getParams().getParam("metrics");
+            if (!params.containsKey("metrics") && metrics != null && !metrics.endsWith("off")) {
+                continue; // the tables without metrics read the trials with metrics off
+            }
             for (Map.Entry<String, String> e : params.entrySet()) {
                 String v = r.getParams().getParam(e.getKey());
                 if (v != null && !v.equals(e.getValue())) {
