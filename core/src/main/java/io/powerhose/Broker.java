@@ -3,7 +3,6 @@ package io.powerhose;
 import io.powerhose.internal.broker.BrokerConductor;
 import io.powerhose.internal.broker.DispatcherSettings;
 import io.powerhose.internal.client.Probe;
-import io.powerhose.internal.process.Threads;
 import io.powerhose.internal.zmq.NativeLibrary;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -14,6 +13,7 @@ import java.nio.file.attribute.BasicFileAttributes;
 import java.time.Duration;
 import java.util.Map;
 import java.util.Objects;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -39,7 +39,6 @@ public final class Broker implements AutoCloseable {
 
     private final BrokerOptions options;
     private final BrokerConductor conductor;
-    private final Thread thread;
     private final long pid = ProcessHandle.current().pid();
     private volatile boolean closed;
 
@@ -51,7 +50,6 @@ public final class Broker implements AutoCloseable {
             options.legacyTimeout().toMillis(), options.maxReplyBytes(), options.maxWorkerCapacity(),
             options.maxWorkerPrefetch(), options.maxQueuedBytes());
         this.conductor = new BrokerConductor(options, settings, System::nanoTime);
-        this.thread = new Thread(conductor, "powerhose-broker");
     }
 
     /**
@@ -69,7 +67,7 @@ public final class Broker implements AutoCloseable {
         refuseDuplicate(options.frontend());
         warnWhenTheHeapIsSmall(options);
         Broker broker = new Broker(options);
-        broker.thread.start();
+        broker.conductor.start();
         try {
             broker.conductor.started().get(10, TimeUnit.SECONDS);
         } catch (ExecutionException e) {
@@ -165,6 +163,11 @@ public final class Broker implements AutoCloseable {
         conductor.onWorkerProcessExited(workerPid);
     }
 
+    /** @return completes when the broker's thread ends: normally, or exceptionally with why it died */
+    CompletableFuture<Void> ended() {
+        return conductor.ended();
+    }
+
     /**
      * Blocks until the broker stops (after {@link #close()} from another thread, or when its thread dies).
      *
@@ -172,10 +175,12 @@ public final class Broker implements AutoCloseable {
      */
     public void awaitStop() {
         try {
-            thread.join();
+            conductor.ended().handle((ignored, error) -> null).get();
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             return;
+        } catch (ExecutionException e) {
+            throw new IllegalStateException(e); // handle() completes normally
         }
         Throwable failure = conductor.failure();
         if (failure != null) {
@@ -218,6 +223,6 @@ public final class Broker implements AutoCloseable {
     }
 
     private void join() {
-        Threads.joinOrReport(thread, options.drainTimeout().toMillis() + 5_000, LOG);
+        conductor.close(options.drainTimeout().toMillis() + 5_000);
     }
 }

@@ -1,6 +1,7 @@
 package io.powerhose;
 
 import io.micrometer.core.instrument.MeterRegistry;
+import io.powerhose.internal.Defaults;
 
 import java.nio.file.Path;
 import java.time.Duration;
@@ -176,7 +177,7 @@ public final class ClusterOptions {
         private boolean debug;
         private boolean background;
         private Map<String, String> workerParams = Map.of();
-        private Duration timeout = Duration.ofMillis(7500);
+        private Duration timeout = Defaults.RUN_LIMIT;
         private Duration maxAge;
         private Duration maxAgeDelta = Duration.ZERO;
         private List<String> workerJvmOptions = List.of();

@@ -1,9 +1,11 @@
 package io.powerhose.cli;
 
+import io.powerhose.internal.Defaults;
 import io.powerhose.Broker;
 import io.powerhose.BrokerOptions;
 import io.powerhose.DuplicateBrokerException;
 import io.powerhose.internal.process.ExitCodes;
+import io.powerhose.internal.runner.ThreadRole;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -40,23 +42,23 @@ public final class BrokerCommand implements Callable<Integer> {
 
     @Option(names = "--heartbeat-interval", paramLabel = "SECONDS",
         description = "Time between two beats; a worker silent for liveness x this is lost. Default: ${DEFAULT-VALUE}")
-    double heartbeatInterval = 1;
+    double heartbeatInterval = Seconds.in(Defaults.HEARTBEAT_INTERVAL);
 
     @Option(names = "--liveness", paramLabel = "N",
         description = "Heartbeat intervals of silence before a worker is lost. Default: ${DEFAULT-VALUE}")
-    int liveness = 3;
+    int liveness = Defaults.LIVENESS;
 
     @Option(names = "--max-queued", paramLabel = "N",
         description = "Jobs that may wait for a worker before new ones are refused as busy. Default: ${DEFAULT-VALUE}")
-    int maxQueued = 10_000;
+    int maxQueued = Defaults.MAX_QUEUED_JOBS;
 
     @Option(names = "--max-job-bytes", paramLabel = "BYTES",
         description = "Largest job accepted. Default: ${DEFAULT-VALUE}")
-    long maxJobBytes = 16L << 20;
+    long maxJobBytes = Defaults.MAX_JOB_BYTES;
 
     @Option(names = "--no-worker-grace", paramLabel = "SECONDS",
         description = "How long a job waits for a worker when none is registered. Default: ${DEFAULT-VALUE}")
-    double noWorkerGrace = 1;
+    double noWorkerGrace = Seconds.in(Defaults.NO_WORKER_GRACE);
 
     /**
      * Builds the options these arguments describe, without starting anything.
@@ -99,10 +101,10 @@ public final class BrokerCommand implements Callable<Integer> {
         if (server != null) {
             server.serve(broker::statusSnapshot, options.frontend());
         }
-        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+        Runtime.getRuntime().addShutdownHook(ThreadRole.SHUTDOWN.newThread(() -> {
             broker.close();
             closeQuietly(server);
-        }, "powerhose-broker-shutdown"));
+        }, "broker"));
         broker.awaitStop();
         return ExitCodes.OK;
     }

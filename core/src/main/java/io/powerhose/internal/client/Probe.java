@@ -122,7 +122,7 @@ public final class Probe {
                     }
                 }
             } finally {
-                socket.close();
+                Sockets.close(socket);
             }
         } finally {
             context.term();
