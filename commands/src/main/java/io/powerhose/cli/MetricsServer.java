@@ -14,6 +14,7 @@ import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.powerhose.BrokerStatus;
 import io.powerhose.ConfigurationException;
 import io.powerhose.PowerhoseException;
+import io.powerhose.internal.runner.ThreadRole;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -77,11 +78,8 @@ final class MetricsServer implements AutoCloseable {
         new FileDescriptorMetrics().bindTo(registry);
         AtomicInteger threads = new AtomicInteger();
         this.handlers = new ThreadPoolExecutor(2, 2, 0, TimeUnit.MILLISECONDS,
-            new ArrayBlockingQueue<>(QUEUED_REQUESTS), r -> {
-                Thread thread = new Thread(r, "powerhose-http-" + threads.incrementAndGet());
-                thread.setDaemon(true);
-                return thread;
-            });
+            new ArrayBlockingQueue<>(QUEUED_REQUESTS),
+            r -> ThreadRole.HTTP.newThread(r, Integer.toString(threads.incrementAndGet())));
         server.setExecutor(handlers);
         server.createContext("/", this::handle);
     }

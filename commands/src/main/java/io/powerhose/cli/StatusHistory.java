@@ -1,6 +1,7 @@
 package io.powerhose.cli;
 
 import io.powerhose.BrokerStatus;
+import io.powerhose.internal.runner.ThreadRole;
 
 import java.time.Duration;
 import java.util.ArrayDeque;
@@ -36,11 +37,8 @@ final class StatusHistory implements AutoCloseable {
      * @return the history
      */
     static StatusHistory start(Supplier<BrokerStatus> broker) {
-        ScheduledExecutorService sampler = Executors.newSingleThreadScheduledExecutor(r -> {
-            Thread thread = new Thread(r, "powerhose-status-sampler");
-            thread.setDaemon(true);
-            return thread;
-        });
+        ScheduledExecutorService sampler = Executors.newSingleThreadScheduledExecutor(
+            r -> ThreadRole.STATUS_SAMPLER.newThread(r, null));
         StatusHistory history = new StatusHistory(sampler);
         sampler.scheduleAtFixedRate(() -> history.sample(broker), 0, 1, TimeUnit.SECONDS);
         return history;

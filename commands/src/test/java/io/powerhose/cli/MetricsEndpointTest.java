@@ -213,7 +213,10 @@ class MetricsEndpointTest {
         assertEquals(List.of(), undocumented, "served but not in docs/OPERATIONS.md");
     }
 
-    /** A bad address is a configuration error (3), a busy port a failure (1); in both cases no broker was started. */
+    /**
+     * A bad address is a configuration error (3), a busy port a failure (1); in both cases no broker was started,
+     * and with {@code powerhose} no worker either.
+     */
     @Test
     void aBadOrBusyMetricsAddressIsAClearErrorAndStartsNothing() throws IOException {
         for (String bad : List.of("nonsense", "127.0.0.1:99999", "127.0.0.1:http", "no-such-host.invalid:9100")) {
@@ -227,6 +230,17 @@ class MetricsEndpointTest {
             ManagedProcess broker = brokerCommand("--metrics", address);
             assertEquals(ExitCodes.FAILED, broker.waitFor(Duration.ofSeconds(30)), broker.log());
             assertTrue(broker.stderr().contains("--metrics " + address + ": cannot listen"), broker.log());
+            assertFalse(Files.exists(Path.of(cluster.frontend().substring("ipc://".length()))), "no ipc file");
+
+            // powerhose (broker and workers): the same, before any worker process is started.
+            ManagedProcess whole = cluster.startWithStderrApart("powerhose", JavaCommand.of(
+                ClusterCommand.class.getName(), List.of("-XX:TieredStopAtLevel=1"), List.of("--frontend",
+                    cluster.frontend(), "--backend", cluster.backend(), "--heartbeat", cluster.heartbeat(),
+                    "--numprocesses", "2", "--metrics", address, TARGET)));
+            assertEquals(ExitCodes.FAILED, whole.waitFor(Duration.ofSeconds(30)), whole.log());
+            assertTrue(whole.stderr().contains("--metrics " + address + ": cannot listen"), whole.log());
+            assertFalse(whole.log().contains("workers started") || whole.log().contains("worker pid"),
+                "no worker started: " + whole.log());
             assertFalse(Files.exists(Path.of(cluster.frontend().substring("ipc://".length()))), "no ipc file");
         }
     }
