@@ -152,8 +152,8 @@ public class RoundTripBenchmark {
          */
         @TearDown(Level.Trial)
         public void report(EchoState s) {
-            Sidecar.write(String.format(Locale.ROOT, "echoInFlight transport=%s payload=%d worker=%s cpu %s",
-                s.transport, s.payload, s.worker, cpu.line()));
+            Sidecar.write(String.format(Locale.ROOT, "echoInFlight transport=%s payload=%d worker=%s metrics=%s"
+                + " cpu %s", s.transport, s.payload, s.worker, s.metrics, cpu.line()));
         }
     }
 
