@@ -90,9 +90,9 @@ final class MicrometerBrokerMetrics implements BrokerMetrics {
 
     MicrometerBrokerMetrics(MeterRegistry registry) {
         this.registry = registry;
-        this.queueWait = Timers.builder("powerhose.broker.queue.wait",
+        this.queueWait = Timers.withPercentiles("powerhose.broker.queue.wait",
             "Time a job waited in the broker's queue before it was sent to a worker").register(registry);
-        this.service = Timers.builder("powerhose.broker.service",
+        this.service = Timers.withPercentiles("powerhose.broker.service",
             "Time from sending a job to a worker to its answer (the job, the worker's queue and the transport)")
             .register(registry);
         meters.add(queueWait);
