@@ -10,7 +10,8 @@
 #   3. podman build -f docker/Dockerfile (the host's ~/.m2 is overlay-mounted: no downloads, and
 #      the host's repository is not written);
 #   4. smoke tests: (1) the default container (cluster + Echo) from the host and from a second
-#      container, HEALTHCHECK, the C worker binaries; (2) a broker container and two worker
+#      container, its /metrics and status page on the published port 9100, HEALTHCHECK, the C worker
+#      binaries; (2) a broker container and two worker
 #      containers on a user-defined network, with a job class of "your own" mounted as a jar,
 #      1,000 jobs, both workers must answer some; (3) every container, the network and the
 #      temporary files are removed by id.
@@ -104,6 +105,35 @@ wait_workers() {
 }
 
 host_port() { podman port "$1" "$2/tcp" | head -1 | sed 's/.*://'; }
+
+# check_metrics PORT MIN_OK WORKERS: /metrics on 127.0.0.1:PORT shows at least MIN_OK jobs answered ok and
+# exactly WORKERS active workers (the counters come from the snapshot the broker publishes each second:
+# retried for 10 s), and / and /status.json answer. Prints what it read.
+check_metrics() {
+    /usr/bin/python3 - "$@" <<'PY'
+import json, re, sys, time, urllib.request
+port, min_ok, workers = sys.argv[1], float(sys.argv[2]), float(sys.argv[3])
+base = "http://127.0.0.1:%s" % port
+def value(text, name, labels=""):
+    m = re.search(r"^%s(?:\{%s,?\})? ([0-9.eE+-]+)$" % (re.escape(name), re.escape(labels)), text, re.M)
+    return float(m.group(1)) if m else None
+deadline = time.time() + 10
+while True:
+    text = urllib.request.urlopen(base + "/metrics", timeout=5).read().decode()
+    ok = value(text, "powerhose_broker_jobs_answered_total", 'outcome="ok"')
+    active = value(text, "powerhose_broker_workers_active")
+    if (ok is not None and ok >= min_ok and active == workers) or time.time() > deadline:
+        break
+    time.sleep(0.5)
+print("/metrics: jobs answered ok=%s, workers active=%s, jvm_threads_live_threads=%s, %d lines"
+      % (ok, active, value(text, "jvm_threads_live_threads"), text.count("\n")))
+page = urllib.request.urlopen(base + "/", timeout=5).read().decode()
+status = json.loads(urllib.request.urlopen(base + "/status.json", timeout=5).read().decode())
+print("/: %d bytes; /status.json: %d workers, queued %s" % (len(page), len(status["workers"]), status["queued"]))
+sys.exit(0 if ok is not None and ok >= min_ok and active == workers and "Powerhose" in page
+         and len(status["workers"]) == workers else 1)
+PY
+}
 
 # ------------------------------------------------------------------------------------------------
 log "1. tools (debootstrap buildah podman runc python3-zmq)"
@@ -237,7 +267,8 @@ fi
 
 # ------------------------------------------------------------------------------------------------
 log "5. test (1): default container (powerhose cluster + io.powerhose.examples.Echo)"
-if start c1 --name "$run_id-default" -p 127.0.0.1::5555 "$image" && wait_broker "$c1" tcp://127.0.0.1:5555; then
+if start c1 --name "$run_id-default" -p 127.0.0.1::5555 -p 127.0.0.1::9100 "$image" \
+        && wait_broker "$c1" tcp://127.0.0.1:5555; then
     pass "default container up: broker answers --check"
     wait_workers "$c1" 5 && pass "default container: 5 workers registered" \
         || fail "default container: 5 workers registered"
@@ -259,6 +290,11 @@ if start c1 --name "$run_id-default" -p 127.0.0.1::5555 "$image" && wait_broker 
     echo "$out"
     echo "$out" | grep -q 'jobs=1000 .*errors=0' && pass "powerhose-client --count 1000 from a second container" \
         || fail "powerhose-client --count 1000 from a second container"
+    # 1 + 200 + 100 + 1000 jobs above; --ping is not a job.
+    mport="$(host_port "$c1" 9100)"
+    check_metrics "$mport" 1301 5 \
+        && pass "/metrics, / and /status.json on 127.0.0.1:$mport (EXPOSE 9100): 1,301 jobs ok, 5 workers active" \
+        || fail "/metrics, / and /status.json on the published port 9100"
     podman healthcheck run "$c1" >/dev/null 2>&1 && pass "HEALTHCHECK (podman healthcheck run) healthy" \
         || fail "HEALTHCHECK (podman healthcheck run)"
     # The C worker binaries: a C echo worker joins the cluster's broker.

@@ -131,6 +131,18 @@ public final class Broker implements AutoCloseable {
     }
 
     /**
+     * The broker's state as one structured value: queue, jobs in flight, every STATUS counter and each worker. The
+     * broker's thread publishes one after each heartbeat and at once when a worker registers, starts leaving or is
+     * removed; this returns the latest, without waiting for the broker's thread.
+     *
+     * @return the latest snapshot
+     * @throws PowerhoseException when the broker's thread has died: it answers nothing any more
+     */
+    public BrokerStatus statusSnapshot() {
+        return conductor.lastSnapshot();
+    }
+
+    /**
      * @return the pids of the workers registered and not leaving, as of the last change
      * @throws PowerhoseException when the broker's thread has died
      */

@@ -1,6 +1,8 @@
 package io.powerhose;
 
+import io.micrometer.core.instrument.MeterRegistry;
 import io.powerhose.internal.Defaults;
+
 import java.time.Duration;
 import java.util.Objects;
 
@@ -40,6 +42,7 @@ public final class BrokerOptions {
     private final int maxWorkerPrefetch;
     private final int frontendHwm;
     private final int backendHwm;
+    private final MeterRegistry meterRegistry;
 
     private BrokerOptions(Builder b) {
         this.frontend = b.frontend;
@@ -58,6 +61,7 @@ public final class BrokerOptions {
         this.maxWorkerPrefetch = b.maxWorkerPrefetch;
         this.frontendHwm = b.frontendHwm;
         this.backendHwm = b.backendHwm;
+        this.meterRegistry = b.meterRegistry;
     }
 
     /** @return a builder with the defaults */
@@ -170,6 +174,13 @@ public final class BrokerOptions {
         return maxReplyBytes + FRAME_OVERHEAD_BYTES;
     }
 
+    /**
+     * @return where the broker's meters go (docs/OPERATIONS.md, "Metrics"), or null for none (the default)
+     */
+    public MeterRegistry meterRegistry() {
+        return meterRegistry;
+    }
+
     @Override
     public String toString() {
         return "BrokerOptions{frontend=" + frontend + ", backend=" + backend + ", heartbeat=" + heartbeat
@@ -198,6 +209,7 @@ public final class BrokerOptions {
         private int maxWorkerPrefetch = Defaults.MAX_PREFETCH;
         private int frontendHwm = Defaults.BROKER_HWM;
         private int backendHwm = Defaults.BROKER_HWM;
+        private MeterRegistry meterRegistry;
 
         private Builder() {
         }
@@ -219,6 +231,7 @@ public final class BrokerOptions {
             maxWorkerPrefetch = o.maxWorkerPrefetch;
             frontendHwm = o.frontendHwm;
             backendHwm = o.backendHwm;
+            meterRegistry = o.meterRegistry;
         }
 
         /**
@@ -364,6 +377,21 @@ public final class BrokerOptions {
          */
         public Builder backendHwm(int messages) {
             this.backendHwm = messages;
+            return this;
+        }
+
+        /**
+         * Records the broker's metrics in a Micrometer registry: jobs by outcome, queue and in-flight gauges, queue
+         * wait and service timers, workers by state and language, per-worker jobs (docs/OPERATIONS.md, "Metrics").
+         * Micrometer is an optional dependency of powerhose-core: bring {@code io.micrometer:micrometer-core} (and
+         * the registry you publish with) to use this. Without a registry (the default) nothing is recorded and no
+         * Micrometer class is loaded.
+         *
+         * @param registry the registry, or null for none
+         * @return this builder
+         */
+        public Builder meterRegistry(MeterRegistry registry) {
+            this.meterRegistry = registry;
             return this;
         }
 

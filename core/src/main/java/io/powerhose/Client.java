@@ -5,6 +5,7 @@ import io.powerhose.internal.client.CallLimit;
 import io.powerhose.internal.client.CallbackFuture;
 import io.powerhose.internal.client.ClientConductor;
 import io.powerhose.internal.client.PendingCall;
+import io.powerhose.internal.metrics.Metrics;
 import io.powerhose.internal.zmq.NativeLibrary;
 
 
@@ -88,7 +89,8 @@ public final class Client implements AutoCloseable {
         NativeLibrary.load();
         this.marginNs = options.timeoutMaxOverflow().toNanos() - options.timeout().toNanos();
         this.limit = new CallLimit(options.maxPendingCalls(), options.maxPendingBytes());
-        this.conductor = new ClientConductor(options.frontends(), options.timeoutOverflows(), limit, System::nanoTime);
+        this.conductor = new ClientConductor(options.frontends(), options.timeoutOverflows(), limit, System::nanoTime,
+            Metrics.client(options.meterRegistry(), limit::calls));
         this.conductor.start();
     }
 

@@ -1,5 +1,6 @@
 package io.powerhose;
 
+import io.micrometer.core.instrument.MeterRegistry;
 import io.powerhose.internal.Defaults;
 import io.powerhose.internal.Durations;
 import io.powerhose.internal.EndpointList;
@@ -46,6 +47,7 @@ public final class ClientOptions {
     private final int maxPendingCalls;
     private final long maxPendingBytes;
     private final boolean retryable;
+    private final MeterRegistry meterRegistry;
 
     private ClientOptions(Builder b) {
         this.frontends = EndpointList.parse("frontend", b.frontend);
@@ -57,6 +59,7 @@ public final class ClientOptions {
         this.maxPendingCalls = b.maxPendingCalls;
         this.maxPendingBytes = b.maxPendingBytes;
         this.retryable = b.retryable;
+        this.meterRegistry = b.meterRegistry;
     }
 
     /** @return a builder with the defaults (frontend {@link BrokerOptions#DEFAULT_FRONTEND}, 5 s, 7.5 s, 1) */
@@ -119,6 +122,11 @@ public final class ClientOptions {
         return retryable;
     }
 
+    /** @return where the client's meters go (docs/OPERATIONS.md, "Metrics"), or null for none (the default) */
+    public MeterRegistry meterRegistry() {
+        return meterRegistry;
+    }
+
     /** Builds {@link ClientOptions}; checks all settings together in {@link #build()}. Not thread safe. */
     public static final class Builder {
         private String frontend = BrokerOptions.DEFAULT_FRONTEND;
@@ -130,6 +138,7 @@ public final class ClientOptions {
         private int maxPendingCalls = DEFAULT_MAX_PENDING_CALLS;
         private long maxPendingBytes = DEFAULT_MAX_PENDING_BYTES;
         private boolean retryable;
+        private MeterRegistry meterRegistry;
 
         private Builder() {
         }
@@ -144,6 +153,21 @@ public final class ClientOptions {
             maxPendingCalls = o.maxPendingCalls;
             maxPendingBytes = o.maxPendingBytes;
             retryable = o.retryable;
+            meterRegistry = o.meterRegistry;
+        }
+
+        /**
+         * Records the client's metrics in a Micrometer registry: job calls by outcome with their round trip, jobs in
+         * flight, late replies (docs/OPERATIONS.md, "Metrics"). The clients of a {@link Pool}, and any clients given
+         * the same registry, share the meters. Micrometer is an optional dependency of powerhose-core: bring
+         * {@code io.micrometer:micrometer-core} to use this. Without a registry (the default) nothing is recorded.
+         *
+         * @param registry the registry, or null for none
+         * @return this builder
+         */
+        public Builder meterRegistry(MeterRegistry registry) {
+            this.meterRegistry = registry;
+            return this;
         }
 
         /**

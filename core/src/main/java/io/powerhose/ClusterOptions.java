@@ -1,5 +1,6 @@
 package io.powerhose;
 
+import io.micrometer.core.instrument.MeterRegistry;
 import io.powerhose.internal.Defaults;
 import io.powerhose.internal.EndpointList;
 import java.nio.file.Path;
@@ -269,6 +270,20 @@ public final class ClusterOptions {
          */
         public Builder heartbeat(String endpoint) {
             broker.heartbeat(endpoint);
+            return this;
+        }
+
+        /**
+         * Records the cluster's metrics in a Micrometer registry: the broker's (as
+         * {@link BrokerOptions.Builder#meterRegistry}) and the workers' restarts (docs/OPERATIONS.md, "Metrics").
+         * The worker processes record nothing: they are other JVMs. Without a registry (the default) nothing is
+         * recorded.
+         *
+         * @param registry the registry, or null for none
+         * @return this builder
+         */
+        public Builder meterRegistry(MeterRegistry registry) {
+            broker.meterRegistry(registry);
             return this;
         }
 

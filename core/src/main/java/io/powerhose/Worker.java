@@ -1,5 +1,6 @@
 package io.powerhose;
 
+import io.powerhose.internal.metrics.Metrics;
 import io.powerhose.internal.runner.LoopRunner;
 import io.powerhose.internal.runner.ThreadRole;
 import io.powerhose.internal.worker.Targets;
@@ -64,6 +65,8 @@ public final class Worker implements AutoCloseable {
         NativeLibrary.load();
         JobHandler handler = options.handler() != null ? options.handler()
             : Targets.resolve(options.target(), options.params());
+        // Metrics: each run of the handler is recorded by the wrapper (the handler itself without a registry).
+        handler = Metrics.worker(options.meterRegistry()).instrument(handler);
         this.conductor = new WorkerConductor(options, handler, System::nanoTime);
         this.runner = new LoopRunner(ThreadRole.WORKER, null, conductor, LOG);
         runner.started().exceptionally(error -> {

@@ -1,5 +1,6 @@
 package io.powerhose;
 
+import io.micrometer.core.instrument.MeterRegistry;
 import io.powerhose.internal.Params;
 import io.powerhose.internal.Defaults;
 import io.powerhose.internal.EndpointList;
@@ -33,6 +34,7 @@ public final class WorkerOptions {
     private final int prefetch;
     private final Duration heartbeatInterval;
     private final long maxJobBytes;
+    private final MeterRegistry meterRegistry;
 
     private WorkerOptions(Builder b) {
         this.target = b.target;
@@ -49,6 +51,7 @@ public final class WorkerOptions {
         this.prefetch = b.prefetch;
         this.heartbeatInterval = b.heartbeatInterval;
         this.maxJobBytes = b.maxJobBytes;
+        this.meterRegistry = b.meterRegistry;
     }
 
     /** @return a builder with the defaults; set a target or a handler */
@@ -145,6 +148,11 @@ public final class WorkerOptions {
         return maxJobBytes;
     }
 
+    /** @return where the worker's meters go (docs/OPERATIONS.md, "Metrics"), or null for none (the default) */
+    public MeterRegistry meterRegistry() {
+        return meterRegistry;
+    }
+
     /** Builds {@link WorkerOptions}; checks all settings together in {@link #build()}. Not thread safe. */
     public static final class Builder {
         private String target;
@@ -161,6 +169,7 @@ public final class WorkerOptions {
         private int prefetch = Defaults.PREFETCH;
         private Duration heartbeatInterval = Defaults.HEARTBEAT_INTERVAL;
         private long maxJobBytes = Defaults.MAX_JOB_BYTES;
+        private MeterRegistry meterRegistry;
 
         private Builder() {
         }
@@ -180,6 +189,21 @@ public final class WorkerOptions {
             prefetch = o.prefetch;
             heartbeatInterval = o.heartbeatInterval;
             maxJobBytes = o.maxJobBytes;
+            meterRegistry = o.meterRegistry;
+        }
+
+        /**
+         * Records the worker's metrics in a Micrometer registry: runs of the handler by outcome with their time, and
+         * jobs that passed the timeout (docs/OPERATIONS.md, "Metrics"). Micrometer is an optional dependency of
+         * powerhose-core: bring {@code io.micrometer:micrometer-core} to use this. Without a registry (the default)
+         * nothing is recorded.
+         *
+         * @param registry the registry, or null for none
+         * @return this builder
+         */
+        public Builder meterRegistry(MeterRegistry registry) {
+            this.meterRegistry = registry;
+            return this;
         }
 
         /**

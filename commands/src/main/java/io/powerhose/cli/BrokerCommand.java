@@ -35,6 +35,11 @@ public final class BrokerCommand implements Callable<Integer> {
     @Option(names = "--logfile", paramLabel = "LOGFILE", description = "File to log in to. Default: ${DEFAULT-VALUE}")
     String logfile = "stdout";
 
+    @Option(names = "--metrics", paramLabel = "HOST:PORT",
+        description = "Serve /metrics (Prometheus), the live status page (/) and /status.json on this address, "
+            + "e.g. 127.0.0.1:9100 (:9100 for every interface). Default: off")
+    String metrics;
+
     @Option(names = "--heartbeat-interval", paramLabel = "SECONDS",
         description = "Time between two beats; a worker silent for liveness x this is lost. Default: ${DEFAULT-VALUE}")
     double heartbeatInterval = Seconds.in(Defaults.HEARTBEAT_INTERVAL);
@@ -79,16 +84,36 @@ public final class BrokerCommand implements Callable<Integer> {
         }
         Logging.configure(debug, logfile);
         BrokerOptions options = toOptions();
+        // The metrics' address first: a bad or busy one fails before the broker binds anything.
+        MetricsServer server = metrics == null ? null
+            : MetricsServer.bind("--metrics", MetricsServer.address("--metrics", metrics));
         Broker broker;
         try {
-            broker = Broker.start(options);
+            broker = Broker.start(server == null ? options
+                : options.newBuilder().meterRegistry(server.registry()).build());
         } catch (DuplicateBrokerException e) {
+            closeQuietly(server);
             System.err.println("powerhose-broker: " + e.getMessage());
             return ExitCodes.DUPLICATE_BROKER;
+        } catch (RuntimeException e) {
+            closeQuietly(server);
+            throw e;
         }
-        Runtime.getRuntime().addShutdownHook(ThreadRole.SHUTDOWN.newThread(broker::close, "broker"));
+        if (server != null) {
+            server.serve(broker::statusSnapshot, options.frontend());
+        }
+        Runtime.getRuntime().addShutdownHook(ThreadRole.SHUTDOWN.newThread(() -> {
+            broker.close();
+            closeQuietly(server);
+        }, "broker"));
         broker.awaitStop();
         return ExitCodes.OK;
+    }
+
+    static void closeQuietly(MetricsServer server) {
+        if (server != null) {
+            server.close();
+        }
     }
 
     /**

@@ -62,6 +62,10 @@ public final class ClusterCommand implements Callable<Integer> {
         + "they are respawned when they exit and rejoin as soon as that broker can be reached. --frontend is not "
         + "used.")
     boolean noBroker;
+    @Option(names = "--metrics", paramLabel = "HOST:PORT",
+        description = "Serve /metrics (Prometheus), the live status page (/) and /status.json on this address, "
+            + "e.g. 127.0.0.1:9100 (:9100 for every interface). Default: off")
+    String metrics;
 
     @Option(names = "--worker-command", paramLabel = "COMMAND",
         description = "Run workers in another language: this command line (split on spaces), to which "
@@ -74,6 +78,10 @@ public final class ClusterCommand implements Callable<Integer> {
      * @return the cluster options
      */
     ClusterOptions toOptions() {
+        return toBuilder().build();
+    }
+
+    private ClusterOptions.Builder toBuilder() {
         ClusterOptions.Builder builder;
         if (workerCommand != null) {
             builder = ClusterOptions.builderForCommand(Arrays.asList(workerCommand.trim().split("\\s+")));
@@ -95,14 +103,28 @@ public final class ClusterCommand implements Callable<Integer> {
         if (maxAge >= 0) {
             builder.maxAge(Seconds.of(maxAge));
         }
-        return builder.build();
+        return builder;
     }
 
     @Override
     public Integer call() {
         Logging.configure(debug, logfile);
+        MetricsServer server = null;
         try {
-            Cluster.start(toOptions());
+            ClusterOptions options = toOptions();
+            if (metrics != null && noBroker) {
+                throw new ConfigurationException("--metrics serves a broker's figures: it cannot be used with "
+                    + "--no-broker (give it to the powerhose-broker or powerhose that runs the broker)");
+            }
+            if (metrics == null) {
+                Cluster.start(options);
+                return ExitCodes.OK;
+            }
+            // The metrics' address first: a bad or busy one fails before the broker and the workers start.
+            server = MetricsServer.bind("--metrics", MetricsServer.address("--metrics", metrics));
+            Cluster cluster = Cluster.start(toBuilder().meterRegistry(server.registry()).background(true).build());
+            server.serve(cluster.broker()::statusSnapshot, options.broker().frontend());
+            cluster.awaitStop();
             return ExitCodes.OK;
         } catch (ConfigurationException e) {
             System.err.println("powerhose: " + e.getMessage());
@@ -113,6 +135,8 @@ public final class ClusterCommand implements Callable<Integer> {
         } catch (PowerhoseException e) {
             System.err.println("powerhose: " + e.getMessage());
             return ExitCodes.FAILED;
+        } finally {
+            BrokerCommand.closeQuietly(server);
         }
     }
 

@@ -103,7 +103,8 @@ public final class Bench {
         List<String> workerKinds = withC && options.mode() != BenchOptions.Mode.SMOKE ? List.of("java", "c")
             : List.of("java");
         int costs = options.costsMs().size();
-        int total = costs * 3 + transports.size() * payloads.size() * workerKinds.size() * 2 + transports.size();
+        int total = costs * 3 + transports.size() * payloads.size() * workerKinds.size() * 2 + transports.size()
+            + (options.metrics() ? workerKinds.size() * metricsBenchmarks().size() * metricsTrials().size() : 0);
 
         say("Powerhose bench (" + options.mode().name().toLowerCase(Locale.ROOT) + "): " + machine());
         say(String.format(Locale.ROOT, "job: %s; in-process: %d threads; Powerhose: %d client threads and the async"
@@ -157,6 +158,8 @@ public final class Bench {
 
             List<RunResult> all = new ArrayList<>(offload);
             all.addAll(single);
+            List<RunResult> metrics = options.metrics() ? runMetrics(sidecar, rounds.toString(), workerKinds,
+                new Progress(out, log, startNs, total, progress.done())) : List.of();
             Map<String, Floor> floors = floors(transports, payloads);
             runOneMsFloor();
             List<String> facts = Files.exists(sidecar) ? Files.readAllLines(sidecar) : List.of();
@@ -166,6 +169,9 @@ public final class Bench {
             printRoundTrips(all, floors, transports, payloads, workerKinds);
             printCpu(facts, points, workerKinds);
             printTargets(all, floors, points);
+            if (options.metrics()) {
+                printMetrics(metrics, facts, workerKinds);
+            }
 
             String subtitle = machine() + "; " + (options.userJob() ? options.target() : "HMAC-SHA256 job")
                 + "; " + options.mode().name().toLowerCase(Locale.ROOT) + " run " + dir.getFileName();
@@ -419,7 +425,8 @@ public final class Bench {
             }
         }
         for (String kind : kinds) {
-            Map<String, String> where = Map.of("transport", "ipc", "payload", "64", "worker", kind);
+            Map<String, String> where = Map.of("transport", "ipc", "payload", "64", "worker", kind, "metrics",
+                "off");
             cpuRow("Powerhose, " + (kind.equals("c") ? "C" : "Java") + " workers", facts, where);
         }
         OffloadPoint oneMs = points.stream().filter(p -> p.cost().equals("1")).findFirst().orElse(null);
@@ -533,6 +540,96 @@ public final class Bench {
         return met ? "MET" : String.format(Locale.ROOT, "MISSED (%.2f%s)", factor, unit);
     }
 
+    /**
+     * Runs the echo round trips with metrics off and on, in alternating trials ({@code --metrics}); a quick run
+     * measures each trial 3 s rather than 2 s, since the difference sought is a few percent. A smoke run (tests)
+     * runs one pair of throughput trials only.
+     */
+    private List<RunResult> runMetrics(Path sidecar, String rounds, List<String> workerKinds, Progress progress)
+        throws Exception {
+        ChainedOptionsBuilder b = base(sidecar, rounds)
+            .include(BENCH + "RoundTripBenchmark\\.(" + String.join("|", metricsBenchmarks()) + ")$")
+            .threads(1)
+            .param("transport", "ipc").param("payload", "64")
+            .param("worker", workerKinds.toArray(String[]::new))
+            .param("metrics", metricsTrials().toArray(String[]::new))
+            .result(options.out().toAbsolutePath().resolve("jmh-metrics.json").toString());
+        if (options.mode() == BenchOptions.Mode.QUICK) {
+            b.measurementIterations(3);
+        }
+        return new ArrayList<>(new Runner(b.build(), progress).run());
+    }
+
+    /**
+     * @return the trials of {@code --metrics}: JMH runs parameter values in sorted order, so off and on alternate;
+     *     two pairs, one in a smoke run
+     */
+    private List<String> metricsTrials() {
+        return options.mode() == BenchOptions.Mode.SMOKE ? List.of("1-off", "2-on")
+            : List.of("1-off", "2-on", "3-off", "4-on");
+    }
+
+    private List<String> metricsBenchmarks() {
+        return options.mode() == BenchOptions.Mode.SMOKE ? List.of("echoInFlight") : List.of("echo", "echoInFlight");
+    }
+
+    /**
+     * Prints the echo round trips with metrics on against off, from alternating trials in this run: throughput
+     * (128 in flight) and p50 (1 in flight) as the mean of the "on" trials over the mean of the "off" ones, each
+     * pair's own throughput ratio (how noisy the run was), and the CPU time per job of the benchmark JVM's broker
+     * and client threads, where the recording happens.
+     */
+    private void printMetrics(List<RunResult> results, List<String> facts, List<String> kinds) {
+        List<String> trials = metricsTrials();
+        int pairs = trials.size() / 2;
+        say("== Metrics on vs off: ipc 64 B, 2 workers; \"on\" = the broker and the client record into a"
+            + " Prometheus registry, as powerhose --metrics does; " + pairs + " pair(s) of trials, off then on");
+        say(String.format(Locale.ROOT, "%-6s %11s %11s %7s %15s | %9s %9s %7s | %22s %22s", "", "off jobs/s",
+            "on jobs/s", "on/off", "each pair", "off p50µs", "on p50µs", "on/off", "broker µs/job off, on",
+            "client µs/job off, on"));
+        boolean met = true;
+        for (String kind : kinds) {
+            double[] off = new double[pairs];
+            double[] on = new double[pairs];
+            double[] offP50 = new double[pairs];
+            double[] onP50 = new double[pairs];
+            double[][] cpu = new double[4][pairs]; // broker off, broker on, client off, client on
+            StringBuilder each = new StringBuilder();
+            for (int i = 0; i < pairs; i++) {
+                Map<String, String> offWhere = Map.of("worker", kind, "metrics", trials.get(2 * i));
+                Map<String, String> onWhere = Map.of("worker", kind, "metrics", trials.get(2 * i + 1));
+                off[i] = score(results, "RoundTripBenchmark.echoInFlight", offWhere);
+                on[i] = score(results, "RoundTripBenchmark.echoInFlight", onWhere);
+                offP50[i] = percentile(results, "RoundTripBenchmark.echo", offWhere, 50);
+                onP50[i] = percentile(results, "RoundTripBenchmark.echo", onWhere, 50);
+                cpu[0][i] = factWhere(facts, "cpu", offWhere, "broker_us");
+                cpu[1][i] = factWhere(facts, "cpu", onWhere, "broker_us");
+                cpu[2][i] = factWhere(facts, "cpu", offWhere, "client_us");
+                cpu[3][i] = factWhere(facts, "cpu", onWhere, "client_us");
+                each.append(String.format(Locale.ROOT, "%6.1f%%", 100 * on[i] / off[i]));
+            }
+            double tputRatio = mean(on) / mean(off);
+            double p50Ratio = mean(onP50) / mean(offP50);
+            met &= tputRatio >= 0.95 && (Double.isNaN(p50Ratio) || p50Ratio <= 1.05);
+            say(String.format(Locale.ROOT, "%-6s %11s %11s %6.1f%% %15s | %9s %9s %6s%% | %10.2f %10.2f"
+                + "  %10.2f %10.2f", kind.equals("c") ? "C" : "Java", rate(mean(off)), rate(mean(on)),
+                100 * tputRatio, each.toString().trim(), micros(mean(offP50)), micros(mean(onP50)),
+                Double.isNaN(p50Ratio) ? "-" : String.format(Locale.ROOT, "%.1f", 100 * p50Ratio),
+                mean(cpu[0]), mean(cpu[1]), mean(cpu[2]), mean(cpu[3])));
+        }
+        say("  target: metrics on within 5% of off (throughput on/off >= 95%, p50 on/off <= 105%) -> "
+            + (met ? "MET" : "MISSED"));
+        say("");
+    }
+
+    private static double mean(double[] values) {
+        double sum = 0;
+        for (double v : values) {
+            sum += v;
+        }
+        return sum / values.length;
+    }
+
     private static double score(List<RunResult> results, String benchmark, Map<String, String> params) {
         RunResult r = find(results, benchmark, params);
         return r == null ? Double.NaN : r.getPrimaryResult().getScore();
@@ -557,6 +654,10 @@ public final class Bench {
                 continue;
             }
             boolean all = true;
+            String metrics = r.getParams().getParam("metrics");
+            if (!params.containsKey("metrics") && metrics != null && !metrics.endsWith("off")) {
+                continue; // the tables without metrics read the trials with metrics off
+            }
             for (Map.Entry<String, String> e : params.entrySet()) {
                 String v = r.getParams().getParam(e.getKey());
                 if (v != null && !v.equals(e.getValue())) {

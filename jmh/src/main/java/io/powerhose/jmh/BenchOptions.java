@@ -17,15 +17,16 @@ import java.util.Locale;
  * @param mode quick, full, or smoke (tiny, for tests)
  * @param out the results folder
  * @param nativeDir the folder of zmq-floor and the C workers, or null to skip them
+ * @param metrics also compare the echo round trips with metrics on and off, in alternating trials
  */
 record BenchOptions(List<String> costsMs, int threads, int workers, int inFlight, String target, String data,
-                    Mode mode, Path out, Path nativeDir) {
+                    Mode mode, Path out, Path nativeDir, boolean metrics) {
 
     /** How long and how wide a run is. */
     enum Mode { SMOKE, QUICK, FULL }
 
     static final String USAGE = String.join(System.lineSeparator(),
-        "usage: ./bench.sh [--cost 1ms,20ms] [--threads T] [--workers W] [--in-flight N] [--full]",
+        "usage: ./bench.sh [--cost 1ms,20ms] [--threads T] [--workers W] [--in-flight N] [--full] [--metrics]",
         "                  [--target com.example.MyJob [--data TEXT]] [--out DIR]",
         "  --cost LIST     costs of the built-in HMAC-SHA256 job, in ms (\"0.2\", \"1ms\", \"20ms\");",
         "                  default 0.2,1,20 (quick) or 0.05,0.2,1,5,20 (--full)",
@@ -35,6 +36,8 @@ record BenchOptions(List<String> costsMs, int threads, int workers, int inFlight
         "  --target CLASS  measure YOUR job class (a JobHandler, or Class::method) on POWERHOSE_CLASSPATH",
         "                  instead of the HMAC job; --data gives its input as text",
         "  --full          2 forks, longer iterations, round trips over ipc and tcp for 64 B, 4 KiB, 64 KiB",
+        "  --metrics       also run the echo round trips with metrics on (the broker and the client recording",
+        "                  into a Prometheus registry) and off, in alternating trials, and print the ratio",
         "  --out DIR       where the results go (default results/<timestamp>)");
 
     static final String DEFAULT_DATA = "powerhose benchmark data: 64 bytes of text to sign, as bench.py did, x";
@@ -58,6 +61,7 @@ record BenchOptions(List<String> costsMs, int threads, int workers, int inFlight
         String data = DEFAULT_DATA;
         Mode mode = Mode.QUICK;
         Path out = defaultOut;
+        boolean metrics = false;
         for (int i = 0; i < args.length; i++) {
             String a = args[i];
             String name = a.contains("=") ? a.substring(0, a.indexOf('=')) : a;
@@ -65,6 +69,7 @@ record BenchOptions(List<String> costsMs, int threads, int workers, int inFlight
             switch (name) {
                 case "--full" -> mode = Mode.FULL;
                 case "--smoke" -> mode = Mode.SMOKE;
+                case "--metrics" -> metrics = true;
                 case "-h", "--help" -> throw new HelpRequested();
                 case "--cost", "--threads", "--workers", "--in-flight", "--target", "--data", "--out" -> {
                     String value;
@@ -98,7 +103,8 @@ record BenchOptions(List<String> costsMs, int threads, int workers, int inFlight
         if (target != null) {
             costs = List.of("-");
         }
-        return new BenchOptions(costs, threads, workers, inFlight, target, data, mode, out, defaultNativeDir);
+        return new BenchOptions(costs, threads, workers, inFlight, target, data, mode, out, defaultNativeDir,
+            metrics);
     }
 
     /** @return true when measuring a user's job rather than the built-in one */

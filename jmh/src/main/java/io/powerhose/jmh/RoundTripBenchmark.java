@@ -59,6 +59,14 @@ public class RoundTripBenchmark {
         @Param("2")
         public int echoWorkers;
 
+        /**
+         * Metrics: "off", or "on" (the broker and the client record into a Prometheus registry); a prefix
+         * ("1-off", "2-on", "3-off", "4-on") orders repeated trials, so that {@code ./bench.sh --metrics}
+         * alternates off, on, off, on.
+         */
+        @Param("off")
+        public String metrics;
+
         Trial trial;
         /** The async windows of the benchmark threads, drained before the cluster stops. */
         final List<Window> windows = new CopyOnWriteArrayList<>();
@@ -70,7 +78,8 @@ public class RoundTripBenchmark {
             byte[] data = new byte[payload];
             new SplittableRandom(payload).nextBytes(data);
             job = new Job(data);
-            trial = Trial.cluster(transport, worker, "io.powerhose.examples.Echo", echoWorkers);
+            trial = Trial.cluster(transport, worker, "io.powerhose.examples.Echo", echoWorkers,
+                metrics.endsWith("on"));
             for (int i = 0; i < 1000; i++) {
                 trial.client.execute(job);
             }
@@ -143,8 +152,8 @@ public class RoundTripBenchmark {
          */
         @TearDown(Level.Trial)
         public void report(EchoState s) {
-            Sidecar.write(String.format(Locale.ROOT, "echoInFlight transport=%s payload=%d worker=%s cpu %s",
-                s.transport, s.payload, s.worker, cpu.line()));
+            Sidecar.write(String.format(Locale.ROOT, "echoInFlight transport=%s payload=%d worker=%s metrics=%s"
+                + " cpu %s", s.transport, s.payload, s.worker, s.metrics, cpu.line()));
         }
     }
 

@@ -7,6 +7,8 @@ import io.powerhose.ClientOptions;
 import io.powerhose.Cluster;
 import io.powerhose.ClusterOptions;
 import io.powerhose.WorkerInfo;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -34,14 +36,19 @@ final class Trial implements AutoCloseable {
     /** The libzmq threads of this JVM before the client was made: the broker's (for {@link CpuMeter}). */
     final Set<String> brokerZmqThreads;
 
-    private Trial(Endpoints endpoints, Cluster cluster, Broker broker) {
+    /** The registry the broker and the client record into, or null with metrics off. */
+    final PrometheusMeterRegistry registry;
+
+    private Trial(Endpoints endpoints, Cluster cluster, Broker broker, PrometheusMeterRegistry registry) {
         this.endpoints = endpoints;
         this.cluster = cluster;
         this.broker = broker;
+        this.registry = registry;
         this.brokerZmqThreads = CpuMeter.zmqThreadIds();
         // Generous timeouts: a benchmark measures, it must not fail a slow job on a noisy machine.
         this.client = new Client(ClientOptions.builder().frontend(endpoints.frontend())
-            .timeout(Duration.ofSeconds(60)).timeoutMaxOverflow(Duration.ofSeconds(90)).build());
+            .timeout(Duration.ofSeconds(60)).timeoutMaxOverflow(Duration.ofSeconds(90)).meterRegistry(registry)
+            .build());
     }
 
     /**
@@ -53,15 +60,30 @@ final class Trial implements AutoCloseable {
      * @param workers how many worker processes
      */
     static Trial cluster(String transport, String worker, String target, int workers) {
+        return cluster(transport, worker, target, workers, false);
+    }
+
+    /**
+     * Starts a broker and {@code workers} worker processes, with or without metrics.
+     *
+     * @param transport ipc or tcp
+     * @param worker "java" or "c"
+     * @param target the Java workers' target
+     * @param workers how many worker processes
+     * @param metrics whether the broker and the client record into a Prometheus registry (as
+     *     {@code powerhose --metrics} does); the worker processes record nothing either way
+     */
+    static Trial cluster(String transport, String worker, String target, int workers, boolean metrics) {
         Function<Endpoints, Trial> start = e -> {
+            PrometheusMeterRegistry registry = metrics ? new PrometheusMeterRegistry(PrometheusConfig.DEFAULT) : null;
             ClusterOptions.Builder builder = worker.equals("c")
                 ? ClusterOptions.builderForCommand(List.of(cEchoWorker().toString()))
                 : ClusterOptions.builder(target);
             Cluster cluster = Cluster.start(builder.numProcesses(workers).background(true)
                 .frontend(e.frontend()).backend(e.backend()).heartbeat(e.heartbeat())
                 .logfile(e.dir().resolve("worker.log").toString()).timeout(Duration.ofSeconds(60))
-                .stopGrace(STOP_GRACE).build());
-            return new Trial(e, cluster, null);
+                .stopGrace(STOP_GRACE).meterRegistry(registry).build());
+            return new Trial(e, cluster, null, registry);
         };
         return withRetries(transport, start);
     }
@@ -69,7 +91,7 @@ final class Trial implements AutoCloseable {
     /** Starts a broker alone: the client-broker leg. */
     static Trial brokerOnly(String transport) {
         return withRetries(transport, e -> new Trial(e, null, Broker.start(BrokerOptions.builder()
-            .frontend(e.frontend()).backend(e.backend()).heartbeat(e.heartbeat()).build())));
+            .frontend(e.frontend()).backend(e.backend()).heartbeat(e.heartbeat()).build()), null));
     }
 
     private static Trial withRetries(String transport, Function<Endpoints, Trial> start) {
@@ -122,6 +144,9 @@ final class Trial implements AutoCloseable {
                 }
                 if (broker != null) {
                     broker.close();
+                }
+                if (registry != null) {
+                    registry.close();
                 }
             } finally {
                 endpoints.delete();

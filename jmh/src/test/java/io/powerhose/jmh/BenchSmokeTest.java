@@ -17,8 +17,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Runs {@code ./bench.sh}'s main in smoke mode (one fork, sub-second iterations, a 1 ms job, round trips over
- * ipc with Java workers, a short floor) and checks that every benchmark produced a number and every file was
- * written. It checks that the bench works, not how fast Powerhose is.
+ * ipc with Java workers, a short floor, the metrics on/off comparison) and checks that every benchmark produced a
+ * number and every file was written. It checks that the bench works, not how fast Powerhose is.
  */
 @Timeout(value = 120, unit = TimeUnit.SECONDS)
 class BenchSmokeTest {
@@ -26,8 +26,8 @@ class BenchSmokeTest {
     @Test
     void smokeRunMeasuresEveryModeAndWritesTheResults(@TempDir Path out) throws Exception {
         Path nativeDir = Path.of("..", "native", "build").toAbsolutePath().normalize();
-        BenchOptions options = BenchOptions.parse(new String[] {"--smoke", "--threads", "2", "--workers", "2"},
-            out, Files.isExecutable(nativeDir.resolve("zmq-floor")) ? nativeDir : null);
+        BenchOptions options = BenchOptions.parse(new String[] {"--smoke", "--threads", "2", "--workers", "2",
+            "--metrics"}, out, Files.isExecutable(nativeDir.resolve("zmq-floor")) ? nativeDir : null);
         ByteArrayOutputStream console = new ByteArrayOutputStream();
 
         List<OffloadPoint> points = Bench.run(options, new PrintStream(console, true, StandardCharsets.UTF_8));
@@ -40,8 +40,16 @@ class BenchSmokeTest {
         assertTrue(p.checkPowerhoseMs() > 0, report);
         assertTrue(report.contains("verdict: offloading a 1 ms job"), report);
         assertTrue(report.contains("== The issue's targets"), report);
+        assertTrue(options.metrics(), "--metrics parsed");
+        List<String> lines = report.lines().toList();
+        int table = lines.indexOf(lines.stream().filter(l -> l.startsWith("== Metrics on vs off")).findFirst()
+            .orElse(""));
+        String metricsRow = table >= 0 && table + 2 < lines.size() ? lines.get(table + 2) : "";
+        assertTrue(metricsRow.matches("Java +[0-9,]+ +[0-9,]+ +[0-9.]+% +[0-9.]+% .*")
+            && !metricsRow.contains("NaN"), "metrics row: '" + metricsRow + "'\n" + report);
+        assertTrue(report.contains("metrics on within 5% of off"), report);
         for (String file : List.of("jmh-offload.json", "jmh-roundtrip.json", "offload.svg", "report.txt",
-            "facts.txt", "jmh.log")) {
+            "facts.txt", "jmh.log", "jmh-metrics.json")) {
             assertTrue(Files.size(out.resolve(file)) > 0, file + " missing\n" + report);
         }
         String svg = Files.readString(out.resolve("offload.svg"));

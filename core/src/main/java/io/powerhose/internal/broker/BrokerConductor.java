@@ -1,7 +1,10 @@
 package io.powerhose.internal.broker;
 
 import io.powerhose.BrokerOptions;
+import io.powerhose.BrokerStatus;
 import io.powerhose.TransportException;
+import io.powerhose.internal.metrics.BrokerMetrics;
+import io.powerhose.internal.metrics.Metrics;
 import io.powerhose.internal.protocol.BackendCodec;
 import io.powerhose.internal.runner.DistinctErrorLog;
 import io.powerhose.internal.runner.Loop;
@@ -51,6 +54,8 @@ public final class BrokerConductor implements Loop, Outbox {
     private final LoopRunner runner;
     private volatile boolean running = true;
     private volatile String lastStatus = "";
+    private volatile BrokerStatus lastSnapshot;
+    private final BrokerMetrics metrics;
     private volatile Set<Long> activeWorkerPids = Set.of();
     private volatile Map<Path, Object> boundIpcFiles = Map.of();
 
@@ -83,6 +88,7 @@ public final class BrokerConductor implements Loop, Outbox {
         this.options = options;
         this.settings = settings;
         this.nanoClock = nanoClock;
+        this.metrics = Metrics.broker(options.meterRegistry());
         this.runner = new LoopRunner(ThreadRole.BROKER, null, this, LOG);
     }
 
@@ -154,6 +160,16 @@ public final class BrokerConductor implements Loop, Outbox {
         return lastStatus;
     }
 
+    /**
+     * @return the broker's state as of the last heartbeat or worker change (any thread), or null before the loop
+     *     started
+     * @throws io.powerhose.PowerhoseException when the loop has died: the snapshot would be stale
+     */
+    public BrokerStatus lastSnapshot() {
+        throwIfFailed();
+        return lastSnapshot;
+    }
+
     /** @return why the loop died, or null while it runs or after an orderly stop (any thread) */
     public Throwable failure() {
         return runner.failure();
@@ -187,7 +203,8 @@ public final class BrokerConductor implements Loop, Outbox {
         bind(frontend, options.frontend());
         bind(backend, options.backend());
         bind(beat, options.heartbeat());
-        dispatcher = new Dispatcher(settings, nanoClock, this);
+        dispatcher = new Dispatcher(settings, nanoClock, this, metrics);
+        publishStatus();
         poller = new ZMQ.Poller(4);
         frontendItem = poller.register(frontend, ZMQ.Poller.POLLIN);
         backendItem = poller.register(backend, ZMQ.Poller.POLLIN);
@@ -199,6 +216,7 @@ public final class BrokerConductor implements Loop, Outbox {
     @Override
     public void onClose() {
         try {
+            metrics.close();
             Sockets.close(frontend);
             Sockets.close(backend);
             Sockets.close(beat);
@@ -257,7 +275,7 @@ public final class BrokerConductor implements Loop, Outbox {
         nextTimerNs = dispatcher.onTimer();
         if (dispatcher.takeWorkersChanged()) {
             activeWorkerPids = Set.copyOf(dispatcher.activeWorkerPids());
-            lastStatus = dispatcher.statusText(nanoClock.getAsLong());
+            publishStatus();
         }
     }
 
@@ -339,6 +357,7 @@ public final class BrokerConductor implements Loop, Outbox {
             byte[][] body = bodies[i];
             routingIds[i] = null;
             bodies[i] = null;
+            dispatcher.counters().onReceived(fromWorkers, bytes(body));
             try {
                 if (fromWorkers) {
                     dispatcher.onWorkerMessage(routingId, body);
@@ -360,6 +379,8 @@ public final class BrokerConductor implements Loop, Outbox {
         int result = Sockets.offer(backend, routingId, frames);
         if (result == Sockets.FULL) {
             dispatcher.counters().onBackendFull();
+        } else if (result == Sockets.SENT) {
+            dispatcher.counters().onSent(true, bytes(frames));
         }
         return result == Sockets.SENT;
     }
@@ -369,6 +390,8 @@ public final class BrokerConductor implements Loop, Outbox {
         int result = Sockets.offer(frontend, routingId, frames);
         if (result == Sockets.FULL) {
             dispatcher.counters().onFrontendFull();
+        } else if (result == Sockets.SENT) {
+            dispatcher.counters().onSent(false, bytes(frames));
         }
         return result == Sockets.SENT;
     }
@@ -376,7 +399,24 @@ public final class BrokerConductor implements Loop, Outbox {
     @Override
     public void beat() {
         Sockets.send(beat, null, BackendCodec.beat());
-        lastStatus = dispatcher.statusText(nanoClock.getAsLong());
+        publishStatus();
+    }
+
+    /** Publishes the STATUS text and the snapshot for other threads, and hands the snapshot to the metrics. */
+    private void publishStatus() {
+        long nowNs = nanoClock.getAsLong();
+        lastStatus = dispatcher.statusText(nowNs);
+        BrokerStatus snapshot = dispatcher.statusSnapshot(nowNs);
+        lastSnapshot = snapshot;
+        metrics.onStatus(snapshot);
+    }
+
+    private static long bytes(byte[][] frames) {
+        long total = 0;
+        for (byte[] frame : frames) {
+            total += frame.length;
+        }
+        return total;
     }
 
 }

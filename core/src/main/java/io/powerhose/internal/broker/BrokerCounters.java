@@ -1,7 +1,12 @@
 package io.powerhose.internal.broker;
 
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.function.ObjLongConsumer;
+
 /**
- * What the broker counts, shown by STATUS. Written and read on the broker thread only.
+ * What the broker counts, shown by STATUS (and, through the published {@link io.powerhose.BrokerStatus}, by the
+ * metrics). Written and read on the broker thread only.
  */
 public final class BrokerCounters {
     long jobsReceived;
@@ -27,6 +32,11 @@ public final class BrokerCounters {
     long jobsCancelledQueued;
     long jobsCancelledRunning;
     long cancelsUnmatched;
+    long jobsTooLarge;
+    long frontendBytesIn;
+    long frontendBytesOut;
+    long backendBytesIn;
+    long backendBytesOut;
 
     /** @return messages dropped as malformed */
     public long framesDropped() {
@@ -48,34 +58,69 @@ public final class BrokerCounters {
         framesDropped++;
     }
 
+    /** Counts the bytes of a message received whole (frames after the routing id). */
+    void onReceived(boolean fromWorker, long bytes) {
+        if (fromWorker) {
+            backendBytesIn += bytes;
+        } else {
+            frontendBytesIn += bytes;
+        }
+    }
+
+    /** Counts the bytes of a message libzmq took (frames after the routing id). */
+    void onSent(boolean toWorker, long bytes) {
+        if (toWorker) {
+            backendBytesOut += bytes;
+        } else {
+            frontendBytesOut += bytes;
+        }
+    }
+
     /** Counts an exception the broker loop caught (a bug, not a peer's fault: those are frames_dropped). */
     void onInternalError() {
         internalErrors++;
     }
 
+    /** Hands each counter to {@code action} with its STATUS key, in STATUS order. */
+    void forEach(ObjLongConsumer<String> action) {
+        action.accept("jobs_received", jobsReceived);
+        action.accept("jobs_routed", jobsRouted);
+        action.accept("jobs_ok", jobsOk);
+        action.accept("jobs_error", jobsError);
+        action.accept("jobs_busy", jobsBusy);
+        action.accept("jobs_expired", jobsExpired);
+        action.accept("jobs_no_worker", jobsNoWorker);
+        action.accept("jobs_worker_lost", jobsWorkerLost);
+        action.accept("workers_lost", workersLost);
+        action.accept("late_replies", lateReplies);
+        action.accept("replies_undeliverable", repliesUndeliverable);
+        action.accept("frames_dropped", framesDropped);
+        action.accept("refusals", refusals);
+        action.accept("workers_clamped", workersClamped);
+        action.accept("replies_too_large", repliesTooLarge);
+        action.accept("connections_closed", connectionsClosed);
+        action.accept("frontend_dropped_full", frontendDroppedFull);
+        action.accept("backend_dropped_full", backendDroppedFull);
+        action.accept("internal_errors", internalErrors);
+        action.accept("jobs_retried", jobsRetried);
+        action.accept("jobs_cancelled_queued", jobsCancelledQueued);
+        action.accept("jobs_cancelled_running", jobsCancelledRunning);
+        action.accept("cancels_unmatched", cancelsUnmatched);
+        action.accept("jobs_too_large", jobsTooLarge);
+        action.accept("frontend_bytes_in", frontendBytesIn);
+        action.accept("frontend_bytes_out", frontendBytesOut);
+        action.accept("backend_bytes_in", backendBytesIn);
+        action.accept("backend_bytes_out", backendBytesOut);
+    }
+
+    /** @return every counter by its STATUS key, in STATUS order (a copy) */
+    Map<String, Long> toMap() {
+        Map<String, Long> map = new LinkedHashMap<>(64);
+        forEach(map::put);
+        return map;
+    }
+
     void appendTo(StringBuilder out) {
-        out.append("jobs_received=").append(jobsReceived).append('\n')
-            .append("jobs_routed=").append(jobsRouted).append('\n')
-            .append("jobs_ok=").append(jobsOk).append('\n')
-            .append("jobs_error=").append(jobsError).append('\n')
-            .append("jobs_busy=").append(jobsBusy).append('\n')
-            .append("jobs_expired=").append(jobsExpired).append('\n')
-            .append("jobs_no_worker=").append(jobsNoWorker).append('\n')
-            .append("jobs_worker_lost=").append(jobsWorkerLost).append('\n')
-            .append("workers_lost=").append(workersLost).append('\n')
-            .append("late_replies=").append(lateReplies).append('\n')
-            .append("replies_undeliverable=").append(repliesUndeliverable).append('\n')
-            .append("frames_dropped=").append(framesDropped).append('\n')
-            .append("refusals=").append(refusals).append('\n')
-            .append("workers_clamped=").append(workersClamped).append('\n')
-            .append("replies_too_large=").append(repliesTooLarge).append('\n')
-            .append("connections_closed=").append(connectionsClosed).append('\n')
-            .append("frontend_dropped_full=").append(frontendDroppedFull).append('\n')
-            .append("backend_dropped_full=").append(backendDroppedFull).append('\n')
-            .append("internal_errors=").append(internalErrors).append('\n')
-            .append("jobs_retried=").append(jobsRetried).append('\n')
-            .append("jobs_cancelled_queued=").append(jobsCancelledQueued).append('\n')
-            .append("jobs_cancelled_running=").append(jobsCancelledRunning).append('\n')
-            .append("cancels_unmatched=").append(cancelsUnmatched).append('\n');
+        forEach((key, value) -> out.append(key).append('=').append(value).append('\n'));
     }
 }

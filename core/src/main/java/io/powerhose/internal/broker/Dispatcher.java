@@ -1,6 +1,8 @@
 package io.powerhose.internal.broker;
 
+import io.powerhose.BrokerStatus;
 import io.powerhose.ProtocolException;
+import io.powerhose.internal.metrics.BrokerMetrics;
 import io.powerhose.internal.protocol.BackendCodec;
 import io.powerhose.internal.protocol.Command;
 import io.powerhose.internal.protocol.Frames;
@@ -12,6 +14,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -39,6 +42,7 @@ public final class Dispatcher {
     /** Workers registering, leaving and lost: at most {@link #WORKER_LINES_PER_WINDOW} lines per 10 s. */
     private final LogBudget workerLog;
     private final BrokerCounters counters = new BrokerCounters();
+    private final BrokerMetrics metrics;
 
     private final Map<RoutingId, WorkerEntry> workerByRoutingId = new LinkedHashMap<>();
     private final Map<Long, InFlightJob> inFlightByJobId = new HashMap<>();
@@ -82,6 +86,19 @@ public final class Dispatcher {
      * @param outbox where to send
      */
     public Dispatcher(DispatcherSettings settings, LongSupplier nanoClock, Outbox outbox) {
+        this(settings, nanoClock, outbox, BrokerMetrics.NONE);
+    }
+
+    /**
+     * Creates the dispatcher with metrics.
+     *
+     * @param settings limits and timings
+     * @param nanoClock monotonic time in nanoseconds
+     * @param outbox where to send
+     * @param metrics what records the queue wait and service time of each job
+     */
+    public Dispatcher(DispatcherSettings settings, LongSupplier nanoClock, Outbox outbox, BrokerMetrics metrics) {
+        this.metrics = metrics;
         this.settings = settings;
         this.nanoClock = nanoClock;
         this.outbox = outbox;
@@ -154,11 +171,13 @@ public final class Dispatcher {
     private void onJob(ClientRef client, byte[] payload, long waitMs, boolean retryable, long nowNs) {
         counters.jobsReceived++;
         if (payload.length > settings.maxJobBytes()) {
+            counters.jobsTooLarge++;
             answer(client, ReplyStatus.TOO_LARGE, settings.brokerPid(),
                 ReplyDetail.encodeNumber(settings.maxJobBytes()));
             return;
         }
         if (draining) {
+            counters.jobsNoWorker++;
             answer(client, ReplyStatus.NO_WORKER, settings.brokerPid(), ReplyDetail.NoWorker.BROKER_STOPPING.encode());
             return;
         }
@@ -377,13 +396,20 @@ public final class Dispatcher {
         }
         PendingJob job = inFlight.job;
         inFlight.worker.onReply(inFlight.sentNs, nowNs);
+        metrics.onJobAnswered(nowNs - inFlight.sentNs);
         inFlight.worker.jobsDone++;
+        if (!reply.ok()) {
+            inFlight.worker.jobsFailed++;
+        }
         if (job.cancelled) {
             inFlight.worker.inFlight.remove(inFlight.jobId);
             afterJobLeftWorker(inFlight.worker, nowNs);
             return;
         }
         if (reply.payload().length > settings.maxReplyBytes()) {
+            if (reply.ok()) {
+                inFlight.worker.jobsFailed++;
+            }
             counters.jobsError++;
             counters.repliesTooLarge++;
             finishJob(inFlight, ReplyStatus.ERROR, utf8("io.powerhose.ProtocolException: the result of "
@@ -536,6 +562,7 @@ public final class Dispatcher {
         }
         inFlightByJobId.put(jobId, new InFlightJob(jobId, job, worker, nowNs));
         counters.jobsRouted++;
+        metrics.onJobRouted(nowNs - job.arrivalNs);
         return true;
     }
 
@@ -748,6 +775,7 @@ public final class Dispatcher {
             PendingJob job = dequeue();
             if (!job.cancelled) {
                 release(job);
+                counters.jobsNoWorker++;
                 answer(job.client, ReplyStatus.NO_WORKER, settings.brokerPid(),
                     ReplyDetail.NoWorker.BROKER_STOPPING.encode());
             }
@@ -764,6 +792,7 @@ public final class Dispatcher {
     public void abandonAll() {
         for (InFlightJob inFlight : inFlightByJobId.values()) {
             if (!inFlight.job.cancelled) {
+                counters.jobsWorkerLost++;
                 answer(inFlight.job.client, ReplyStatus.WORKER_LOST, inFlight.worker.pid,
                     utf8("broker stopped before worker pid " + inFlight.worker.pid + " replied"));
             }
@@ -837,6 +866,26 @@ public final class Dispatcher {
                 .append('\n');
         }
         return out.toString();
+    }
+
+    /**
+     * The broker's state and counters as one immutable value, for other threads (the broker thread publishes it).
+     *
+     * @param nowNs the current time
+     * @return the snapshot
+     */
+    public BrokerStatus statusSnapshot(long nowNs) {
+        List<BrokerStatus.Worker> workers = new ArrayList<>(workerByRoutingId.size());
+        Map<Long, Integer> seenByPid = new HashMap<>();
+        for (WorkerEntry worker : workerByRoutingId.values()) {
+            int seen = seenByPid.merge(worker.pid, 1, Integer::sum);
+            workers.add(new BrokerStatus.Worker(worker.pid + (seen > 1 ? "#" + seen : ""), worker.pid, worker.label,
+                worker.capacity, worker.prefetch, worker.inFlight.size(), worker.jobsDone, worker.jobsFailed,
+                Duration.ofNanos(nowNs - worker.registeredNs), Duration.ofNanos(Math.max(0, nowNs - worker.lastSeenNs)),
+                worker.leaving));
+        }
+        return new BrokerStatus(settings.brokerPid(), Duration.ofNanos(nowNs - startNs), queuedCount(), queuedBytes,
+            inFlightByJobId.size(), settings.maxQueuedJobs(), counters.toMap(), workers);
     }
 
     /** @return the counters (live; read on the broker thread) */
@@ -936,6 +985,8 @@ public final class Dispatcher {
         long replyGapNs;
         /** Jobs it answered (OK or ERROR), for STATUS. */
         long jobsDone;
+        /** Of those, jobs answered ERROR (or with a result over the limit), for the metrics. */
+        long jobsFailed;
         boolean leaving;
 
         WorkerEntry(byte[] routingId, long pid, int capacity, String label, long nowNs) {

@@ -12,6 +12,7 @@ import io.powerhose.NoWorkerException;
 import io.powerhose.PowerhoseException;
 import io.powerhose.ProtocolException;
 import io.powerhose.WorkerLostException;
+import io.powerhose.internal.metrics.ClientMetrics;
 import io.powerhose.internal.protocol.Frames;
 import io.powerhose.internal.protocol.FrontendCodec;
 import io.powerhose.internal.protocol.ReplyDetail;
@@ -69,6 +70,7 @@ public final class ClientConductor implements Loop {
     private final OverflowTracker overflows;
     private final LongSupplier nanoClock;
     private final CallLimit limit;
+    private final ClientMetrics metrics;
     private final Queue<PendingCall> submitted = new ConcurrentLinkedQueue<>();
     private final Queue<PendingCall> cancelled = new ConcurrentLinkedQueue<>();
     private final Wakeup wakeup = new Wakeup();
@@ -102,6 +104,21 @@ public final class ClientConductor implements Loop {
      * @param nanoClock the clock
      */
     public ClientConductor(List<String> frontends, int allowedOverflows, CallLimit limit, LongSupplier nanoClock) {
+        this(frontends, allowedOverflows, limit, nanoClock, ClientMetrics.NONE);
+    }
+
+    /**
+     * Creates the conductor with metrics and its thread; {@link #start()} connects and serves.
+     *
+     * @param frontends the brokers' frontend endpoints (one or more)
+     * @param allowedOverflows the overflow rule's limit
+     * @param limit the bound on the jobs the client holds
+     * @param nanoClock the clock
+     * @param metrics what records each job call's end and the late replies
+     */
+    public ClientConductor(List<String> frontends, int allowedOverflows, CallLimit limit, LongSupplier nanoClock,
+                           ClientMetrics metrics) {
+        this.metrics = metrics;
         this.frontends = List.copyOf(frontends);
         this.overflows = new OverflowTracker(allowedOverflows);
         this.limit = limit;
@@ -116,6 +133,7 @@ public final class ClientConductor implements Loop {
      * @param call the call
      */
     public void offer(PendingCall call) {
+        call.metrics = metrics;
         if (!running) {
             call.fail(new PowerhoseException("client is closed"));
             return;
@@ -261,6 +279,7 @@ public final class ClientConductor implements Loop {
             }
         } finally {
             wakeup.close();
+            metrics.close();
         }
     }
 
@@ -390,6 +409,7 @@ public final class ClientConductor implements Loop {
             PendingCall call = id.length == 8 ? link.pendingByRequestId.remove(Frames.parseLongId(id)) : null;
             if (call == null) {
                 lateReplies.incrementAndGet();
+                metrics.onLateReply();
                 continue;
             }
             inFlight--;

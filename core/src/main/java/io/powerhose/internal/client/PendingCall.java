@@ -1,6 +1,7 @@
 package io.powerhose.internal.client;
 
 import io.powerhose.JobResult;
+import io.powerhose.internal.metrics.ClientMetrics;
 
 import java.util.concurrent.CompletableFuture;
 
@@ -29,6 +30,8 @@ public final class PendingCall {
     private byte[] payload;
     private CompletableFuture<Object> future;
     private CallLimit limit;
+    /** Where a job call's end is recorded; set by the conductor before the call can end. */
+    ClientMetrics metrics = ClientMetrics.NONE;
     long requestId;
     boolean sent;
     /** The broker link it was sent on (the I/O thread's); null until sent. */
@@ -108,23 +111,26 @@ public final class PendingCall {
     }
 
     void succeed(Object value) {
-        CompletableFuture<Object> target = finish();
+        CompletableFuture<Object> target = finish(null);
         if (target != null) {
             target.complete(dataOnly && value instanceof JobResult result ? result.data() : value);
         }
     }
 
     void fail(Throwable error) {
-        CompletableFuture<Object> target = finish();
+        CompletableFuture<Object> target = finish(error);
         if (target != null) {
             target.completeExceptionally(error);
         }
     }
 
-    private CompletableFuture<Object> finish() {
+    private CompletableFuture<Object> finish(Throwable error) {
         CompletableFuture<Object> target = future;
         if (target != null) {
             future = null;
+            if (kind == Kind.JOB) {
+                metrics.onCallEnded(submitNs, error, target.isCancelled());
+            }
             payload = null;
             if (limit != null) {
                 limit.release(payloadLength);

@@ -1,5 +1,7 @@
 package io.powerhose.internal.cluster;
 
+import io.powerhose.internal.metrics.ClusterMetrics;
+import io.powerhose.internal.metrics.Metrics;
 import io.powerhose.internal.Durations;
 import io.powerhose.ClusterOptions;
 import io.powerhose.WorkerInfo;
@@ -41,6 +43,7 @@ public final class Supervisor implements Loop {
     private final IntFunction<File> logForSlot;
     private final LongConsumer onWorkerExit;
     private final BlockingQueue<Runnable> commands = new LinkedBlockingQueue<>();
+    private final ClusterMetrics metrics;
     private final TreeMap<Integer, Slot> slots = new TreeMap<>();
     private volatile List<SlotView> snapshot = List.of();
     private volatile String failure;
@@ -64,6 +67,7 @@ public final class Supervisor implements Loop {
         this.commandForSlot = commandForSlot;
         this.logForSlot = logForSlot;
         this.onWorkerExit = onWorkerExit;
+        this.metrics = Metrics.cluster(options.broker().meterRegistry());
         this.runner = new LoopRunner(ThreadRole.CLUSTER, null, this, LOG);
     }
 
@@ -214,6 +218,7 @@ public final class Supervisor implements Loop {
             Process process = builder.start();
             if (slot.process != null) {
                 slot.restarts++;
+                metrics.onWorkerRestarted();
             }
             slot.process = process;
             slot.startNs = System.nanoTime();

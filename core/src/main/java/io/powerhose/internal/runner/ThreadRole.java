@@ -22,6 +22,10 @@ public enum ThreadRole {
     STETHOSCOPE("powerhose-stethoscope", true),
     /** A cluster's supervisor: the worker processes. */
     CLUSTER("powerhose-cluster", true),
+    /** An HTTP handler of the commands' {@code --metrics} server, {@code powerhose-http-N}: reads snapshots only. */
+    HTTP("powerhose-http", true),
+    /** The status page's sampler: keeps a snapshot a second, for jobs/s and errors over the last minute. */
+    STATUS_SAMPLER("powerhose-status-sampler", true),
     /** A shutdown hook, {@code powerhose-<what>-shutdown}: runs once when the JVM exits. */
     SHUTDOWN("powerhose-shutdown", false);
 
@@ -47,7 +51,8 @@ public enum ThreadRole {
      * Makes a thread of this role, not started.
      *
      * @param body what it runs
-     * @param qualifier for {@link #JOB} the slot number, for {@link #SHUTDOWN} what it stops; null for the others
+     * @param qualifier for {@link #JOB} the slot number, for {@link #HTTP} the thread's number, for {@link #SHUTDOWN}
+     *     what it stops; null for the others
      * @return the thread
      */
     public Thread newThread(Runnable body, String qualifier) {

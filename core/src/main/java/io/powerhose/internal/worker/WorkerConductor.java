@@ -4,6 +4,8 @@ import io.powerhose.JobHandler;
 import io.powerhose.ProtocolException;
 import io.powerhose.WorkerOptions;
 import io.powerhose.internal.Durations;
+import io.powerhose.internal.metrics.Metrics;
+import io.powerhose.internal.metrics.WorkerMetrics;
 import io.powerhose.internal.process.Hostname;
 import io.powerhose.internal.protocol.BackendCodec;
 import io.powerhose.internal.protocol.Frames;
@@ -63,6 +65,8 @@ public final class WorkerConductor implements Loop {
     private final WorkerOptions options;
     private final JobHandler handler;
     private final LongSupplier nanoClock;
+    /** Metrics: the handler's runs are recorded by the handler itself (Worker wraps it); timeouts here. */
+    private final WorkerMetrics metrics;
     private final long pid = ProcessHandle.current().pid();
     private final long runLimitNs;
     private final int maxHeld;
@@ -103,6 +107,7 @@ public final class WorkerConductor implements Loop {
         this.options = options;
         this.handler = handler;
         this.nanoClock = nanoClock;
+        this.metrics = Metrics.worker(options.meterRegistry());
         this.runLimitNs = options.timeout().toNanos();
         this.maxHeld = options.capacity() + options.prefetch();
         this.runners = new JobRunner[options.capacity()];
@@ -369,6 +374,7 @@ public final class WorkerConductor implements Loop {
                 + "; its result will not be sent";
             LOG.error("{}. Thread stacks:{}", text, allStacks());
             reply(task.link, task.jobId, false, utf8(text));
+            metrics.onJobTimedOut();
             release(task);
             threads[i].interrupt();
             startJobThread(i);
