@@ -1,6 +1,7 @@
 package io.powerhose;
 
 import io.powerhose.internal.Durations;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Objects;
 import java.util.concurrent.Executor;
@@ -23,6 +24,10 @@ import java.util.concurrent.ForkJoinPool;
  *
  * <p>Jobs are delivered at most once by default. With {@code retryable(true)}, every job of the client is
  * at-least-once: see {@link Job#retryable(boolean)}.
+ *
+ * <p>With {@code curveServerKey} (the broker's public key) the connection is encrypted and authenticated with
+ * CURVE; {@code curveKey} is the client's own key pair, which a broker with an allow-list of clients must know
+ * (without one, a new key pair is made per connection). See docs/SECURITY.md.
  */
 public final class ClientOptions {
     /** The default of {@link Builder#maxPendingCalls(int)}. */
@@ -39,6 +44,8 @@ public final class ClientOptions {
     private final int maxPendingCalls;
     private final long maxPendingBytes;
     private final boolean retryable;
+    private final CurveCertificate curveServerKey;
+    private final CurveCertificate curveKey;
 
     private ClientOptions(Builder b) {
         this.frontend = b.frontend;
@@ -50,6 +57,8 @@ public final class ClientOptions {
         this.maxPendingCalls = b.maxPendingCalls;
         this.maxPendingBytes = b.maxPendingBytes;
         this.retryable = b.retryable;
+        this.curveServerKey = b.curveServerKey;
+        this.curveKey = b.curveKey;
     }
 
     /** @return a builder with the defaults (frontend {@link BrokerOptions#DEFAULT_FRONTEND}, 5 s, 7.5 s, 1) */
@@ -107,6 +116,16 @@ public final class ClientOptions {
         return retryable;
     }
 
+    /** @return the broker's public key, for CURVE; null for no security */
+    public CurveCertificate curveServerKey() {
+        return curveServerKey;
+    }
+
+    /** @return the client's own CURVE key pair; null for none (a new one per connection when CURVE is on) */
+    public CurveCertificate curveKey() {
+        return curveKey;
+    }
+
     /** Builds {@link ClientOptions}; checks all settings together in {@link #build()}. Not thread safe. */
     public static final class Builder {
         private String frontend = BrokerOptions.DEFAULT_FRONTEND;
@@ -118,6 +137,8 @@ public final class ClientOptions {
         private int maxPendingCalls = DEFAULT_MAX_PENDING_CALLS;
         private long maxPendingBytes = DEFAULT_MAX_PENDING_BYTES;
         private boolean retryable;
+        private CurveCertificate curveServerKey;
+        private CurveCertificate curveKey;
 
         private Builder() {
         }
@@ -132,6 +153,8 @@ public final class ClientOptions {
             maxPendingCalls = o.maxPendingCalls;
             maxPendingBytes = o.maxPendingBytes;
             retryable = o.retryable;
+            curveServerKey = o.curveServerKey;
+            curveKey = o.curveKey;
         }
 
         /**
@@ -220,6 +243,44 @@ public final class ClientOptions {
         }
 
         /**
+         * @param serverKey the broker's public key (its {@code NAME.key} file, read now): turns CURVE on
+         * @return this builder
+         * @throws ConfigurationException naming the file when it cannot be read or is not a certificate
+         */
+        public Builder curveServerKey(Path serverKey) {
+            return curveServerKey(CurveCertificate.load(Objects.requireNonNull(serverKey, "curveServerKey")));
+        }
+
+        /**
+         * @param serverKey the broker's public key, or null for no security (the default)
+         * @return this builder
+         */
+        public Builder curveServerKey(CurveCertificate serverKey) {
+            this.curveServerKey = serverKey;
+            return this;
+        }
+
+        /**
+         * @param key the client's key pair: its {@code NAME.key_secret} file (or the {@code NAME.key} next to it),
+         *            read now; it must be readable by its owner only
+         * @return this builder
+         * @throws ConfigurationException naming the file when it cannot be read, is open to others, or has no
+         *     secret key
+         */
+        public Builder curveKey(Path key) {
+            return curveKey(CurveCertificate.loadSecret(Objects.requireNonNull(key, "curveKey")));
+        }
+
+        /**
+         * @param key the client's key pair, or null for a new one per connection (the default)
+         * @return this builder
+         */
+        public Builder curveKey(CurveCertificate key) {
+            this.curveKey = key;
+            return this;
+        }
+
+        /**
          * Checks the settings together and builds them.
          *
          * @return the options
@@ -247,6 +308,7 @@ public final class ClientOptions {
                     + ": a job of the largest size must fit");
             }
             Settings.endpoint("frontend", frontend);
+            Settings.curveClient(curveServerKey, curveKey);
             return new ClientOptions(this);
         }
     }

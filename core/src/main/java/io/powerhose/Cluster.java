@@ -259,11 +259,18 @@ public final class Cluster implements AutoCloseable {
     }
 
     private List<String> workerCommand(int slot) {
-        List<String> args = new ArrayList<>(List.of("--backend", options.broker().backend(),
-            "--heartbeat", options.broker().heartbeat(), "--timeout", seconds(options.timeout())));
+        List<String> args = new ArrayList<>(List.of("--backend", broker.backend(),
+            "--heartbeat", broker.heartbeat(), "--timeout", seconds(options.timeout())));
         if (options.maxAge() != null) {
             args.addAll(List.of("--max-age", seconds(options.maxAge()), "--max-age-delta",
                 seconds(options.maxAgeDelta())));
+        }
+        if (options.brokerPublicKeyFile() != null) {
+            // Paths, not keys: a command line is readable by every user of the host.
+            args.addAll(List.of("--curve-server-key", options.brokerPublicKeyFile().toAbsolutePath().toString()));
+            if (options.workerCurveKey() != null) {
+                args.addAll(List.of("--curve-key", options.workerCurveKey().file().toAbsolutePath().toString()));
+            }
         }
         if (!options.workerParams().isEmpty()) {
             args.addAll(List.of("--params", options.workerParams().entrySet().stream()

@@ -1,5 +1,6 @@
 package io.powerhose;
 
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Collections;
 import java.util.LinkedHashMap;
@@ -8,7 +9,9 @@ import java.util.Objects;
 
 /**
  * The settings of a {@link Worker}, with the documented Powerhose 0.x names and defaults. Immutable; build
- * with {@link #builder()}.
+ * with {@link #builder()}. With {@code curveServerKey} (the broker's public key) the worker's connections are
+ * encrypted and authenticated with CURVE; {@code curveKey} is its own key pair, which a broker with an allow-list
+ * of workers must know (docs/SECURITY.md).
  */
 public final class WorkerOptions {
     private final String target;
@@ -25,6 +28,8 @@ public final class WorkerOptions {
     private final int prefetch;
     private final Duration heartbeatInterval;
     private final long maxJobBytes;
+    private final CurveCertificate curveServerKey;
+    private final CurveCertificate curveKey;
 
     private WorkerOptions(Builder b) {
         this.target = b.target;
@@ -41,6 +46,8 @@ public final class WorkerOptions {
         this.prefetch = b.prefetch;
         this.heartbeatInterval = b.heartbeatInterval;
         this.maxJobBytes = b.maxJobBytes;
+        this.curveServerKey = b.curveServerKey;
+        this.curveKey = b.curveKey;
     }
 
     /** @return a builder with the defaults; set a target or a handler */
@@ -152,6 +159,16 @@ public final class WorkerOptions {
         return maxJobBytes;
     }
 
+    /** @return the broker's public key, for CURVE; null for no security */
+    public CurveCertificate curveServerKey() {
+        return curveServerKey;
+    }
+
+    /** @return the worker's own CURVE key pair; null for none (a new one per connection when CURVE is on) */
+    public CurveCertificate curveKey() {
+        return curveKey;
+    }
+
     /** Builds {@link WorkerOptions}; checks all settings together in {@link #build()}. Not thread safe. */
     public static final class Builder {
         private String target;
@@ -168,6 +185,8 @@ public final class WorkerOptions {
         private int prefetch = 32;
         private Duration heartbeatInterval = Duration.ofSeconds(1);
         private long maxJobBytes = 16L << 20;
+        private CurveCertificate curveServerKey;
+        private CurveCertificate curveKey;
 
         private Builder() {
         }
@@ -187,6 +206,8 @@ public final class WorkerOptions {
             prefetch = o.prefetch;
             heartbeatInterval = o.heartbeatInterval;
             maxJobBytes = o.maxJobBytes;
+            curveServerKey = o.curveServerKey;
+            curveKey = o.curveKey;
         }
 
         /**
@@ -326,6 +347,44 @@ public final class WorkerOptions {
         }
 
         /**
+         * @param serverKey the broker's public key (its {@code NAME.key} file, read now): turns CURVE on
+         * @return this builder
+         * @throws ConfigurationException naming the file when it cannot be read or is not a certificate
+         */
+        public Builder curveServerKey(Path serverKey) {
+            return curveServerKey(CurveCertificate.load(Objects.requireNonNull(serverKey, "curveServerKey")));
+        }
+
+        /**
+         * @param serverKey the broker's public key, or null for no security (the default)
+         * @return this builder
+         */
+        public Builder curveServerKey(CurveCertificate serverKey) {
+            this.curveServerKey = serverKey;
+            return this;
+        }
+
+        /**
+         * @param key the worker's key pair: its {@code NAME.key_secret} file (or the {@code NAME.key} next to it),
+         *            read now; it must be readable by its owner only
+         * @return this builder
+         * @throws ConfigurationException naming the file when it cannot be read, is open to others, or has no
+         *     secret key
+         */
+        public Builder curveKey(Path key) {
+            return curveKey(CurveCertificate.loadSecret(Objects.requireNonNull(key, "curveKey")));
+        }
+
+        /**
+         * @param key the worker's key pair, or null for a new one per connection (the default)
+         * @return this builder
+         */
+        public Builder curveKey(CurveCertificate key) {
+            this.curveKey = key;
+            return this;
+        }
+
+        /**
          * Checks the settings together and builds them.
          *
          * @return the options
@@ -356,6 +415,7 @@ public final class WorkerOptions {
             if (prefetch < 0 || prefetch > 1024) {
                 throw new ConfigurationException("prefetch=" + prefetch + " must be 0 to 1024");
             }
+            Settings.curveClient(curveServerKey, curveKey);
             return new WorkerOptions(this);
         }
     }

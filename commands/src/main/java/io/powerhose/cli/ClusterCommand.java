@@ -7,17 +7,19 @@ import io.powerhose.DuplicateBrokerException;
 import io.powerhose.PowerhoseException;
 import io.powerhose.WorkerOptions;
 import io.powerhose.internal.process.ExitCodes;
+import io.powerhose.internal.process.Signals;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
+import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.concurrent.Callable;
 
 /**
  * {@code powerhose TARGET}: one broker and some workers, kept running until SIGTERM or Ctrl-C, then stopped
- * gracefully.
+ * gracefully; SIGHUP re-reads the broker's allow-lists.
  */
 @Command(name = "powerhose", mixinStandardHelpOptions = true, sortOptions = false,
     description = "Run a Powerhose cluster.", versionProvider = VersionProvider.class)
@@ -61,6 +63,14 @@ public final class ClusterCommand implements Callable<Integer> {
             + "--backend, --heartbeat, --timeout and the other worker options are appended.")
     String workerCommand;
 
+    @Mixin
+    BrokerSecurityOptions security = new BrokerSecurityOptions();
+
+    @Option(names = "--worker-curve-key", paramLabel = "FILE",
+        description = "The workers' key pair, its NAME.key_secret file; each worker gets its path as --curve-key "
+            + "(and the broker's NAME.key as --curve-server-key).")
+    Path workerCurveKey;
+
     /**
      * Builds the options these arguments describe, without starting anything.
      *
@@ -78,18 +88,35 @@ public final class ClusterCommand implements Callable<Integer> {
         builder.frontend(endpoints.frontend).backend(endpoints.backend)
             .heartbeat(endpoints.heartbeat).numProcesses(numProcesses)
             .logfile(logfile).debug(debug).workerParams(WorkerOptions.parseParams(params))
-            .timeout(Seconds.of(timeout)).maxAgeDelta(Seconds.of(maxAgeDelta)).background(false);
+            .timeout(Seconds.of(timeout)).maxAgeDelta(Seconds.of(maxAgeDelta)).background(true);
         if (maxAge >= 0) {
             builder.maxAge(Seconds.of(maxAge));
+        }
+        if (security.curveSecretKey != null) {
+            builder.curveSecretKey(security.curveSecretKey);
+        }
+        builder.allowClients(security.allowClients).allowWorkers(security.allowWorkers);
+        builder.ipcGroup(security.ipcGroup);
+        if (workerCurveKey != null) {
+            builder.workerCurveKey(workerCurveKey);
         }
         return builder.build();
     }
 
     @Override
     public Integer call() {
+        Cluster[] started = new Cluster[1];
+        Signals.onHangup(() -> {
+            Cluster running = started[0];
+            if (running != null) {
+                running.broker().reloadAllowLists();
+            }
+        });
         Logging.configure(debug, logfile);
         try {
-            Cluster.start(toOptions());
+            Cluster cluster = Cluster.start(toOptions());
+            started[0] = cluster;
+            cluster.awaitStop();
             return ExitCodes.OK;
         } catch (ConfigurationException e) {
             System.err.println("powerhose: " + e.getMessage());

@@ -27,6 +27,14 @@ public final class BrokerCounters {
     long jobsCancelledQueued;
     long jobsCancelledRunning;
     long cancelsUnmatched;
+    /** "curve" or "none": the mechanism of the broker's sockets (set once, at start). */
+    String security = "none";
+    long authAllowed;
+    long authDeniedClients;
+    long authDeniedWorkers;
+    long authMalformed;
+    long handshakeFailures;
+    long allowListReloads;
 
     /** @return jobs answered OK by a worker */
     public long jobsOk() {
@@ -86,6 +94,13 @@ public final class BrokerCounters {
             .append("jobs_retried=").append(jobsRetried).append('\n')
             .append("jobs_cancelled_queued=").append(jobsCancelledQueued).append('\n')
             .append("jobs_cancelled_running=").append(jobsCancelledRunning).append('\n')
-            .append("cancels_unmatched=").append(cancelsUnmatched).append('\n');
+            .append("cancels_unmatched=").append(cancelsUnmatched).append('\n')
+            .append("security=").append(security).append('\n')
+            .append("auth_allowed=").append(authAllowed).append('\n')
+            .append("auth_denied_clients=").append(authDeniedClients).append('\n')
+            .append("auth_denied_workers=").append(authDeniedWorkers).append('\n')
+            .append("auth_malformed=").append(authMalformed).append('\n')
+            .append("handshake_failures=").append(handshakeFailures).append('\n')
+            .append("allow_list_reloads=").append(allowListReloads).append('\n');
     }
 }

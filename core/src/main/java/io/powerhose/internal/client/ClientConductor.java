@@ -4,6 +4,7 @@ import io.powerhose.internal.Durations;
 import io.powerhose.BrokerBusyException;
 import io.powerhose.BrokerLostException;
 import io.powerhose.ClientBusyException;
+import io.powerhose.HandshakeFailedException;
 import io.powerhose.JobFailedException;
 import io.powerhose.JobResult;
 import io.powerhose.JobTimeoutException;
@@ -16,6 +17,7 @@ import io.powerhose.internal.protocol.Frames;
 import io.powerhose.internal.protocol.FrontendCodec;
 import io.powerhose.internal.protocol.ReplyStatus;
 import io.powerhose.internal.zmq.Monitor;
+import io.powerhose.internal.zmq.Security;
 import io.powerhose.internal.zmq.Sockets;
 import io.powerhose.internal.zmq.Wakeup;
 import org.slf4j.Logger;
@@ -47,7 +49,9 @@ import java.util.function.LongSupplier;
  * its queue is full) waits in {@code unsent} until the socket is writable or the call's deadline passes. The DEALER
  * queues messages only on a live connection ({@code ZMQ_IMMEDIATE}), so a call that times out before a broker is
  * there was never sent and never runs. It never runs user code: futures that users can attach to are completed on
- * an executor.
+ * an executor. When the security handshake with the broker fails (CURVE on one side only, a wrong server key, a
+ * key the broker refuses), the calls waiting to be sent fail at once with {@link HandshakeFailedException}, and so
+ * do new ones until a handshake succeeds; the {@link Monitor} connects again with a backoff.
  */
 public final class ClientConductor implements Runnable {
     /** How often the connection's events are read while calls are in flight. */
@@ -60,6 +64,7 @@ public final class ClientConductor implements Runnable {
     private static final int COMPACT_SLACK = 4096;
 
     private final String frontend;
+    private final Security security;
     private final OverflowTracker overflows;
     private final LongSupplier nanoClock;
     private final CallLimit limit;
@@ -76,6 +81,7 @@ public final class ClientConductor implements Runnable {
     private volatile boolean running = true;
     private long nextRequestId = 1;
     private ZMQ.Socket dealer;
+    private Monitor monitor;
 
     /**
      * Creates the conductor; {@link #run()} connects and serves.
@@ -84,9 +90,12 @@ public final class ClientConductor implements Runnable {
      * @param allowedOverflows the overflow rule's limit
      * @param limit the bound on the jobs the client holds
      * @param nanoClock the clock
+     * @param security how the connection is secured
      */
-    public ClientConductor(String frontend, int allowedOverflows, CallLimit limit, LongSupplier nanoClock) {
+    public ClientConductor(String frontend, int allowedOverflows, CallLimit limit, LongSupplier nanoClock,
+                           Security security) {
         this.frontend = frontend;
+        this.security = security;
         this.overflows = new OverflowTracker(allowedOverflows);
         this.limit = limit;
         this.nanoClock = nanoClock;
@@ -145,14 +154,13 @@ public final class ClientConductor implements Runnable {
     @Override
     public void run() {
         ZMQ.Context context = ZMQ.context(1);
-        Monitor monitor = null;
         try {
-            dealer = Sockets.create(context, ZMQ.DEALER, 0);
+            dealer = security.apply(Sockets.create(context, ZMQ.DEALER, 0));
             dealer.setSndHWM(limit.maxCalls() + SEND_QUEUE_SPARE);
             // Queue only on a live connection: with no broker, calls wait in `unsent`, where their deadline can
             // still fail them, instead of in libzmq, where a call that already timed out would still be sent.
             dealer.setImmediate(true);
-            monitor = new Monitor(context, dealer);
+            monitor = new Monitor(context, dealer, frontend, security);
             dealer.connect(frontend);
             // The monitor is read between polls, not polled: each ZeroMQ socket in a zmq_poll costs two system
             // calls per pass, and the connection's events only matter while calls are in flight. Two pollers, made
@@ -160,9 +168,10 @@ public final class ClientConductor implements Runnable {
             ZMQ.Poller poller = new ZMQ.Poller(2);
             int dealerItem = poller.register(dealer, ZMQ.Poller.POLLIN);
             int wakeItem = wakeup.register(poller);
-            ZMQ.Poller sendPoller = new ZMQ.Poller(2);
+            ZMQ.Poller sendPoller = new ZMQ.Poller(3);
             int sendDealerItem = sendPoller.register(dealer, ZMQ.Poller.POLLIN | ZMQ.Poller.POLLOUT);
             int sendWakeItem = wakeup.register(sendPoller);
+            monitor.register(sendPoller); // while calls wait to be sent, a failed handshake fails them at once
             long nextMonitorCheckNs = nanoClock.getAsLong();
             while (running) {
                 long waitMs = byDeadline.isEmpty() ? 1000 : millisUntil(byDeadline.peek().deadlineNs);
@@ -221,12 +230,19 @@ public final class ClientConductor implements Runnable {
         return Sockets.pollTimeoutMs(waitNs);
     }
 
-    /** Moves new calls to the send queue and the deadline queue; calls cancelled meanwhile only give back room. */
+    /**
+     * Moves new calls to the send queue and the deadline queue; calls cancelled meanwhile only give back room, and
+     * while the last handshake with the broker failed, new calls fail at once.
+     */
     private void takeSubmitted() {
         PendingCall call;
         while ((call = submitted.poll()) != null) {
             if (call.isFinished() || call.isCancelled()) {
                 call.fail(new PowerhoseException("cancelled")); // only gives its room back, if it still holds any
+                continue;
+            }
+            if (monitor.handshakeFailure() != null) {
+                call.fail(new HandshakeFailedException(frontend, monitor.handshakeFailure()));
                 continue;
             }
             unsent.addLast(call);
@@ -360,6 +376,9 @@ public final class ClientConductor implements Runnable {
     private void onMonitorEvents(Monitor monitor) {
         int event;
         while ((event = monitor.poll()) != 0) {
+            if (Monitor.isHandshakeFailure(event) && monitor.handshakeFailure() != null) {
+                failUnsent(new HandshakeFailedException(frontend, monitor.handshakeFailure()));
+            }
             if (event == Monitor.EVENT_DISCONNECTED && !pendingByRequestId.isEmpty()) {
                 LOG.warn("lost the connection to the broker at {}: failing {} call(s) in flight", frontend,
                     pendingByRequestId.size());
@@ -391,6 +410,16 @@ public final class ClientConductor implements Runnable {
         if (byDeadline.size() > 2L * limit.maxCalls() + COMPACT_SLACK) {
             byDeadline.removeIf(PendingCall::isFinished); // answered calls, kept until their deadline otherwise
         }
+    }
+
+    /** Fails the calls waiting to be sent: a failed handshake leaves them no connection to go to. */
+    private void failUnsent(PowerhoseException error) {
+        for (PendingCall call : unsent) {
+            if (!call.isFinished()) {
+                call.fail(error);
+            }
+        }
+        unsent.clear();
     }
 
     /** Fails the calls in flight (not those waiting to be sent: they go to the next connection). */

@@ -8,6 +8,7 @@ import io.powerhose.internal.process.Hostname;
 import io.powerhose.internal.protocol.BackendCodec;
 import io.powerhose.internal.protocol.Frames;
 import io.powerhose.internal.zmq.Monitor;
+import io.powerhose.internal.zmq.Security;
 import io.powerhose.internal.zmq.Sockets;
 import io.powerhose.internal.zmq.Wakeup;
 import org.slf4j.Logger;
@@ -129,10 +130,11 @@ public final class WorkerConductor implements Runnable {
         Exit result = Exit.FAILED;
         try {
             context = ZMQ.context(1);
-            dealer = Sockets.create(context, ZMQ.DEALER, 0);
-            monitor = new Monitor(context, dealer);
+            Security security = Security.client(options.curveServerKey(), options.curveKey());
+            dealer = security.apply(Sockets.create(context, ZMQ.DEALER, 0));
+            monitor = new Monitor(context, dealer, options.backend(), security);
             dealer.connect(options.backend());
-            beat = Sockets.create(context, ZMQ.SUB, 0);
+            beat = security.apply(Sockets.create(context, ZMQ.SUB, 0));
             beat.subscribe(new byte[0]);
             beat.connect(options.heartbeat());
             // Only the DEALER and the wake-up pipe are polled: each ZeroMQ socket in a zmq_poll costs two system
