@@ -16,6 +16,7 @@
  */
 #define _POSIX_C_SOURCE 200809L
 #include "powerhose/worker.h"
+#include "curve.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -105,6 +106,8 @@ static void usage(FILE *f, const char *name)
             "  --heartbeat-interval SECONDS  time between two heartbeats (default 1)\n"
             "  --prefetch N           jobs queued beyond the running one, 0 to 1024 (default 32)\n"
             "  --parent-pid PID       leave when this process ends (default: $POWERHOSE_PARENT_PID)\n"
+            "  --curve-server-key FILE  the broker's public key (NAME.key): CURVE on\n"
+            "  --curve-key FILE       this worker's key pair (NAME.key_secret, mode 0600)\n"
             "  --debug                log every message\n"
             "  --help                 print this and exit\n",
             name);
@@ -133,7 +136,7 @@ int ph_worker_parse_args(int argc, char **argv, ph_worker_options_t *o)
     static const char *const with_value[] = {"--backend", "--heartbeat", "--timeout", "--max-age",
                                              "--max-age-delta", "--params", "--ping-delay",
                                              "--ping-retries", "--heartbeat-interval", "--prefetch",
-                                             "--parent-pid"};
+                                             "--parent-pid", "--curve-server-key", "--curve-key"};
     for (int i = 1; i < argc; i++) {
         const char *arg = argv[i];
         if (strcmp(arg, "--help") == 0 || strcmp(arg, "-h") == 0) {
@@ -170,6 +173,10 @@ int ph_worker_parse_args(int argc, char **argv, ph_worker_options_t *o)
             o->backend = value;
         } else if (strcmp(opt, "--heartbeat") == 0) {
             o->heartbeat = value;
+        } else if (strcmp(opt, "--curve-server-key") == 0) {
+            o->curve_server_key = value;
+        } else if (strcmp(opt, "--curve-key") == 0) {
+            o->curve_key = value;
         } else if (strcmp(opt, "--params") == 0) {
             ph_params_t p;
             char err[256];
@@ -842,7 +849,14 @@ int ph_worker_run(const ph_worker_options_t *o, ph_handler_fn fn, void *user)
     zmq_setsockopt(r->sub, ZMQ_LINGER, &zero, sizeof zero);
     zmq_setsockopt(r->sub, ZMQ_SUBSCRIBE, "", 0);
     int setup = 0, setup_rc = PH_EXIT_FAILED;
-    if (zmq_connect(r->dealer, o->backend) != 0) {
+    ph_curve_t *curve = NULL;
+    char curve_err[1024];
+    if (ph_curve_setup(r->ctx, r->dealer, r->sub, o->backend, o->curve_server_key, o->curve_key, o->name, &curve,
+                       curve_err, sizeof curve_err) != 0) {
+        LOG(r, "%s", curve_err);
+        setup = -1;
+        setup_rc = PH_EXIT_CONFIG;
+    } else if (zmq_connect(r->dealer, o->backend) != 0) {
         LOG(r, "cannot connect to backend %s: %s", o->backend, zmq_strerror(errno));
         setup = -1;
         setup_rc = PH_EXIT_CONFIG;
@@ -910,6 +924,7 @@ int ph_worker_run(const ph_worker_options_t *o, ph_handler_fn fn, void *user)
     r->sub = r->dealer = NULL;
     pthread_mutex_unlock(&r->mu);
     zmq_ctx_term(r->ctx);
+    ph_curve_free(curve);
     if (r->wake_fd[0] >= 0) {
         close(r->wake_fd[0]);
         close(r->wake_fd[1]);

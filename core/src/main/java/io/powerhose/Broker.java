@@ -91,8 +91,12 @@ public final class Broker implements AutoCloseable {
         } catch (ExecutionException e) {
             broker.join();
             broker.removeIpcFiles();
-            throw new PowerhoseException("broker could not bind " + options.frontend() + ", " + options.backend() + ", "
-                + options.heartbeat() + ": " + e.getCause().getMessage(), e.getCause());
+            String message = "broker could not bind " + options.frontend() + ", " + options.backend() + ", "
+                + options.heartbeat() + ": " + e.getCause().getMessage();
+            if (e.getCause() instanceof ConfigurationException) {
+                throw new ConfigurationException(message, e.getCause());
+            }
+            throw new PowerhoseException(message, e.getCause());
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             broker.close();
