@@ -8,13 +8,14 @@
 
 Runs the callable MODULE.FUNCTION(job) for every job. job.data is bytes, job.headers a dict
 (str -> str; a repeated name: the last value wins), job.params the --params dict, job.budget_ms
-how long the caller will still wait. Return bytes or str (UTF-8 encoded; None is empty);
+how long the caller will still wait, as of when the job starts (the REQUEST's budget minus the
+time the job waited in this worker). Return bytes or str (UTF-8 encoded; None is empty);
 an exception becomes REPLY ERROR "ClassName: message".
 
 The main thread owns the broker sockets and heartbeats every second; the job runs on a
 second thread, so a long job does not stop heartbeats (a pure-Python loop still yields the
 GIL at switch intervals). One job runs at a time (capacity 1); up to --prefetch further jobs
-(default 1, READY's 6th frame) wait in a local FIFO and start in arrival order the moment the
+(default 32, READY's 6th frame) wait in a local FIFO and start in arrival order the moment the
 running one ends; a job's --timeout counts from when it starts. Exit codes, as the C and
 Java workers: 0 a normal end (SIGTERM, SIGINT, --max-age, no beat from the broker for
 ping-retries x ping-delay), 1 a failure at run time (a job ran longer than --timeout: a thread
@@ -47,8 +48,16 @@ from zmq.utils.monitor import recv_monitor_message
 
 VERSION = b"PHW1"
 READY, REQUEST, REPLY, HEARTBEAT, DISCONNECT = (bytes([c]) for c in range(1, 6))
-MAX_JOB_BYTES = 16 * 1024 * 1024
+# The defaults and limits, in one place (docs/PROTOCOL.md, "Limits and errors", states the protocol's once).
+DEFAULT_BACKEND = "ipc:///tmp/powerhose-back.ipc"
+DEFAULT_BEAT = "ipc:///tmp/powerhose-beat.ipc"   # the broker's beat (the option's seed name: --heartbeat)
+RUN_LIMIT = 7.5             # --timeout: the longest a job may run (s)
+PING_DELAY = 10.0           # --ping-delay: the beat check period (s)
+PING_RETRIES = 3            # --ping-retries: checks without a beat before leaving
+HEARTBEAT_INTERVAL = 1.0    # --heartbeat-interval: time between two HEARTBEATs (s)
+PREFETCH = 32               # --prefetch: jobs queued beyond the running one
 MAX_PREFETCH = 1024
+MAX_JOB_BYTES = 16 * 1024 * 1024
 LEAVE_WAIT = 5.0
 PARENT_GONE_WAIT = 1.0   # a supervisor that dies usually takes its broker with it
 PARENT_CHECK = 0.1
@@ -296,7 +305,7 @@ class Worker:
         self.parent_pid = args.parent_pid if args.parent_pid > 0 else _parent_pid_from_env()
         self.parent_is_ppid = self.parent_pid > 0 and os.getppid() == self.parent_pid
         self.busy_id = self.busy_since = None   # the running job
-        self.queue = collections.deque()        # (job id, budget, payload) waiting their turn
+        self.queue = collections.deque()        # (job id, budget, payload, when received) waiting their turn
 
     def _job_thread(self, ctx, endpoint):
         pair = ctx.socket(zmq.PAIR)
@@ -451,8 +460,10 @@ class Worker:
                 elif frames[1] != HEARTBEAT:
                     log("dropped a message with unknown command 0x%02x" % frames[1][0])
 
-    def _start(self, pair, job_id, budget, payload, now):
-        pair.send_multipart([job_id, budget, payload], copy=False)
+    def _start(self, pair, job_id, budget, payload, received, now):
+        """Hands a job to the job thread, with what is left of its budget: the REQUEST's minus the time it waited."""
+        left = max(0, int(budget) - int((now - received) * 1000))
+        pair.send_multipart([job_id, str(left).encode(), payload], copy=False)
         self.busy_id, self.busy_since = job_id, now
 
     def _fail_queued(self, why):
@@ -474,10 +485,10 @@ class Worker:
         elif len(frames[4]) > MAX_JOB_BYTES:
             error = "job too large: %d > %d bytes" % (len(frames[4]), MAX_JOB_BYTES)
         elif self.busy_id is None:
-            self._start(pair, job_id, frames[3], frames[4], now)
+            self._start(pair, job_id, frames[3], frames[4], now, now)
             return
         elif len(self.queue) < self.args.prefetch:
-            self.queue.append((job_id, frames[3], frames[4]))
+            self.queue.append((job_id, frames[3], frames[4], now))
             return
         else:
             error = "worker busy: capacity 1, prefetch %d" % self.args.prefetch
@@ -510,17 +521,19 @@ def _parent_pid_from_env():
 def main(argv=None):
     ap = argparse.ArgumentParser(prog="worker.py", description="A Powerhose worker running MODULE.FUNCTION(job).")
     ap.add_argument("target", metavar="MODULE.FUNCTION")
-    ap.add_argument("--backend", default="ipc:///tmp/powerhose-back.ipc")
-    ap.add_argument("--heartbeat", default="ipc:///tmp/powerhose-beat.ipc")
-    ap.add_argument("--timeout", type=float, default=7.5, help="longest a job may run (s); then the worker exits")
+    ap.add_argument("--backend", default=DEFAULT_BACKEND)
+    ap.add_argument("--heartbeat", default=DEFAULT_BEAT, help="the broker's beat")
+    ap.add_argument("--timeout", type=float, default=RUN_LIMIT,
+                    help="job run limit: longest a job may run (s); then the worker exits")
     ap.add_argument("--max-age", type=float, default=-1, help="leave gracefully after this long (s); <= 0 never")
     ap.add_argument("--max-age-delta", type=float, default=0, help="add random(0, this) s to --max-age")
     ap.add_argument("--params", default=None, help='"key:value|k2:v2" for job.params')
-    ap.add_argument("--ping-delay", type=float, default=10, help="beat check period (s)")
-    ap.add_argument("--ping-retries", type=int, default=3, help="beat checks without a beat before leaving")
-    ap.add_argument("--heartbeat-interval", type=float, default=1, help="time between two heartbeats (s)")
-    ap.add_argument("--prefetch", type=int, default=32,
-                    help="jobs queued beyond the running one, 0 to %d (default 32)" % MAX_PREFETCH)
+    ap.add_argument("--ping-delay", type=float, default=PING_DELAY, help="beat check period (s)")
+    ap.add_argument("--ping-retries", type=int, default=PING_RETRIES, help="beat checks without a beat before leaving")
+    ap.add_argument("--heartbeat-interval", type=float, default=HEARTBEAT_INTERVAL,
+                    help="time between two heartbeats (s)")
+    ap.add_argument("--prefetch", type=int, default=PREFETCH,
+                    help="jobs queued beyond the running one, 0 to %d (default %d)" % (MAX_PREFETCH, PREFETCH))
     ap.add_argument("--parent-pid", type=int, default=0,
                     help="leave when this process ends (default: $POWERHOSE_PARENT_PID)")
     ap.add_argument("--curve-server-key", metavar="FILE", help="the broker's public key (NAME.key): CURVE on")

@@ -2,10 +2,15 @@
  * Test hooks: data exactly "crash" dereferences NULL on purpose (the process dies with
  * SIGSEGV), for the crash-isolation tests of the broker; with --params "run_log:PATH" each
  * job appends its data and a newline to PATH before it answers, so that a test can count
- * how many times each job ran (the at-most-once and retry tests). */
+ * how many times each job ran (the at-most-once and retry tests); a header sleep_ms makes
+ * the job sleep that long first, and a header answer:budget makes it reply with its budget
+ * (job->budget_ms) instead of its data (the worker contract tests, as TestTargets::hooks and
+ * echo.hooks in Python). */
 #define _POSIX_C_SOURCE 200809L
 #include <fcntl.h>
+#include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include "powerhose/worker.h"
 
@@ -43,6 +48,16 @@ static int echo(const ph_job_t *job, ph_reply_t *out, void *user)
         if (rc != 0)
             return rc;
     }
+    const char *sleep_ms = ph_job_header(job, "sleep_ms");
+    if (sleep_ms != NULL) {
+        long ms = strtol(sleep_ms, NULL, 10);
+        struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+        while (nanosleep(&ts, &ts) != 0) {
+        }
+    }
+    const char *answer = ph_job_header(job, "answer");
+    if (answer != NULL && strcmp(answer, "budget") == 0)
+        return ph_reply_printf(out, "%lld", job->budget_ms);
     return ph_reply_set(out, job->data, job->data_len);
 }
 

@@ -1,18 +1,18 @@
 /* The worker side of docs/PROTOCOL.md on libzmq: see powerhose/worker.h.
  *
- * Threads and sockets:
- *   loop thread (started by ph_worker_run): owns the DEALER -> backend, the SUB -> heartbeat
- *     and the run state through one mutex, which it releases only while a handler runs. It
- *     registers, heartbeats, queues REQUESTs (up to 1 + opts->prefetch, READY's 6th frame)
- *     and runs them one after the other on itself, so a job costs no thread hand-off.
- *   the caller of ph_worker_run: the watchdog. While a job has run for half a period it takes
- *     the mutex and does the loop's housekeeping for it (heartbeat, beats, REQUESTs queued,
- *     READY again, a signal's DISCONNECT); when the job passes the timeout, the beat is lost
- *     or a second signal comes, it answers what it must, abandons the loop thread (still in
- *     the handler) and returns. SIGTERM/SIGINT are blocked on the loop thread, so a handler
- *     never sees them; the signal handler wakes the loop through a pipe.
- * The run state is reference-counted: an abandoned loop thread frees it when its handler
- * returns, if the caller has already gone.
+ * Threads and sockets (the design of the Java worker, docs/THREADING.md):
+ *   the socket thread, the caller of ph_worker_run: owns the DEALER -> backend, the SUB ->
+ *     heartbeat and the timers for the whole run, and never runs a handler. It registers,
+ *     heartbeats, accepts REQUESTs (up to 1 + opts->prefetch, READY's 6th frame, else "worker
+ *     busy"), hands them to the job thread, sends their answers, answers a job that passes the
+ *     timeout, reads the beat, and takes SIGTERM/SIGINT (the handler wakes its poll through a
+ *     pipe).
+ *   the job thread: runs the handler, one job at a time, and owns no socket. It takes jobs from
+ *     a list and hands them back on another (both under one mutex, never held around a libzmq
+ *     call or a handler), writing the same pipe to wake the socket thread. SIGTERM/SIGINT are
+ *     blocked on it, so a handler never sees them.
+ * The run state is reference-counted: a job thread abandoned in a handler (timeout, beat lost,
+ * second signal) frees it when the handler returns, if the socket thread has gone.
  */
 #define _POSIX_C_SOURCE 200809L
 #include "powerhose/worker.h"
@@ -43,7 +43,6 @@
 #define PARENT_GONE_WAIT_S 1.0
 #define CHECK_S 0.1
 #define MAX_FRAMES 8
-#define PH_MAX_PREFETCH 1024
 
 /* ---------------------------------------------------------------- helpers */
 
@@ -76,41 +75,42 @@ void ph_worker_options_init(ph_worker_options_t *o)
 {
     memset(o, 0, sizeof *o);
     o->name = "powerhose-worker";
-    o->backend = "ipc:///tmp/powerhose-back.ipc";
-    o->heartbeat = "ipc:///tmp/powerhose-beat.ipc";
-    o->timeout_s = 7.5;
+    o->backend = PH_DEFAULT_BACKEND;
+    o->heartbeat = PH_DEFAULT_BEAT;
+    o->timeout_s = PH_DEFAULT_RUN_LIMIT_S;
     o->max_age_s = -1;
     o->max_age_delta_s = 0;
-    o->ping_delay_s = 10;
-    o->ping_retries = 3;
-    o->heartbeat_interval_s = 1;
-    o->max_job_bytes = 16u * 1024 * 1024;
+    o->ping_delay_s = PH_DEFAULT_PING_DELAY_S;
+    o->ping_retries = PH_DEFAULT_PING_RETRIES;
+    o->heartbeat_interval_s = PH_DEFAULT_HEARTBEAT_INTERVAL_S;
+    o->max_job_bytes = PH_MAX_JOB_BYTES;
     o->params = NULL;
     o->debug = 0;
     o->label = "c";
-    o->prefetch = 32;
+    o->prefetch = PH_DEFAULT_PREFETCH;
 }
 
 static void usage(FILE *f, const char *name)
 {
     fprintf(f,
             "usage: %s [options]\n"
-            "  --backend ENDPOINT     broker backend (default ipc:///tmp/powerhose-back.ipc)\n"
-            "  --heartbeat ENDPOINT   broker heartbeat (default ipc:///tmp/powerhose-beat.ipc)\n"
-            "  --timeout SECONDS      longest a job may run; then the worker exits (default 7.5)\n"
+            "  --backend ENDPOINT     broker backend (default %s)\n"
+            "  --heartbeat ENDPOINT   the broker's beat (default %s)\n"
+            "  --timeout SECONDS      job run limit: longest a job may run; then the worker exits (default %g)\n"
             "  --max-age SECONDS      leave gracefully after this long; <= 0 never (default -1)\n"
             "  --max-age-delta SECS   add random(0, SECS) to --max-age (default 0)\n"
             "  --params \"k:v|k2:v2\"   parameters for the job handler\n"
-            "  --ping-delay SECONDS   beat check period (default 10)\n"
-            "  --ping-retries N       beat checks without a beat before leaving (default 3)\n"
-            "  --heartbeat-interval SECONDS  time between two heartbeats (default 1)\n"
-            "  --prefetch N           jobs queued beyond the running one, 0 to 1024 (default 32)\n"
+            "  --ping-delay SECONDS   beat check period (default %g)\n"
+            "  --ping-retries N       beat checks without a beat before leaving (default %d)\n"
+            "  --heartbeat-interval SECONDS  time between two heartbeats (default %g)\n"
+            "  --prefetch N           jobs queued beyond the running one, 0 to %d (default %d)\n"
             "  --parent-pid PID       leave when this process ends (default: $POWERHOSE_PARENT_PID)\n"
             "  --curve-server-key FILE  the broker's public key (NAME.key): CURVE on\n"
             "  --curve-key FILE       this worker's key pair (NAME.key_secret, mode 0600)\n"
             "  --debug                log every message\n"
             "  --help                 print this and exit\n",
-            name);
+            name, PH_DEFAULT_BACKEND, PH_DEFAULT_BEAT, PH_DEFAULT_RUN_LIMIT_S, PH_DEFAULT_PING_DELAY_S,
+            PH_DEFAULT_PING_RETRIES, PH_DEFAULT_HEARTBEAT_INTERVAL_S, PH_MAX_PREFETCH, PH_DEFAULT_PREFETCH);
 }
 
 static int parse_double(const char *s, double *out)
@@ -278,30 +278,88 @@ static void close_frames(zmq_msg_t *frames, int n)
         zmq_msg_close(&frames[i]);
 }
 
-/* A REQUEST accepted and waiting its turn: [job id][budget][payload]. */
-typedef struct {
-    zmq_msg_t f[3];
-} queued_t;
+/* A job from its REQUEST to its REPLY. The socket thread makes it and sends its answer; the
+ * job thread runs it. Its messages are data, not sockets: either thread may read them. */
+typedef struct job {
+    struct job *next;
+    zmq_msg_t id;                  /* the job id, sent back in the REPLY */
+    zmq_msg_t payload;
+    long long budget_ms;           /* the REQUEST's */
+    double received;
+    int rc;                        /* the handler's return; -1 when the payload did not parse */
+    ph_reply_t out;                /* the result or the error text */
+} job_t;
 
 typedef struct {
-    atomic_int refs;               /* caller + loop thread; the last one frees */
-    pthread_mutex_t mu;            /* owns the sockets and everything below */
-    pthread_cond_t cv;             /* the loop ended */
-    const ph_worker_options_t *o;  /* the caller's; not touched once abandoned */
-    ph_handler_fn fn;
+    job_t *head;
+    job_t *tail;
+    int len;
+} job_list_t;
+
+static void list_push(job_list_t *l, job_t *j)
+{
+    j->next = NULL;
+    if (l->tail)
+        l->tail->next = j;
+    else
+        l->head = j;
+    l->tail = j;
+    l->len++;
+}
+
+static job_t *list_pop(job_list_t *l)
+{
+    job_t *j = l->head;
+    if (j) {
+        l->head = j->next;
+        if (l->head == NULL)
+            l->tail = NULL;
+        l->len--;
+    }
+    return j;
+}
+
+static void job_free(job_t *j)
+{
+    zmq_msg_close(&j->id);
+    zmq_msg_close(&j->payload);
+    free(j->out.data);
+    free(j);
+}
+
+/* The run state. Two threads share it:
+ *   the socket thread (the caller of ph_worker_run) owns the sockets, the wake-up pipe's
+ *     read end, and every field marked "socket thread" for the whole run; it never runs a
+ *     handler, so a job that runs long never keeps it from heartbeating, reading the beat,
+ *     or answering the job's timeout;
+ *   the job thread runs handlers, one job at a time. It owns no socket.
+ * They meet only in the job lists under `mu` (a lock for two queues, never held around a
+ * libzmq call or a handler) and through the wake-up pipe, which the job thread writes when it
+ * hands a job back (once per wake: `wake_pending`). The state is reference-counted: a job
+ * thread abandoned in a handler (timeout, beat lost, second signal) frees it when the handler
+ * returns, if the socket thread has gone. */
+typedef struct {
+    atomic_int refs;
+    pthread_mutex_t mu;            /* guards the fields down to `abandoned` */
+    pthread_cond_t cv;             /* a job to run, or stop */
+    job_list_t todo;               /* accepted, not started */
+    job_list_t done;               /* answered by the job thread, not sent yet */
+    job_t *running;                /* the job in the handler, or NULL */
+    double running_since;          /* when it started (its timeout counts from here) */
+    int stop;                      /* the job thread ends once idle */
+    int abandoned;                 /* the socket thread left: the job thread drops its job and ends */
+    atomic_int wake_pending;       /* a wake-up byte is in the pipe */
+    ph_handler_fn fn;              /* the job thread's: copies, so it never reads the caller's options */
     void *user;
     ph_params_t params;
+    char name[64];
+    /* socket thread only */
+    const ph_worker_options_t *o;
     void *ctx;
     void *dealer;
     void *sub;
-    int wake_fd[2];                /* the signal handler wakes the loop's poll */
-    int busy;                      /* a handler runs on the loop thread */
-    unsigned char job_id[255];
-    size_t job_id_len;
-    double job_start;              /* when the running job started (its timeout counts from here) */
-    queued_t *queue;               /* FIFO ring, 1 + o->prefetch slots */
-    int q_head;
-    int q_len;
+    int wake_fd[2];                /* the signal handler and the job thread wake the poll */
+    int held;                      /* jobs accepted and not answered: queued, running, or done */
     int leaving;
     int got_answer;
     double leave_at;
@@ -311,16 +369,17 @@ typedef struct {
     char label[160];               /* READY's label: "c@host" (language@host, PROTOCOL.md) */
     double last_beat;
     double next_hb;
-    int loop_done;                 /* the loop thread ended, with loop_rc */
-    int loop_rc;
-    int abandoned;                 /* the caller left while a handler ran */
 } run_t;
 
 static void run_release(run_t *r)
 {
     if (atomic_fetch_sub(&r->refs, 1) == 1) {
+        job_t *j;
+        while ((j = list_pop(&r->todo)) != NULL)
+            job_free(j);
+        while ((j = list_pop(&r->done)) != NULL)
+            job_free(j);
         ph_params_free(&r->params);
-        free(r->queue);
         pthread_mutex_destroy(&r->mu);
         pthread_cond_destroy(&r->cv);
         free(r);
@@ -343,8 +402,61 @@ static void on_signal(int sig)
     }
 }
 
-#define LOG(r, ...) log_line((r)->o->name, __VA_ARGS__)
-#define DEBUG(r, ...) do { if ((r)->o->debug) log_line((r)->o->name, __VA_ARGS__); } while (0)
+#define LOG(r, ...) log_line((r)->name, __VA_ARGS__)
+#define DEBUG(r, ...) do { if ((r)->o->debug) log_line((r)->name, __VA_ARGS__); } while (0)
+
+/* ---------------------------------------------------------------- the job thread */
+
+static void run_job(run_t *r, job_t *j, double start)
+{
+    ph_job_t job;
+    char err[256];
+    if (ph_job_parse(zmq_msg_data(&j->payload), zmq_msg_size(&j->payload), &job, err, sizeof err) != 0) {
+        ph_reply_printf(&j->out, "%s", err);
+        j->rc = -1;
+        return;
+    }
+    /* What is left of the caller's wait as the job starts: the budget less the time it waited here. */
+    long long waited_ms = (long long)((start - j->received) * 1000.0);
+    job.budget_ms = j->budget_ms > waited_ms ? j->budget_ms - waited_ms : 0;
+    job.params = &r->params;
+    j->rc = r->fn(&job, &j->out, r->user);
+    ph_job_free(&job);
+}
+
+static void *job_thread(void *arg)
+{
+    run_t *r = arg;
+    pthread_mutex_lock(&r->mu);
+    while (1) {
+        while (r->todo.head == NULL && !r->stop && !r->abandoned)
+            pthread_cond_wait(&r->cv, &r->mu);
+        if (r->todo.head == NULL || r->abandoned)
+            break;
+        job_t *j = list_pop(&r->todo);
+        double start = now_s();
+        r->running = j;
+        r->running_since = start;
+        pthread_mutex_unlock(&r->mu);
+        run_job(r, j, start);
+        pthread_mutex_lock(&r->mu);
+        r->running = NULL;
+        if (r->abandoned) {       /* the socket thread answered it (timeout) or left: drop the result */
+            job_free(j);
+            break;
+        }
+        list_push(&r->done, j);
+        if (atomic_exchange(&r->wake_pending, 1) == 0) {
+            ssize_t ignored = write(r->wake_fd[1], "j", 1);
+            (void)ignored;
+        }
+    }
+    pthread_mutex_unlock(&r->mu);
+    run_release(r);
+    return NULL;
+}
+
+/* ---------------------------------------------------------------- the socket thread */
 
 /* Sends n frames (NULL data for empty) as one message; a full queue drops it. */
 static int send_frames(run_t *r, const void *const *data, const size_t *len, int n)
@@ -389,6 +501,49 @@ static void send_reply(run_t *r, const void *id, size_t idlen, const char *statu
     DEBUG(r, "sent REPLY %s: %s", status, text);
 }
 
+/* Sends the answer of a job the job thread handed back, and frees it. */
+static void send_answer(run_t *r, job_t *j)
+{
+    const char *status = j->rc == 0 ? "OK" : "ERROR";
+    if (j->rc == -1)
+        LOG(r, "%.*s; answered ERROR", (int)j->out.len, (const char *)j->out.data);
+    else if (j->rc != 0 && j->out.len == 0)
+        ph_reply_printf(&j->out, "HandlerError: handler returned %d", j->rc);
+    unsigned char cmd = CMD_REPLY;
+    zmq_msg_t result;
+    if (j->out.len > 0) {
+        zmq_msg_init_data(&result, j->out.data, j->out.len, free_buffer, NULL);
+        j->out.data = NULL;       /* the message owns it now */
+    } else {
+        zmq_msg_init(&result);
+    }
+    if (zmq_send(r->dealer, VERSION, 4, ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0) {
+        LOG(r, "could not send a REPLY (%s); dropped", zmq_strerror(errno));
+        zmq_msg_close(&result);
+    } else {
+        zmq_send(r->dealer, &cmd, 1, ZMQ_SNDMORE);
+        zmq_msg_send(&j->id, r->dealer, ZMQ_SNDMORE);
+        zmq_send(r->dealer, status, strlen(status), ZMQ_SNDMORE);
+        DEBUG(r, "sent REPLY %s, %zu bytes", status, zmq_msg_size(&result));
+        if (zmq_msg_send(&result, r->dealer, 0) < 0)
+            zmq_msg_close(&result);
+    }
+    r->held--;
+    job_free(j);
+}
+
+/* Sends the answers the job thread handed back. */
+static void send_answers(run_t *r)
+{
+    pthread_mutex_lock(&r->mu);
+    job_list_t done = r->done;
+    r->done = (job_list_t){NULL, NULL, 0};
+    pthread_mutex_unlock(&r->mu);
+    job_t *j;
+    while ((j = list_pop(&done)) != NULL)
+        send_answer(r, j);
+}
+
 static int is_decimal(const unsigned char *p, size_t n)
 {
     if (n == 0 || n > 18)
@@ -399,17 +554,22 @@ static int is_decimal(const unsigned char *p, size_t n)
     return 1;
 }
 
-/* Answers every queued job ERROR (the worker is exiting before it could run them). */
+/* Answers ERROR every job the job thread has not started (the worker exits before it could
+ * run them), and sends the answers it has handed back. */
 static void fail_queued(run_t *r, const char *why)
 {
-    if (r->q_len > 0)
-        LOG(r, "answering %d queued job%s ERROR: %s", r->q_len, r->q_len == 1 ? "" : "s", why);
-    while (r->q_len > 0) {
-        queued_t *q = &r->queue[r->q_head];
-        r->q_head = (r->q_head + 1) % (r->o->prefetch + 1);
-        r->q_len--;
-        send_reply(r, zmq_msg_data(&q->f[0]), zmq_msg_size(&q->f[0]), "ERROR", why);
-        close_frames(q->f, 3);
+    pthread_mutex_lock(&r->mu);
+    job_list_t todo = r->todo;
+    r->todo = (job_list_t){NULL, NULL, 0};
+    pthread_mutex_unlock(&r->mu);
+    send_answers(r);
+    if (todo.len > 0)
+        LOG(r, "answering %d queued job%s ERROR: %s", todo.len, todo.len == 1 ? "" : "s", why);
+    job_t *j;
+    while ((j = list_pop(&todo)) != NULL) {
+        send_reply(r, zmq_msg_data(&j->id), zmq_msg_size(&j->id), "ERROR", why);
+        r->held--;
+        job_free(j);
     }
 }
 
@@ -441,19 +601,29 @@ static void handle_request(run_t *r, zmq_msg_t *f, int n, int total)
         send_reply(r, id, idlen, "ERROR", text);
         return;
     }
-    if (r->busy + r->q_len < 1 + r->o->prefetch) {
-        queued_t *q = &r->queue[(r->q_head + r->q_len) % (r->o->prefetch + 1)];
-        for (int i = 0; i < 3; i++) {
-            zmq_msg_init(&q->f[i]);
-            zmq_msg_move(&q->f[i], &f[2 + i]);
-        }
-        r->q_len++;
-        DEBUG(r, "REQUEST, %zu bytes: queued (%d waiting)", size, r->q_len);
+    job_t *j;
+    if (r->held >= 1 + r->o->prefetch || (j = calloc(1, sizeof *j)) == NULL) {
+        snprintf(text, sizeof text, "worker busy: capacity 1, prefetch %d", r->o->prefetch);
+        LOG(r, "REQUEST beyond capacity 1 + prefetch %d; answered ERROR", r->o->prefetch);
+        send_reply(r, id, idlen, "ERROR", text);
         return;
     }
-    snprintf(text, sizeof text, "worker busy: capacity 1, prefetch %d", r->o->prefetch);
-    LOG(r, "REQUEST beyond capacity 1 + prefetch %d; answered ERROR", r->o->prefetch);
-    send_reply(r, id, idlen, "ERROR", text);
+    char budget[32];
+    size_t bl = zmq_msg_size(&f[3]);
+    memcpy(budget, zmq_msg_data(&f[3]), bl);
+    budget[bl] = '\0';
+    j->budget_ms = strtoll(budget, NULL, 10);
+    j->received = now_s();
+    zmq_msg_init(&j->id);
+    zmq_msg_move(&j->id, &f[2]);
+    zmq_msg_init(&j->payload);
+    zmq_msg_move(&j->payload, &f[4]);
+    r->held++;
+    pthread_mutex_lock(&r->mu);
+    list_push(&r->todo, j);
+    pthread_cond_signal(&r->cv);
+    pthread_mutex_unlock(&r->mu);
+    DEBUG(r, "REQUEST, %zu bytes: queued (%d held)", size, r->held);
 }
 
 static void handle_backend(run_t *r)
@@ -517,8 +687,7 @@ static void heartbeat_if_due(run_t *r, double now)
 /* A first signal: leave gracefully. */
 static void leave_on_signal(run_t *r, double now, const char *why)
 {
-    LOG(r, "%s: leaving (DISCONNECT sent; %s, %d queued)", why,
-        r->busy ? "finishing the current job" : "idle", r->q_len);
+    LOG(r, "%s: leaving (DISCONNECT sent; %d job%s held)", why, r->held, r->held == 1 ? "" : "s");
     send_cmd(r, CMD_DISCONNECT);
     r->leaving = 1;
     r->leave_at = now;
@@ -546,188 +715,38 @@ static void leave_if_parent_gone(run_t *r, double now)
     r->leave_wait = PARENT_GONE_WAIT_S;
 }
 
-/* Runs the oldest queued job on this thread, with the mutex released while the handler runs.
- * Returns 0, or -1 when the caller abandoned this thread meanwhile (the mutex is then released
- * and r must not be used but to release it). */
-static int run_next(run_t *r)
+/* The running job, if it has run longer than the timeout: answers it ERROR and returns 1 (the
+ * worker then exits: a C thread cannot be stopped, and its handler may hold anything). */
+static int answer_timeout(run_t *r, double now)
 {
-    queued_t q;                   /* moved out of the ring (a zmq_msg_t must not be copied) */
-    for (int i = 0; i < 3; i++) {
-        zmq_msg_init(&q.f[i]);
-        zmq_msg_move(&q.f[i], &r->queue[r->q_head].f[i]);
-    }
-    r->q_head = (r->q_head + 1) % (r->o->prefetch + 1);
-    r->q_len--;
-    memcpy(r->job_id, zmq_msg_data(&q.f[0]), zmq_msg_size(&q.f[0]));
-    r->job_id_len = zmq_msg_size(&q.f[0]);
-    char err[256];
-    ph_job_t job;
-    ph_reply_t out = {NULL, 0, 0};
-    const char *status = "OK";
-    if (ph_job_parse(zmq_msg_data(&q.f[2]), zmq_msg_size(&q.f[2]), &job, err, sizeof err) != 0) {
-        LOG(r, "%s; answered ERROR", err);
-        send_reply(r, r->job_id, r->job_id_len, "ERROR", err);
-        close_frames(q.f, 3);
-        return 0;
-    }
-    char budget[32];
-    size_t bl = zmq_msg_size(&q.f[1]) < sizeof budget - 1 ? zmq_msg_size(&q.f[1]) : sizeof budget - 1;
-    memcpy(budget, zmq_msg_data(&q.f[1]), bl);
-    budget[bl] = '\0';
-    job.budget_ms = strtoll(budget, NULL, 10);
-    job.params = &r->params;
-    close_frames(&q.f[1], 2);     /* the payload is no longer needed once parsed */
-    r->busy = 1;
-    r->job_start = now_s();
-    ph_handler_fn fn = r->fn;
-    void *user = r->user;
-    pthread_mutex_unlock(&r->mu);
-    int rc = fn(&job, &out, user);
-    ph_job_free(&job);
+    unsigned char id[255];
+    size_t idlen = 0;
     pthread_mutex_lock(&r->mu);
-    if (r->abandoned) {           /* timed out meanwhile: drop the result */
-        pthread_mutex_unlock(&r->mu);
-        zmq_msg_close(&q.f[0]);
-        free(out.data);
-        return -1;
+    int late = r->running != NULL && now - r->running_since > r->o->timeout_s;
+    if (late) {
+        idlen = zmq_msg_size(&r->running->id);
+        memcpy(id, zmq_msg_data(&r->running->id), idlen);
+        r->abandoned = 1;          /* its result, should it come, is dropped */
     }
-    r->busy = 0;
-    if (rc != 0) {
-        status = "ERROR";
-        if (out.len == 0)
-            ph_reply_printf(&out, "HandlerError: handler returned %d", rc);
-    }
-    unsigned char cmd = CMD_REPLY;
-    zmq_msg_t result;
-    if (out.len > 0)
-        zmq_msg_init_data(&result, out.data, out.len, free_buffer, NULL);
-    else {
-        free(out.data);
-        zmq_msg_init(&result);
-    }
-    if (zmq_send(r->dealer, VERSION, 4, ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0) {
-        LOG(r, "could not send a REPLY (%s); dropped", zmq_strerror(errno));
-        zmq_msg_close(&result);
-    } else {
-        zmq_send(r->dealer, &cmd, 1, ZMQ_SNDMORE);
-        zmq_msg_send(&q.f[0], r->dealer, ZMQ_SNDMORE);
-        zmq_send(r->dealer, status, strlen(status), ZMQ_SNDMORE);
-        DEBUG(r, "sent REPLY %s, %zu bytes", status, zmq_msg_size(&result));
-        if (zmq_msg_send(&result, r->dealer, 0) < 0)
-            zmq_msg_close(&result);
-    }
-    zmq_msg_close(&q.f[0]);
-    return 0;
-}
-
-static void random_seed(unsigned *seed);
-static double random_unit(unsigned *seed);
-
-/* The exits that do not wait for the running job (the loop's and the watchdog's): each answers the
- * queued jobs and returns 1 with *rc set, or returns 0. */
-static int exit_on_second_signal(run_t *r, int *rc)
-{
-    if (g_signals < 2 || !r->leaving)
+    pthread_mutex_unlock(&r->mu);
+    if (!late)
         return 0;
-    LOG(r, "second signal: exiting now%s", r->busy ? ", abandoning the running job" : "");
-    fail_queued(r, "job not run: the worker is exiting (second signal)");
-    *rc = PH_EXIT_FAILED;
+    char text[96];
+    snprintf(text, sizeof text, "job timed out after %gs", r->o->timeout_s);
+    LOG(r, "%s: answered ERROR; exiting with code %d so that a supervisor restarts the worker (the "
+           "handler cannot be stopped)", text, PH_EXIT_FAILED);
+    send_reply(r, id, idlen, "ERROR", text);
+    r->held--;
+    fail_queued(r, "job not run: the worker is exiting after a job timed out");
     return 1;
 }
 
-static int exit_on_beat_lost(run_t *r, double now, double beat_limit, int *rc)
+static double running_since(run_t *r)
 {
-    if (now - r->last_beat <= beat_limit)
-        return 0;
-    LOG(r, "no heartbeat from the broker for %.1fs (%d x %gs): the broker is gone; exiting%s",
-        now - r->last_beat, r->o->ping_retries, r->o->ping_delay_s,
-        r->busy ? ", abandoning the running job" : "");
-    fail_queued(r, "job not run: the worker lost the broker's heartbeat and is exiting");
-    *rc = PH_EXIT_OK;
-    return 1;
-}
-
-/* The loop thread: holds the mutex except while a handler runs. */
-static void *loop_thread(void *arg)
-{
-    run_t *r = arg;
-    const ph_worker_options_t *o = r->o;
     pthread_mutex_lock(&r->mu);
-    double start = now_s();
-    double beat_limit = o->ping_retries * o->ping_delay_s;
-    double max_age_at = -1;
-    if (o->max_age_s > 0) {
-        unsigned seed;
-        random_seed(&seed);
-        max_age_at = start + o->max_age_s + random_unit(&seed) * o->max_age_delta_s;
-    }
-    int rc = PH_EXIT_OK;
-    double next_check = start;     /* the SUB is read every CHECK_S, not polled (2 syscalls a pass) */
-    while (1) {
-        double now = now_s();
-        if (now >= next_check || now - r->last_beat > beat_limit) {
-            drain_beats(r, now);
-            leave_if_parent_gone(r, now);
-            next_check = now + CHECK_S;
-        }
-        if (exit_on_second_signal(r, &rc))
-            break;
-        if (!r->leaving && (g_signals > 0 || (max_age_at > 0 && now >= max_age_at)))
-            leave_on_signal(r, now, g_signals > 0 ? "signal received" : "max age reached");
-        if (r->leaving && r->q_len == 0 && (r->got_answer || now - r->leave_at >= r->leave_wait)) {
-            if (!r->got_answer) {
-                /* The broker is most likely gone (its supervisor died with it): lingering on close would only
-                 * delay the exit by up to 2 s for messages nobody will read. */
-                int zero = 0;
-                zmq_setsockopt(r->dealer, ZMQ_LINGER, &zero, sizeof zero);
-                LOG(r, "no DISCONNECT answer from the broker within %gs", r->leave_wait);
-            }
-            LOG(r, "left the broker; exiting");
-            rc = PH_EXIT_OK;
-            break;
-        }
-        if (exit_on_beat_lost(r, now, beat_limit, &rc))
-            break;
-        heartbeat_if_due(r, now);
-
-        double wake = r->next_hb;
-        if (next_check < wake) wake = next_check;
-        if (r->last_beat + beat_limit < wake) wake = r->last_beat + beat_limit;
-        if (!r->leaving && max_age_at > 0 && max_age_at < wake) wake = max_age_at;
-        if (r->leaving && r->leave_at + r->leave_wait < wake) wake = r->leave_at + r->leave_wait;
-        long timeout_ms = r->q_len > 0 ? 0 : (long)ceil((wake - now) * 1000.0) + 1;
-        if (timeout_ms < 0) timeout_ms = 0;
-
-        zmq_pollitem_t items[2] = {{r->dealer, 0, ZMQ_POLLIN, 0}, {NULL, r->wake_fd[0], ZMQ_POLLIN, 0}};
-        if (zmq_poll(items, 2, timeout_ms) < 0) {
-            if (errno == EINTR)
-                continue;
-            LOG(r, "poll failed: %s", zmq_strerror(errno));
-            rc = PH_EXIT_FAILED;
-            break;
-        }
-        now = now_s();
-        if (items[1].revents & ZMQ_POLLIN) {
-            char drain[64];
-            while (read(r->wake_fd[0], drain, sizeof drain) > 0) {
-            }
-        }
-        if (items[0].revents & ZMQ_POLLIN)
-            handle_backend(r);
-        while (r->q_len > 0 && !(g_signals >= 2 && r->leaving)) {
-            if (run_next(r) != 0) {
-                run_release(r);
-                return NULL;
-            }
-            heartbeat_if_due(r, now_s());
-        }
-    }
-    r->loop_rc = rc;
-    r->loop_done = 1;
-    pthread_cond_signal(&r->cv);
+    double since = r->running != NULL ? r->running_since : -1;
     pthread_mutex_unlock(&r->mu);
-    run_release(r);
-    return NULL;
+    return since;
 }
 
 static void random_seed(unsigned *seed)
@@ -743,55 +762,100 @@ static double random_unit(unsigned *seed)
     return (double)((*seed >> 8) & 0xffffff) / (double)0x1000000;
 }
 
-/* The caller's part: watches the loop thread while a handler runs, until the loop ends or is
- * abandoned. Returns the exit code. Called with the mutex held; returns with it released. */
-static int watch(run_t *r)
+/* The socket thread's loop: returns the exit code. */
+static int serve(run_t *r)
 {
     const ph_worker_options_t *o = r->o;
-    double period = o->heartbeat_interval_s / 2;
-    if (o->timeout_s / 5 < period) period = o->timeout_s / 5;
-    if (period < 0.01) period = 0.01;
+    double start = now_s();
     double beat_limit = o->ping_retries * o->ping_delay_s;
-    int rc = PH_EXIT_OK;
-    while (!r->loop_done) {
-        struct timespec until;
-        clock_gettime(CLOCK_REALTIME, &until);
-        double t = (double)until.tv_sec + (double)until.tv_nsec / 1e9 + period;
-        until.tv_sec = (time_t)t;
-        until.tv_nsec = (long)((t - (double)until.tv_sec) * 1e9);
-        pthread_cond_timedwait(&r->cv, &r->mu, &until);
-        if (r->loop_done || !r->busy)
-            continue;
+    double max_age_at = -1;
+    if (o->max_age_s > 0) {
+        unsigned seed;
+        random_seed(&seed);
+        max_age_at = start + o->max_age_s + random_unit(&seed) * o->max_age_delta_s;
+    }
+    double next_check = start;     /* the SUB is read every CHECK_S, not polled (2 syscalls a pass) */
+    while (1) {
         double now = now_s();
-        if (now - r->job_start < period / 2 && g_signals == 0)
-            continue;
-        /* A handler has run a while: the loop cannot, so do its housekeeping. */
-        heartbeat_if_due(r, now);
-        drain_beats(r, now);
-        handle_backend(r);
-        if (!r->leaving && g_signals > 0)
-            leave_on_signal(r, now, "signal received");
-        leave_if_parent_gone(r, now);
-        if (now - r->job_start > o->timeout_s) {
-            char text[96];
-            snprintf(text, sizeof text, "job timed out after %gs", o->timeout_s);
-            LOG(r, "%s: answered ERROR; exiting with code %d so that a supervisor restarts the "
-                    "worker (the handler cannot be stopped)", text, PH_EXIT_FAILED);
-            send_reply(r, r->job_id, r->job_id_len, "ERROR", text);
-            fail_queued(r, "job not run: the worker is exiting after a job timed out");
-            rc = PH_EXIT_FAILED;
-            break;
+        if (now >= next_check || now - r->last_beat > beat_limit) {
+            drain_beats(r, now);
+            leave_if_parent_gone(r, now);
+            next_check = now + CHECK_S;
         }
-        if (exit_on_beat_lost(r, now, beat_limit, &rc) || exit_on_second_signal(r, &rc))
-            break;
+        if (g_signals >= 2 && r->leaving) {
+            LOG(r, "second signal: exiting now%s", running_since(r) >= 0 ? ", abandoning the running job" : "");
+            fail_queued(r, "job not run: the worker is exiting (second signal)");
+            return PH_EXIT_FAILED;
+        }
+        if (!r->leaving && (g_signals > 0 || (max_age_at > 0 && now >= max_age_at)))
+            leave_on_signal(r, now, g_signals > 0 ? "signal received" : "max age reached");
+        if (answer_timeout(r, now))
+            return PH_EXIT_FAILED;
+        if (r->leaving && r->held == 0 && (r->got_answer || now - r->leave_at >= r->leave_wait)) {
+            if (!r->got_answer) {
+                /* The broker is most likely gone (its supervisor died with it): lingering on close would only
+                 * delay the exit by up to 2 s for messages nobody will read. */
+                int zero = 0;
+                zmq_setsockopt(r->dealer, ZMQ_LINGER, &zero, sizeof zero);
+                LOG(r, "no DISCONNECT answer from the broker within %gs", r->leave_wait);
+            }
+            LOG(r, "left the broker; exiting");
+            return PH_EXIT_OK;
+        }
+        if (now - r->last_beat > beat_limit) {
+            LOG(r, "no heartbeat from the broker for %.1fs (%d x %gs): the broker is gone; exiting%s",
+                now - r->last_beat, o->ping_retries, o->ping_delay_s,
+                running_since(r) >= 0 ? ", abandoning the running job" : "");
+            fail_queued(r, "job not run: the worker lost the broker's heartbeat and is exiting");
+            return PH_EXIT_OK;
+        }
+        heartbeat_if_due(r, now);
+
+        double wake = r->next_hb;
+        if (next_check < wake) wake = next_check;
+        if (r->last_beat + beat_limit < wake) wake = r->last_beat + beat_limit;
+        if (!r->leaving && max_age_at > 0 && max_age_at < wake) wake = max_age_at;
+        if (r->leaving && r->leave_at + r->leave_wait < wake) wake = r->leave_at + r->leave_wait;
+        double since = running_since(r);
+        if (since >= 0 && since + o->timeout_s < wake) wake = since + o->timeout_s;
+        long timeout_ms = (long)ceil((wake - now) * 1000.0) + 1;
+        if (timeout_ms < 0) timeout_ms = 0;
+
+        zmq_pollitem_t items[2] = {{r->dealer, 0, ZMQ_POLLIN, 0}, {NULL, r->wake_fd[0], ZMQ_POLLIN, 0}};
+        if (zmq_poll(items, 2, timeout_ms) < 0) {
+            if (errno == EINTR)
+                continue;
+            LOG(r, "poll failed: %s", zmq_strerror(errno));
+            return PH_EXIT_FAILED;
+        }
+        if (items[1].revents & ZMQ_POLLIN) {
+            char drain[64];
+            while (read(r->wake_fd[0], drain, sizeof drain) > 0) {
+            }
+            atomic_store(&r->wake_pending, 0);   /* after the drain: a later hand-back writes again */
+        }
+        if (items[0].revents & ZMQ_POLLIN)
+            handle_backend(r);
+        send_answers(r);
     }
-    if (r->loop_done) {
-        rc = r->loop_rc;
-    } else {
+}
+
+/* Ends the job thread: joined when idle; left to end by itself (detached) when it is still in a
+ * handler the socket thread gave up on. Returns whether it was abandoned. */
+static int end_job_thread(run_t *r, pthread_t thread)
+{
+    pthread_mutex_lock(&r->mu);
+    int busy = r->running != NULL;
+    r->stop = 1;
+    if (busy)
         r->abandoned = 1;
-    }
+    pthread_cond_signal(&r->cv);
     pthread_mutex_unlock(&r->mu);
-    return rc;
+    if (busy)
+        pthread_detach(thread);
+    else
+        pthread_join(thread, NULL);
+    return busy;
 }
 
 int ph_worker_run(const ph_worker_options_t *o, ph_handler_fn fn, void *user)
@@ -802,19 +866,19 @@ int ph_worker_run(const ph_worker_options_t *o, ph_handler_fn fn, void *user)
         return PH_EXIT_CONFIG;
     }
     run_t *r = calloc(1, sizeof *r);
-    if (r == NULL || (r->queue = calloc((size_t)o->prefetch + 1, sizeof *r->queue)) == NULL) {
+    if (r == NULL) {
         log_line(o->name, "out of memory");
-        free(r);
         return PH_EXIT_FAILED;
     }
     r->o = o;
+    snprintf(r->name, sizeof r->name, "%s", o->name ? o->name : "powerhose-worker");
     if (ph_params_parse(o->params, &r->params, err, sizeof err) != 0) {
         LOG(r, "--params: %s", err);
-        free(r->queue);
         free(r);
         return PH_EXIT_CONFIG;
     }
     atomic_init(&r->refs, 1);
+    atomic_init(&r->wake_pending, 0);
     pthread_mutex_init(&r->mu, NULL);
     pthread_cond_init(&r->cv, NULL);
     r->fn = fn;
@@ -884,51 +948,45 @@ int ph_worker_run(const ph_worker_options_t *o, ph_handler_fn fn, void *user)
     r->next_hb = start;           /* first HEARTBEAT right after READY */
     pthread_t thread;
     if (setup == 0) {
-        LOG(r, "connected to %s (heartbeat %s), timeout %gs, prefetch %d", o->backend, o->heartbeat,
-            o->timeout_s, o->prefetch);
-        send_ready(r);
-        /* The loop thread, which runs the handler, must not take SIGTERM/SIGINT. */
+        /* The job thread, which runs the handler, must not take SIGTERM/SIGINT: they are for this one. */
         sigset_t block, old;
         sigemptyset(&block);
         sigaddset(&block, SIGTERM);
         sigaddset(&block, SIGINT);
         pthread_sigmask(SIG_BLOCK, &block, &old);
         atomic_fetch_add(&r->refs, 1);
-        if (pthread_create(&thread, NULL, loop_thread, r) != 0) {
+        if (pthread_create(&thread, NULL, job_thread, r) != 0) {
             atomic_fetch_sub(&r->refs, 1);
-            LOG(r, "cannot start the loop thread");
+            LOG(r, "cannot start the job thread");
             setup = -1;
         }
         pthread_sigmask(SIG_SETMASK, &old, NULL);
     }
     int rc = setup_rc;
     if (setup == 0) {
-        pthread_mutex_lock(&r->mu);
-        rc = watch(r);
-        pthread_mutex_lock(&r->mu);
-        int abandoned = r->abandoned;
-        pthread_mutex_unlock(&r->mu);
-        if (abandoned)
-            pthread_detach(thread);
-        else
-            pthread_join(thread, NULL);
+        LOG(r, "connected to %s (heartbeat %s), timeout %gs, prefetch %d", o->backend, o->heartbeat,
+            o->timeout_s, o->prefetch);
+        send_ready(r);
+        rc = serve(r);
+        fail_queued(r, "job not run: the worker is exiting");   /* none left on the paths that answer them */
+        end_job_thread(r, thread);
+        send_answers(r);                                       /* one the job thread finished meanwhile */
     }
 
     sigaction(SIGTERM, &old_term, NULL);
     sigaction(SIGINT, &old_int, NULL);
     g_wake_fd = -1;
-    pthread_mutex_lock(&r->mu);
-    fail_queued(r, "job not run: the worker is exiting");   /* none left on any path above */
     zmq_close(r->sub);
     zmq_close(r->dealer);       /* lingers up to 2 s to deliver the last REPLY/DISCONNECT */
-    r->sub = r->dealer = NULL;
-    pthread_mutex_unlock(&r->mu);
-    zmq_ctx_term(r->ctx);
-    ph_curve_free(curve);
-    if (r->wake_fd[0] >= 0) {
+    zmq_ctx_term(r->ctx);       /* the job thread owns no socket: an abandoned one never holds this up */
+    ph_curve_free(curve);       /* after the term, which ends its monitor thread */
+    pthread_mutex_lock(&r->mu);
+    if (r->wake_fd[0] >= 0) {   /* under the lock: an abandoned job thread writes only while it holds it */
         close(r->wake_fd[0]);
         close(r->wake_fd[1]);
+        r->wake_fd[0] = r->wake_fd[1] = -1;
     }
+    pthread_mutex_unlock(&r->mu);
     run_release(r);
     return rc;
 }

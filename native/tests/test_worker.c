@@ -318,6 +318,16 @@ static void scenario_main(void)
     expect_reply("first of two", "s1", "OK", "s1", 0);
     expect_reply("second of two", "s2", "OK", "s2", 0);
 
+    /* the budget a handler sees is what is left as its job starts: 5000 ms less the ~300 ms it
+     * waited behind another job (it used to be the REQUEST's 5000) */
+    send_request("w", "5000", s1, strlen(s1));
+    send_request("b2", "5000", budget, strlen(budget));
+    expect_reply("before the budget", "w", "OK", "s1", 0);
+    CHECK(broker_recv(&m, 5000, 0) == 0 && m.n == 6 && FRAME_IS(&m, 3, "b2"), "the budget's REPLY");
+    long left = atol((const char *)m.f[5]);
+    CHECK(left <= 4750 && left >= 3000, "budget after a 300 ms wait: %ld ms", left);
+    msg_free(&m);
+
     /* an unasked DISCONNECT: READY again at once, still with the prefetch frame */
     send_cmd(0x05);
     expect_ready("READY after an unasked DISCONNECT", 1);

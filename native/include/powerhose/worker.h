@@ -17,9 +17,10 @@
  *
  * Link with: libpowerhose-worker.a -lzmq -lpthread -lm
  *
- * Threads: ph_worker_run() starts one loop thread that owns the sockets and calls the
- * handler itself, one job at a time (capacity 1); the calling thread watches it (heartbeats
- * and the timeout while a handler runs long). The handler therefore never runs concurrently
+ * Threads: the thread that calls ph_worker_run() owns the sockets for the whole run and never
+ * runs the handler: it heartbeats, reads the broker's beat and answers a job's timeout however
+ * long the handler runs. ph_worker_run() starts one job thread that calls the handler, one job
+ * at a time (capacity 1), and owns no socket. The handler therefore never runs concurrently
  * with itself, but it does not run on the thread that called ph_worker_run(), and never
  * sees SIGTERM/SIGINT. Up to `prefetch` further jobs (default 32) wait in a local FIFO while
  * the handler runs and start, in arrival order, as soon as it returns.
@@ -41,6 +42,18 @@ enum {
     PH_EXIT_USAGE = 2,     /* bad command line: unknown option, missing value, stray argument */
     PH_EXIT_CONFIG = 3     /* bad option value or endpoint: respawning would not help */
 };
+/* ---- defaults and limits, in one place (docs/PROTOCOL.md, "Limits and errors", states the
+ * protocol's once for every worker; the Java ones are io.powerhose.internal.Defaults) ---- */
+#define PH_DEFAULT_BACKEND "ipc:///tmp/powerhose-back.ipc"
+#define PH_DEFAULT_BEAT "ipc:///tmp/powerhose-beat.ipc"   /* the broker's beat (seed: "heartbeat") */
+#define PH_DEFAULT_RUN_LIMIT_S 7.5           /* --timeout: the longest a job may run */
+#define PH_DEFAULT_PING_DELAY_S 10.0         /* --ping-delay: the beat check period */
+#define PH_DEFAULT_PING_RETRIES 3            /* --ping-retries: checks without a beat before leaving */
+#define PH_DEFAULT_HEARTBEAT_INTERVAL_S 1.0  /* --heartbeat-interval: time between two HEARTBEATs */
+#define PH_DEFAULT_PREFETCH 32               /* --prefetch: jobs queued beyond the running one */
+#define PH_MAX_PREFETCH 1024                 /* the most prefetch a broker believes */
+#define PH_MAX_JOB_BYTES ((size_t)16 * 1024 * 1024)   /* larger payloads are answered ERROR */
+
 /* ph_worker_parse_args() returns this when the worker should run. */
 #define PH_RUN (-1)
 
@@ -76,7 +89,9 @@ typedef struct {
     const unsigned char *data;     /* data_len bytes; data[data_len] is always 0, so text
                                       data can be used as a C string */
     size_t data_len;
-    long long budget_ms;           /* ms the caller will still wait (from REQUEST), -1 if unknown */
+    long long budget_ms;           /* ms the caller will still wait, as of when the job starts:
+                                      the REQUEST's budget less the time the job waited in the
+                                      worker (never negative); -1 if unknown */
     const ph_params_t *params;     /* the worker's --params (never NULL inside a handler) */
 } ph_job_t;
 
@@ -123,23 +138,24 @@ typedef int (*ph_handler_fn)(const ph_job_t *job, ph_reply_t *out, void *user);
 
 /* ---- the worker ---- */
 
+/* The defaults (ph_worker_options_init) are the PH_DEFAULT_* and PH_MAX_* above. */
 typedef struct {
     const char *name;              /* program name for log lines ("name[pid]: ...") */
     const char *backend;           /* broker backend endpoint (DEALER connects) */
-    const char *heartbeat;         /* broker heartbeat endpoint (SUB connects) */
-    double timeout_s;              /* a job running longer than this ends the worker (7.5) */
+    const char *heartbeat;         /* the broker's beat endpoint (SUB connects; seed name) */
+    double timeout_s;              /* the job run limit: a job running longer ends the worker */
     double max_age_s;              /* leave after this many seconds; <= 0: never (-1) */
     double max_age_delta_s;        /* plus random(0, this) seconds (0) */
-    double ping_delay_s;           /* heartbeat-loss check: no beat for         (10) */
-    int ping_retries;              /*   ping_retries x ping_delay_s -> exit     (3) */
-    double heartbeat_interval_s;   /* send HEARTBEAT this often (1) */
-    size_t max_job_bytes;          /* larger payloads are answered ERROR (16 MiB) */
+    double ping_delay_s;           /* beat-loss check: no beat for */
+    int ping_retries;              /*   ping_retries x ping_delay_s -> exit */
+    double heartbeat_interval_s;   /* send HEARTBEAT this often */
+    size_t max_job_bytes;          /* larger payloads are answered ERROR */
     const char *params;            /* "key:value|k2:v2" or NULL */
     int debug;                     /* log every message */
     const char *label;             /* READY label's language ("c"); "@host" is added unless it
                                       has an '@' already */
     int prefetch;                  /* jobs beyond capacity 1 accepted and queued while the
-                                      handler runs, 0 to 1024 (1); READY's 6th frame */
+                                      handler runs, 0 to PH_MAX_PREFETCH; READY's 6th frame */
     long parent_pid;               /* leave when this process ends; <= 0: the pid in the
                                       environment variable POWERHOSE_PARENT_PID, if any (0) */
     const char *curve_server_key;  /* the broker's public key file (NAME.key): CURVE on (NULL) */

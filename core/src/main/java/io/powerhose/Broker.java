@@ -5,7 +5,6 @@ import io.powerhose.internal.broker.BrokerConductor;
 import io.powerhose.internal.broker.DispatcherSettings;
 import io.powerhose.internal.broker.Zap;
 import io.powerhose.internal.client.Probe;
-import io.powerhose.internal.process.Threads;
 import io.powerhose.internal.zmq.NativeLibrary;
 import io.powerhose.internal.zmq.Security;
 import org.slf4j.Logger;
@@ -18,6 +17,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -49,7 +49,6 @@ public final class Broker implements AutoCloseable {
 
     private final BrokerOptions options;
     private final BrokerConductor conductor;
-    private final Thread thread;
     private final long pid = ProcessHandle.current().pid();
     private volatile boolean closed;
     private volatile AllowListWatcher allowListWatcher;
@@ -62,7 +61,6 @@ public final class Broker implements AutoCloseable {
             options.legacyTimeout().toMillis(), options.maxReplyBytes(), options.maxWorkerCapacity(),
             options.maxWorkerPrefetch(), options.maxQueuedBytes());
         this.conductor = new BrokerConductor(options, settings, System::nanoTime, allowLists);
-        this.thread = new Thread(conductor, "powerhose-broker");
     }
 
     /**
@@ -85,7 +83,7 @@ public final class Broker implements AutoCloseable {
         refuseDuplicate(options);
         warnWhenTheHeapIsSmall(options);
         Broker broker = new Broker(options, allowLists);
-        broker.thread.start();
+        broker.conductor.start();
         try {
             broker.conductor.started().get(10, TimeUnit.SECONDS);
         } catch (ExecutionException e) {
@@ -231,6 +229,11 @@ public final class Broker implements AutoCloseable {
         conductor.onWorkerProcessExited(workerPid);
     }
 
+    /** @return completes when the broker's thread ends: normally, or exceptionally with why it died */
+    CompletableFuture<Void> ended() {
+        return conductor.ended();
+    }
+
     /**
      * Blocks until the broker stops (after {@link #close()} from another thread, or when its thread dies).
      *
@@ -238,10 +241,12 @@ public final class Broker implements AutoCloseable {
      */
     public void awaitStop() {
         try {
-            thread.join();
+            conductor.ended().handle((ignored, error) -> null).get();
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             return;
+        } catch (ExecutionException e) {
+            throw new IllegalStateException(e); // handle() completes normally
         }
         Throwable failure = conductor.failure();
         if (failure != null) {
@@ -288,6 +293,6 @@ public final class Broker implements AutoCloseable {
     }
 
     private void join() {
-        Threads.joinOrReport(thread, options.drainTimeout().toMillis() + 5_000, LOG);
+        conductor.close(options.drainTimeout().toMillis() + 5_000);
     }
 }

@@ -1,5 +1,7 @@
 package io.powerhose;
 
+import io.powerhose.internal.Defaults;
+
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -19,11 +21,11 @@ import java.util.Objects;
  */
 public final class BrokerOptions {
     /** The documented default frontend endpoint. */
-    public static final String DEFAULT_FRONTEND = "ipc:///tmp/powerhose-front.ipc";
+    public static final String DEFAULT_FRONTEND = Defaults.FRONTEND;
     /** The documented default backend endpoint. */
-    public static final String DEFAULT_BACKEND = "ipc:///tmp/powerhose-back.ipc";
+    public static final String DEFAULT_BACKEND = Defaults.BACKEND;
     /** The documented default heartbeat endpoint. */
-    public static final String DEFAULT_HEARTBEAT = "ipc:///tmp/powerhose-beat.ipc";
+    public static final String DEFAULT_HEARTBEAT = Defaults.BEAT;
     /**
      * What a frame may carry beyond the job or result limit before libzmq refuses it unread: a frame between the
      * limit and the limit plus this is read and answered ({@code TOO_LARGE} for a job).
@@ -229,19 +231,19 @@ public final class BrokerOptions {
         private String frontend = DEFAULT_FRONTEND;
         private String backend = DEFAULT_BACKEND;
         private String heartbeat = DEFAULT_HEARTBEAT;
-        private Duration heartbeatInterval = Duration.ofSeconds(1);
-        private int liveness = 3;
-        private Duration noWorkerGrace = Duration.ofSeconds(1);
-        private int maxQueuedJobs = 10_000;
-        private long maxJobBytes = 16L << 20;
-        private Duration legacyTimeout = Duration.ofMillis(7500);
+        private Duration heartbeatInterval = Defaults.HEARTBEAT_INTERVAL;
+        private int liveness = Defaults.LIVENESS;
+        private Duration noWorkerGrace = Defaults.NO_WORKER_GRACE;
+        private int maxQueuedJobs = Defaults.MAX_QUEUED_JOBS;
+        private long maxJobBytes = Defaults.MAX_JOB_BYTES;
+        private Duration legacyTimeout = Defaults.LEGACY_WAIT_LIMIT;
         private Duration drainTimeout = Duration.ofSeconds(5);
-        private long maxReplyBytes = 64L << 20;
-        private long maxQueuedBytes = 256L << 20;
-        private int maxWorkerCapacity = 1024;
-        private int maxWorkerPrefetch = 1024;
-        private int frontendHwm = 10_000;
-        private int backendHwm = 10_000;
+        private long maxReplyBytes = Defaults.MAX_REPLY_BYTES;
+        private long maxQueuedBytes = Defaults.MAX_QUEUED_BYTES;
+        private int maxWorkerCapacity = Defaults.MAX_CAPACITY;
+        private int maxWorkerPrefetch = Defaults.MAX_PREFETCH;
+        private int frontendHwm = Defaults.BROKER_HWM;
+        private int backendHwm = Defaults.BROKER_HWM;
         private CurveCertificate curveKey;
         private Path allowClients;
         private Path allowWorkers;

@@ -5,12 +5,9 @@ import io.powerhose.internal.client.CallLimit;
 import io.powerhose.internal.client.CallbackFuture;
 import io.powerhose.internal.client.ClientConductor;
 import io.powerhose.internal.client.PendingCall;
-import io.powerhose.internal.process.Threads;
 import io.powerhose.internal.zmq.NativeLibrary;
 import io.powerhose.internal.zmq.Security;
 
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 import java.time.Duration;
 import java.util.Objects;
@@ -53,11 +50,9 @@ import java.util.concurrent.ExecutionException;
  * {@link HandshakeFailedException}, whose message says what to change, instead of waiting for their timeout.
  */
 public final class Client implements AutoCloseable {
-    private static final Logger LOG = LoggerFactory.getLogger(Client.class);
     private final ClientOptions options;
     private final ClientConductor conductor;
     private final CallLimit limit;
-    private final Thread thread;
     private final long marginNs;
     private volatile boolean closed;
 
@@ -101,9 +96,7 @@ public final class Client implements AutoCloseable {
         this.limit = new CallLimit(options.maxPendingCalls(), options.maxPendingBytes());
         this.conductor = new ClientConductor(options.frontend(), options.timeoutOverflows(), limit, System::nanoTime,
             Security.client(options.curveServerKey(), options.curveKey()));
-        this.thread = new Thread(conductor, "powerhose-client-io");
-        this.thread.setDaemon(true);
-        this.thread.start();
+        this.conductor.start();
     }
 
     /** @return the settings */
@@ -282,8 +275,7 @@ public final class Client implements AutoCloseable {
             return;
         }
         closed = true;
-        conductor.requestStop();
-        Threads.joinOrReport(thread, 5_000, LOG);
+        conductor.close(5_000);
     }
 
     /** A job for {@code execute}: a future private to the client, and its call, to cancel on interrupt. */

@@ -1,5 +1,6 @@
 package io.powerhose;
 
+import io.powerhose.internal.Defaults;
 import io.powerhose.internal.Durations;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -129,10 +130,10 @@ public final class ClientOptions {
     /** Builds {@link ClientOptions}; checks all settings together in {@link #build()}. Not thread safe. */
     public static final class Builder {
         private String frontend = BrokerOptions.DEFAULT_FRONTEND;
-        private Duration timeout = Duration.ofSeconds(5);
-        private Duration timeoutMaxOverflow = Duration.ofMillis(7500);
+        private Duration timeout = Defaults.EXPECTED_TIME;
+        private Duration timeoutMaxOverflow = Defaults.WAIT_LIMIT;
         private int timeoutOverflows = 1;
-        private long maxJobBytes = 16L << 20;
+        private long maxJobBytes = Defaults.MAX_JOB_BYTES;
         private Executor completionExecutor = ForkJoinPool.commonPool();
         private int maxPendingCalls = DEFAULT_MAX_PENDING_CALLS;
         private long maxPendingBytes = DEFAULT_MAX_PENDING_BYTES;

@@ -4,6 +4,7 @@ import io.powerhose.internal.Durations;
 import io.powerhose.internal.cluster.Supervisor;
 import io.powerhose.internal.cluster.WorkerMain;
 import io.powerhose.internal.process.ClassPath;
+import io.powerhose.internal.runner.ThreadRole;
 import io.powerhose.internal.process.JavaCommand;
 import io.powerhose.internal.worker.Targets;
 import org.slf4j.Logger;
@@ -61,7 +62,6 @@ public final class Cluster implements AutoCloseable {
     private final String workerClassPath;
     private final Broker broker;
     private final Supervisor supervisor;
-    private final Thread supervisorThread;
     private final Thread shutdownHook;
     private final Object stopLock = new Object();
     private volatile boolean stopped;
@@ -81,9 +81,7 @@ public final class Cluster implements AutoCloseable {
         checkLogfile(options);
         this.broker = Broker.start(options.broker().newBuilder().drainTimeout(options.stopGrace()).build());
         this.supervisor = new Supervisor(options, this::workerCommand, this::workerLog, broker::workerProcessExited);
-        this.supervisorThread = new Thread(supervisor, "powerhose-cluster");
-        this.supervisorThread.setDaemon(true);
-        this.shutdownHook = new Thread(this::stop, "powerhose-cluster-shutdown");
+        this.shutdownHook = ThreadRole.SHUTDOWN.newThread(this::stop, "cluster");
     }
 
     /**
@@ -100,10 +98,8 @@ public final class Cluster implements AutoCloseable {
         Objects.requireNonNull(options, "options");
         Cluster cluster = new Cluster(options);
         Runtime.getRuntime().addShutdownHook(cluster.shutdownHook);
-        cluster.supervisorThread.start();
-        Thread brokerWatch = new Thread(cluster::watchBroker, "powerhose-cluster-broker-watch");
-        brokerWatch.setDaemon(true);
-        brokerWatch.start();
+        cluster.supervisor.start();
+        cluster.broker.ended().whenComplete((ignored, error) -> cluster.onBrokerEnded(error));
         cluster.supervisor.scale(options.numProcesses());
         try {
             cluster.awaitWorkers(options.numProcesses(), START_TIMEOUT);
@@ -208,14 +204,14 @@ public final class Cluster implements AutoCloseable {
     }
 
     /** Waits for the broker's thread; when it dies, the cluster stops (its workers would serve no one). */
-    private void watchBroker() {
-        try {
-            broker.awaitStop();
-        } catch (PowerhoseException e) {
-            brokerFailure = e;
-            LOG.error("the broker died: stopping the cluster");
-            stop();
+    /** Runs on the broker's thread as it ends: a broker that died stops the cluster, from a thread of its own. */
+    private void onBrokerEnded(Throwable error) {
+        if (error == null) {
+            return;
         }
+        brokerFailure = new PowerhoseException("the broker thread died: " + error, error);
+        LOG.error("the broker died: stopping the cluster");
+        ThreadRole.SHUTDOWN.newThread(this::stop, "cluster").start();
     }
 
     /**

@@ -1,5 +1,6 @@
 package io.powerhose;
 
+import io.powerhose.internal.Defaults;
 import io.powerhose.internal.broker.AllowList;
 
 import java.nio.file.Path;
@@ -193,7 +194,7 @@ public final class ClusterOptions {
         private boolean debug;
         private boolean background;
         private Map<String, String> workerParams = Map.of();
-        private Duration timeout = Duration.ofMillis(7500);
+        private Duration timeout = Defaults.RUN_LIMIT;
         private Duration maxAge;
         private Duration maxAgeDelta = Duration.ZERO;
         private List<String> workerJvmOptions = List.of();

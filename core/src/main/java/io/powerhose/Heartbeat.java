@@ -1,6 +1,8 @@
 package io.powerhose;
 
-import io.powerhose.internal.process.Threads;
+import io.powerhose.internal.runner.Loop;
+import io.powerhose.internal.runner.LoopRunner;
+import io.powerhose.internal.runner.ThreadRole;
 import io.powerhose.internal.zmq.NativeLibrary;
 import io.powerhose.internal.zmq.Sockets;
 import io.powerhose.internal.zmq.Wakeup;
@@ -11,7 +13,6 @@ import org.zeromq.ZMQ;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Objects;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 
 /**
@@ -23,14 +24,11 @@ import java.util.concurrent.ExecutionException;
  */
 public final class Heartbeat implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(Heartbeat.class);
-    static final byte[] BEAT = "BEAT".getBytes(StandardCharsets.US_ASCII);
+    private static final byte[][] BEAT = {"BEAT".getBytes(StandardCharsets.US_ASCII)};
 
     private final String endpoint;
-    private final Duration interval;
-    private final Wakeup wakeup = new Wakeup();
-    private final CompletableFuture<Void> bound = new CompletableFuture<>();
-    private final Thread thread;
-    private volatile boolean running = true;
+    private final LoopRunner runner;
+    private final Beats beats;
 
     /** Creates a heartbeat on {@link BrokerOptions#DEFAULT_HEARTBEAT} every 10 s (the documented defaults). */
     public Heartbeat() {
@@ -45,17 +43,18 @@ public final class Heartbeat implements AutoCloseable {
      */
     public Heartbeat(String endpoint, Duration interval) {
         this.endpoint = Objects.requireNonNull(endpoint, "endpoint");
-        this.interval = Objects.requireNonNull(interval, "interval");
+        Objects.requireNonNull(interval, "interval");
         Settings.positive("interval", interval);
-        this.thread = new Thread(this::run, "powerhose-heartbeat");
+        this.beats = new Beats(endpoint, interval.toNanos());
+        this.runner = new LoopRunner(ThreadRole.HEARTBEAT, null, beats, LOG);
     }
 
     /** Binds and starts beating; returns once bound. */
     public void start() {
         NativeLibrary.load();
-        thread.start();
+        runner.start();
         try {
-            bound.get();
+            runner.started().get();
         } catch (ExecutionException e) {
             throw new PowerhoseException("heartbeat could not bind " + endpoint + ": " + e.getCause().getMessage(),
                 e.getCause());
@@ -67,9 +66,7 @@ public final class Heartbeat implements AutoCloseable {
 
     /** Stops beating and closes the socket. Idempotent. */
     public void stop() {
-        running = false;
-        wakeup.wake();
-        Threads.joinOrReport(thread, 5_000, LOG);
+        runner.close(5_000);
     }
 
     @Override
@@ -77,34 +74,68 @@ public final class Heartbeat implements AutoCloseable {
         stop();
     }
 
-    private void run() {
-        ZMQ.Context context = ZMQ.context(1);
-        ZMQ.Socket socket = Sockets.create(context, ZMQ.PUB, 1000);
-        try {
-            try {
-                socket.bind(endpoint);
-            } catch (RuntimeException e) {
-                bound.completeExceptionally(e);
-                return;
-            }
-            bound.complete(null);
-            ZMQ.Poller poller = new ZMQ.Poller(1);
+    /** The loop of {@code powerhose-heartbeat}: one PUB, one beat per interval. */
+    private static final class Beats implements Loop {
+        private final String endpoint;
+        private final long intervalNs;
+        private final Wakeup wakeup = new Wakeup();
+        private volatile boolean running = true;
+        private ZMQ.Context context;
+        private ZMQ.Socket socket;
+        private ZMQ.Poller poller;
+        private long nextNs;
+
+        Beats(String endpoint, long intervalNs) {
+            this.endpoint = endpoint;
+            this.intervalNs = intervalNs;
+        }
+
+        @Override
+        public void onStart() {
+            context = ZMQ.context(1);
+            socket = Sockets.create(context, ZMQ.PUB, 1000);
+            socket.bind(endpoint);
+            poller = new ZMQ.Poller(1);
             wakeup.register(poller);
-            long intervalMs = Math.max(1, interval.toMillis());
-            long nextNs = System.nanoTime();
-            while (running) {
-                long nowNs = System.nanoTime();
-                if (nowNs - nextNs >= 0) {
-                    Sockets.send(socket, null, new byte[][] {BEAT});
-                    nextNs = nowNs + intervalMs * 1_000_000;
-                }
-                Sockets.poll(poller, Math.max(1, (nextNs - nowNs) / 1_000_000));
-                wakeup.clear();
+            nextNs = System.nanoTime();
+        }
+
+        @Override
+        public void doWork() {
+            Sockets.poll(poller, Sockets.pollTimeoutMs(nextNs - System.nanoTime()));
+            wakeup.clear();
+        }
+
+        @Override
+        public void onTimers() {
+            long nowNs = System.nanoTime();
+            if (running && nowNs - nextNs >= 0) {
+                Sockets.send(socket, null, BEAT);
+                nextNs = nowNs + intervalNs;
             }
-        } finally {
-            socket.close();
-            context.term();
-            wakeup.close();
+        }
+
+        @Override
+        public boolean isDone() {
+            return !running;
+        }
+
+        @Override
+        public void onClose() {
+            try {
+                Sockets.close(socket);
+                if (context != null) {
+                    context.term();
+                }
+            } finally {
+                wakeup.close();
+            }
+        }
+
+        @Override
+        public void requestStop() {
+            running = false;
+            wakeup.wake();
         }
     }
 }

@@ -3,10 +3,12 @@ package io.powerhose;
 import io.powerhose.internal.protocol.JobCodec;
 
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
 
 /**
  * A job: raw data plus text headers, as it travels to a worker.
@@ -27,6 +29,7 @@ public final class Job {
     private final byte[] data;
     private final Map<String, String> headers;
     private boolean retryable;
+    private Duration budget;
 
     /** Creates a job with empty data and no headers. */
     public Job() {
@@ -105,6 +108,31 @@ public final class Job {
     /** @return whether the job is at-least-once ({@link #retryable(boolean)}) */
     public boolean retryable() {
         return retryable;
+    }
+
+    /**
+     * Sets how long the caller will still wait for this job's result. A worker sets it before it calls the
+     * handler, from the REQUEST's budget minus the time the job waited in the worker, so that a handler can give
+     * up early, or do less, when little time is left. A client does not send it: a call's timeout is what counts.
+     *
+     * @param budget the time left, zero or more
+     * @return this job
+     */
+    public Job budget(Duration budget) {
+        Objects.requireNonNull(budget, "budget");
+        if (budget.isNegative()) {
+            throw new IllegalArgumentException("budget=" + budget + " must not be negative");
+        }
+        this.budget = budget;
+        return this;
+    }
+
+    /**
+     * @return how long the caller will still wait for the result, as of when a worker started the job; empty outside
+     *     a worker (see {@link #budget(Duration)})
+     */
+    public Optional<Duration> budget() {
+        return Optional.ofNullable(budget);
     }
 
     /** @return the raw data (the array itself, not a copy) */

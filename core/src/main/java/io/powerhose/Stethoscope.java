@@ -1,7 +1,10 @@
 package io.powerhose;
 
+import io.powerhose.internal.Defaults;
 import io.powerhose.internal.worker.BeatWatch;
-import io.powerhose.internal.process.Threads;
+import io.powerhose.internal.runner.Loop;
+import io.powerhose.internal.runner.LoopRunner;
+import io.powerhose.internal.runner.ThreadRole;
 import io.powerhose.internal.zmq.NativeLibrary;
 import io.powerhose.internal.zmq.Sockets;
 import io.powerhose.internal.zmq.Wakeup;
@@ -29,9 +32,7 @@ public final class Stethoscope implements AutoCloseable {
     private final int retries;
     private final BooleanSupplier onBeatLost;
     private final Runnable onBeat;
-    private final Wakeup wakeup = new Wakeup();
-    private final Thread thread;
-    private volatile boolean running = true;
+    private final LoopRunner runner;
 
     /**
      * Creates a stethoscope with the documented defaults: warm-up 0.5 s, delay 10 s, 3 retries.
@@ -41,7 +42,7 @@ public final class Stethoscope implements AutoCloseable {
      * @param onBeat called on every beat
      */
     public Stethoscope(String endpoint, BooleanSupplier onBeatLost, Runnable onBeat) {
-        this(endpoint, Duration.ofMillis(500), Duration.ofSeconds(10), 3, onBeatLost, onBeat);
+        this(endpoint, Duration.ofMillis(500), Defaults.PING_DELAY, Defaults.PING_RETRIES, onBeatLost, onBeat);
     }
 
     /**
@@ -67,21 +68,18 @@ public final class Stethoscope implements AutoCloseable {
         this.retries = retries;
         this.onBeatLost = Objects.requireNonNull(onBeatLost, "onBeatLost");
         this.onBeat = Objects.requireNonNull(onBeat, "onBeat");
-        this.thread = new Thread(this::run, "powerhose-stethoscope");
-        this.thread.setDaemon(true);
+        this.runner = new LoopRunner(ThreadRole.STETHOSCOPE, null, new Listening(), LOG);
     }
 
     /** Connects and starts listening. */
     public void start() {
         NativeLibrary.load();
-        thread.start();
+        runner.start();
     }
 
     /** Stops listening. Idempotent; must not be called from a callback. */
     public void stop() {
-        running = false;
-        wakeup.wake();
-        Threads.joinOrReport(thread, 5_000, LOG);
+        runner.close(5_000);
     }
 
     @Override
@@ -89,38 +87,73 @@ public final class Stethoscope implements AutoCloseable {
         stop();
     }
 
-    private void run() {
-        ZMQ.Context context = ZMQ.context(1);
-        ZMQ.Socket socket = Sockets.create(context, ZMQ.SUB, 0);
-        try {
+    /** The loop of {@code powerhose-stethoscope}: one SUB, and the callbacks. */
+    private final class Listening implements Loop {
+        private final Wakeup wakeup = new Wakeup();
+        private volatile boolean running = true;
+        private ZMQ.Context context;
+        private ZMQ.Socket socket;
+        private ZMQ.Poller poller;
+        private int beatItem;
+        private BeatWatch watch;
+
+        @Override
+        public void onStart() {
+            context = ZMQ.context(1);
+            socket = Sockets.create(context, ZMQ.SUB, 0);
             socket.subscribe(new byte[0]);
             socket.connect(endpoint);
-            ZMQ.Poller poller = new ZMQ.Poller(2);
-            int beatItem = poller.register(socket, ZMQ.Poller.POLLIN);
+            poller = new ZMQ.Poller(2);
+            beatItem = poller.register(socket, ZMQ.Poller.POLLIN);
             wakeup.register(poller);
-            BeatWatch watch = new BeatWatch(System.nanoTime(), warmupDelay.toNanos(), delay.toNanos(), retries);
-            while (running) {
-                long waitNs = watch.deadlineNs() - System.nanoTime();
-                Sockets.poll(poller, Sockets.pollTimeoutMs(waitNs));
-                wakeup.clear();
-                if (poller.pollin(beatItem)) {
-                    while (Sockets.receive(socket).length > 0) {
-                        watch.onBeat(System.nanoTime());
-                        onBeat.run();
-                    }
-                }
-                long nowNs = System.nanoTime();
-                if (running && watch.isLost(nowNs)) {
-                    if (onBeatLost.getAsBoolean()) {
-                        return;
-                    }
-                    watch.restart(nowNs);
+            watch = new BeatWatch(System.nanoTime(), warmupDelay.toNanos(), delay.toNanos(), retries);
+        }
+
+        @Override
+        public void doWork() {
+            Sockets.poll(poller, Sockets.pollTimeoutMs(watch.deadlineNs() - System.nanoTime()));
+            wakeup.clear();
+            if (poller.pollin(beatItem)) {
+                while (Sockets.receive(socket).length > 0) {
+                    watch.onBeat(System.nanoTime());
+                    onBeat.run();
                 }
             }
-        } finally {
-            socket.close();
-            context.term();
-            wakeup.close();
+        }
+
+        @Override
+        public void onTimers() {
+            long nowNs = System.nanoTime();
+            if (running && watch.isLost(nowNs)) {
+                if (onBeatLost.getAsBoolean()) {
+                    running = false;
+                    return;
+                }
+                watch.restart(nowNs);
+            }
+        }
+
+        @Override
+        public boolean isDone() {
+            return !running;
+        }
+
+        @Override
+        public void onClose() {
+            try {
+                Sockets.close(socket);
+                if (context != null) {
+                    context.term();
+                }
+            } finally {
+                wakeup.close();
+            }
+        }
+
+        @Override
+        public void requestStop() {
+            running = false;
+            wakeup.wake();
         }
     }
 }

@@ -1,8 +1,12 @@
 package io.powerhose;
 
+import io.powerhose.internal.runner.LoopRunner;
+import io.powerhose.internal.runner.ThreadRole;
 import io.powerhose.internal.worker.Targets;
 import io.powerhose.internal.worker.WorkerConductor;
 import io.powerhose.internal.zmq.NativeLibrary;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 import java.time.Duration;
 import java.util.Objects;
@@ -40,9 +44,10 @@ public final class Worker implements AutoCloseable {
         FAILED
     }
 
+    private static final Logger LOG = LoggerFactory.getLogger(Worker.class);
     private final WorkerOptions options;
     private final WorkerConductor conductor;
-    private final Thread thread;
+    private final LoopRunner runner;
 
     /**
      * Creates a worker; the target is resolved now, so a bad target fails here.
@@ -56,7 +61,11 @@ public final class Worker implements AutoCloseable {
         JobHandler handler = options.handler() != null ? options.handler()
             : Targets.resolve(options.target(), options.params());
         this.conductor = new WorkerConductor(options, handler, System::nanoTime);
-        this.thread = new Thread(conductor, "powerhose-worker");
+        this.runner = new LoopRunner(ThreadRole.WORKER, null, conductor, LOG);
+        runner.started().exceptionally(error -> {
+            LOG.error("the worker could not start", error);
+            return null;
+        });
     }
 
     /**
@@ -77,7 +86,7 @@ public final class Worker implements AutoCloseable {
 
     /** Starts the worker: it connects and registers in the background. */
     public void start() {
-        thread.start();
+        runner.start();
     }
 
     /** Asks the worker to leave gracefully: the broker sends it nothing more, its running jobs finish. */
@@ -101,14 +110,7 @@ public final class Worker implements AutoCloseable {
      * @return why it ended, or null when it still runs
      */
     public Exit awaitExit(Duration timeout) {
-        if (thread.getState() == Thread.State.NEW) {
-            return exit();
-        }
-        try {
-            conductor.awaitEnd(timeout.toNanos());
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
+        runner.awaitEnd(timeout.toNanos());
         return exit();
     }
 
@@ -118,7 +120,7 @@ public final class Worker implements AutoCloseable {
         return exit == null ? null : Exit.valueOf(exit.name());
     }
 
-    /** Stops the worker and waits for it, up to its job timeout plus 5 s. Idempotent. */
+    /** Stops the worker and waits for it, up to its job timeout plus 10 s. Idempotent. */
     @Override
     public void close() {
         stop();

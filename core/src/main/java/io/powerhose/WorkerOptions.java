@@ -1,5 +1,7 @@
 package io.powerhose;
 
+import io.powerhose.internal.Defaults;
+
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Collections;
@@ -175,16 +177,16 @@ public final class WorkerOptions {
         private JobHandler handler;
         private String backend = BrokerOptions.DEFAULT_BACKEND;
         private String heartbeat = BrokerOptions.DEFAULT_HEARTBEAT;
-        private Duration pingDelay = Duration.ofSeconds(10);
-        private int pingRetries = 3;
+        private Duration pingDelay = Defaults.PING_DELAY;
+        private int pingRetries = Defaults.PING_RETRIES;
         private Map<String, String> params = Map.of();
-        private Duration timeout = Duration.ofMillis(7500);
+        private Duration timeout = Defaults.RUN_LIMIT;
         private Duration maxAge;
         private Duration maxAgeDelta = Duration.ZERO;
         private int capacity = 1;
-        private int prefetch = 32;
-        private Duration heartbeatInterval = Duration.ofSeconds(1);
-        private long maxJobBytes = 16L << 20;
+        private int prefetch = Defaults.PREFETCH;
+        private Duration heartbeatInterval = Defaults.HEARTBEAT_INTERVAL;
+        private long maxJobBytes = Defaults.MAX_JOB_BYTES;
         private CurveCertificate curveServerKey;
         private CurveCertificate curveKey;
 
@@ -406,14 +408,14 @@ public final class WorkerOptions {
             if (pingRetries < 1) {
                 throw new ConfigurationException("pingRetries=" + pingRetries + " must be 1 or more");
             }
-            if (capacity < 1 || capacity > 1024) {
-                throw new ConfigurationException("capacity=" + capacity + " must be 1 to 1024");
+            if (capacity < 1 || capacity > Defaults.MAX_CAPACITY) {
+                throw new ConfigurationException("capacity=" + capacity + " must be 1 to " + Defaults.MAX_CAPACITY);
             }
             if (maxJobBytes < 1) {
                 throw new ConfigurationException("maxJobBytes=" + maxJobBytes + " must be 1 or more");
             }
-            if (prefetch < 0 || prefetch > 1024) {
-                throw new ConfigurationException("prefetch=" + prefetch + " must be 0 to 1024");
+            if (prefetch < 0 || prefetch > Defaults.MAX_PREFETCH) {
+                throw new ConfigurationException("prefetch=" + prefetch + " must be 0 to " + Defaults.MAX_PREFETCH);
             }
             Settings.curveClient(curveServerKey, curveKey);
             return new WorkerOptions(this);

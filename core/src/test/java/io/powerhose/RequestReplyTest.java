@@ -278,6 +278,26 @@ class RequestReplyTest {
     }
 
     /**
+     * A worker stopped (SIGTERM) while it runs a job answers it before it exits, and the answer arrives whole. The
+     * Java worker used to close its DEALER with linger 0 in the pass that sent its last REPLY, so that a large
+     * answer was cut off and its caller got WORKER_LOST (issue 10, item 8).
+     */
+    @Test
+    void workerStoppedMidJobDeliversItsLastAnswerWhole() throws Exception {
+        cluster.startBroker();
+        ManagedProcess worker = cluster.startJavaWorker(TARGETS + "large");
+        cluster.awaitWorkers(1);
+        Client client = cluster.client(ClientOptions.builder().timeout(Duration.ofSeconds(20))
+            .timeoutMaxOverflow(Duration.ofSeconds(30)));
+        CompletableFuture<byte[]> call = client.submit(new Job("32", Map.of("sleep_ms", "1000")));
+        TestCluster.await(() -> "1".equals(TestCluster.value(client.status(Duration.ofSeconds(1)).orElseThrow(),
+            "in_flight")), Duration.ofSeconds(10), () -> "the job did not reach the worker");
+        worker.terminate();
+        assertEquals(32 << 20, call.get(30, java.util.concurrent.TimeUnit.SECONDS).length);
+        assertEquals(143, worker.waitFor(Duration.ofSeconds(20)), "the JVM's exit on SIGTERM: " + worker.log());
+    }
+
+    /**
      * An Error from a job (here OutOfMemoryError) ends the worker process with a failure, for its supervisor to
      * replace, rather than leaving a worker alive that no longer serves (the original's "deaf worker").
      */

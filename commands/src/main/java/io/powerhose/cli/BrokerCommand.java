@@ -1,10 +1,12 @@
 package io.powerhose.cli;
 
+import io.powerhose.internal.Defaults;
 import io.powerhose.Broker;
 import io.powerhose.BrokerOptions;
 import io.powerhose.DuplicateBrokerException;
 import io.powerhose.internal.process.ExitCodes;
 import io.powerhose.internal.process.Signals;
+import io.powerhose.internal.runner.ThreadRole;
 import io.powerhose.internal.zmq.Security;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -37,23 +39,23 @@ public final class BrokerCommand implements Callable<Integer> {
 
     @Option(names = "--heartbeat-interval", paramLabel = "SECONDS",
         description = "Time between two beats; a worker silent for liveness x this is lost. Default: ${DEFAULT-VALUE}")
-    double heartbeatInterval = 1;
+    double heartbeatInterval = Seconds.in(Defaults.HEARTBEAT_INTERVAL);
 
     @Option(names = "--liveness", paramLabel = "N",
         description = "Heartbeat intervals of silence before a worker is lost. Default: ${DEFAULT-VALUE}")
-    int liveness = 3;
+    int liveness = Defaults.LIVENESS;
 
     @Option(names = "--max-queued", paramLabel = "N",
         description = "Jobs that may wait for a worker before new ones are refused as busy. Default: ${DEFAULT-VALUE}")
-    int maxQueued = 10_000;
+    int maxQueued = Defaults.MAX_QUEUED_JOBS;
 
     @Option(names = "--max-job-bytes", paramLabel = "BYTES",
         description = "Largest job accepted. Default: ${DEFAULT-VALUE}")
-    long maxJobBytes = 16L << 20;
+    long maxJobBytes = Defaults.MAX_JOB_BYTES;
 
     @Option(names = "--no-worker-grace", paramLabel = "SECONDS",
         description = "How long a job waits for a worker when none is registered. Default: ${DEFAULT-VALUE}")
-    double noWorkerGrace = 1;
+    double noWorkerGrace = Seconds.in(Defaults.NO_WORKER_GRACE);
 
     @Mixin
     BrokerSecurityOptions security = new BrokerSecurityOptions();
@@ -105,7 +107,7 @@ public final class BrokerCommand implements Callable<Integer> {
             return ExitCodes.DUPLICATE_BROKER;
         }
         started[0] = broker;
-        Runtime.getRuntime().addShutdownHook(new Thread(broker::close, "powerhose-broker-shutdown"));
+        Runtime.getRuntime().addShutdownHook(ThreadRole.SHUTDOWN.newThread(broker::close, "broker"));
         broker.awaitStop();
         return ExitCodes.OK;
     }

@@ -1,5 +1,6 @@
 package io.powerhose.cli;
 
+import io.powerhose.internal.Defaults;
 import io.powerhose.Cluster;
 import io.powerhose.ClusterOptions;
 import io.powerhose.ConfigurationException;
@@ -48,7 +49,7 @@ public final class ClusterCommand implements Callable<Integer> {
 
     @Option(names = "--timeout", paramLabel = "TIMEOUT",
         description = "The workers' job timeout in seconds. Default: ${DEFAULT-VALUE}")
-    double timeout = 7.5;
+    double timeout = Seconds.in(Defaults.RUN_LIMIT);
 
     @Option(names = "--max-age", paramLabel = "MAX_AGE",
         description = "The workers' maximum age in seconds; -1 for never. Default: ${DEFAULT-VALUE}")

@@ -1,5 +1,6 @@
 package io.powerhose.cli;
 
+import io.powerhose.internal.Defaults;
 import io.powerhose.BrokerOptions;
 import io.powerhose.WorkerOptions;
 import io.powerhose.internal.cluster.WorkerProcess;
@@ -42,7 +43,7 @@ public final class WorkerCommand implements Callable<Integer> {
 
     @Option(names = "--timeout", paramLabel = "TIMEOUT", description = "The maximum time allowed before the thread "
         + "stacks is dump and the job result not sent back. Default: ${DEFAULT-VALUE}")
-    double timeout = 7.5;
+    double timeout = Seconds.in(Defaults.RUN_LIMIT);
 
     @Option(names = "--max-age", paramLabel = "MAX_AGE", description = "The maximum age for a worker in seconds. "
         + "After that delay, the worker will simply quit. When set to -1, never quits. Default: ${DEFAULT-VALUE}")
@@ -58,19 +59,19 @@ public final class WorkerCommand implements Callable<Integer> {
     @Option(names = "--prefetch", paramLabel = "N", description = "Most jobs beyond --capacity the worker accepts "
         + "and queues while busy, so that it never idles for a broker round trip between two jobs; the broker "
         + "queues at most about 2 ms of work on it (0: off). Default: ${DEFAULT-VALUE}")
-    int prefetch = 32;
+    int prefetch = Defaults.PREFETCH;
 
     @Option(names = "--ping-delay", paramLabel = "SECONDS",
         description = "Time between two beat checks. Default: ${DEFAULT-VALUE}")
-    double pingDelay = 10;
+    double pingDelay = Seconds.in(Defaults.PING_DELAY);
 
     @Option(names = "--ping-retries", paramLabel = "N",
         description = "Beat checks without a beat before quitting. Default: ${DEFAULT-VALUE}")
-    int pingRetries = 3;
+    int pingRetries = Defaults.PING_RETRIES;
 
     @Option(names = "--heartbeat-interval", paramLabel = "SECONDS",
         description = "Time between two heartbeats sent to the broker. Default: ${DEFAULT-VALUE}")
-    double heartbeatInterval = 1;
+    double heartbeatInterval = Seconds.in(Defaults.HEARTBEAT_INTERVAL);
 
     @Option(names = "--parent-pid", paramLabel = "PID", hidden = true,
         description = "Leave when this process ends (default: the pid in POWERHOSE_PARENT_PID, which a cluster's "

@@ -3,6 +3,7 @@ package io.powerhose.testing;
 import io.powerhose.Broker;
 import io.powerhose.BrokerOptions;
 import io.powerhose.internal.process.Signals;
+import io.powerhose.internal.runner.ThreadRole;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -52,7 +53,7 @@ public final class BrokerProcess {
         }
         Broker broker = Broker.start(options.build());
         started[0] = broker;
-        Runtime.getRuntime().addShutdownHook(new Thread(broker::close, "powerhose-broker-shutdown"));
+        Runtime.getRuntime().addShutdownHook(ThreadRole.SHUTDOWN.newThread(broker::close, "broker"));
         if (endpointsFile != null) {
             Path partial = endpointsFile.resolveSibling(endpointsFile.getFileName() + ".partial");
             try {

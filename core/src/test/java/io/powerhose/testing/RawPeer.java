@@ -29,12 +29,31 @@ public final class RawPeer implements AutoCloseable {
      *     in the sender's queue)
      */
     public RawPeer(int type, String endpoint, long receiveHwm) {
+        this(type, endpoint, receiveHwm, false);
+    }
+
+    private RawPeer(int type, String endpoint, long receiveHwm, boolean bind) {
         NativeLibrary.load();
         socket = Sockets.create(context, type, 0);
         socket.setRcvHWM(receiveHwm);
         socket.setReceiveTimeOut(5_000);
         monitor = new Monitor(context, socket);
-        socket.connect(endpoint);
+        if (bind) {
+            socket.bind(endpoint);
+        } else {
+            socket.connect(endpoint);
+        }
+    }
+
+    /**
+     * Binds a socket, as a broker would (a fake broker for a worker under test).
+     *
+     * @param type the socket type, e.g. {@link ZMQ#ROUTER}
+     * @param endpoint where to bind
+     * @return the peer
+     */
+    public static RawPeer bound(int type, String endpoint) {
+        return new RawPeer(type, endpoint, 0, true);
     }
 
     /**
@@ -137,7 +156,7 @@ public final class RawPeer implements AutoCloseable {
     @Override
     public void close() {
         monitor.close();
-        socket.close();
+        Sockets.close(socket);
         context.term();
     }
 

@@ -9,6 +9,7 @@ import io.powerhose.internal.client.Probe;
 import io.powerhose.internal.cluster.WorkerMain;
 import io.powerhose.internal.process.JavaCommand;
 import io.powerhose.internal.zmq.Security;
+import io.powerhose.internal.zmq.SocketOwners;
 import org.junit.jupiter.api.extension.AfterEachCallback;
 import org.junit.jupiter.api.extension.BeforeEachCallback;
 import org.junit.jupiter.api.extension.ExtensionContext;
@@ -32,13 +33,17 @@ import java.util.stream.Stream;
  * broker, worker processes (Java, or any command line), and clients. Register with {@code @RegisterExtension}.
  * After each test it closes clients, ends every process it started by its own {@link Process} handle (polite
  * stop, then forced), prints the processes' logs when the test failed, and fails the test when a process it
- * started is still alive or a thread died of an uncaught exception.
+ * started is still alive, a thread died of an uncaught exception, or a socket was touched by a thread that does not
+ * own it ({@link SocketOwners}: in this JVM, or in the log of a process it started; they all run with {@code -ea}).
  */
 public final class TestCluster implements BeforeEachCallback, AfterEachCallback {
+    /** What {@link SocketOwners} writes when a thread touches a socket it does not own (in any process's log). */
+    private static final String OWNER_VIOLATION = "on a socket of thread '";
     private final List<ManagedProcess> processes = new CopyOnWriteArrayList<>();
     private final List<AutoCloseable> closeables = new CopyOnWriteArrayList<>();
     private final List<Throwable> uncaught = new CopyOnWriteArrayList<>();
     private Thread.UncaughtExceptionHandler previousHandler;
+    private int ownerViolationsBefore;
     private Path dir;
     private Broker broker;
     private int processCount;
@@ -48,6 +53,7 @@ public final class TestCluster implements BeforeEachCallback, AfterEachCallback 
         dir = Files.createTempDirectory("powerhose-test-");
         previousHandler = Thread.getDefaultUncaughtExceptionHandler();
         Thread.setDefaultUncaughtExceptionHandler((thread, error) -> uncaught.add(error));
+        ownerViolationsBefore = SocketOwners.violations().size();
     }
 
     @Override
@@ -72,6 +78,15 @@ public final class TestCluster implements BeforeEachCallback, AfterEachCallback 
             }
         }
         closeables.clear();
+        List<String> violations = SocketOwners.violations();
+        for (String violation : violations.subList(ownerViolationsBefore, violations.size())) {
+            problems.add("a socket was touched by a thread that does not own it: " + violation);
+        }
+        for (ManagedProcess process : processes) {
+            if (process.log().contains(OWNER_VIOLATION)) {
+                problems.add(process.name + " touched a socket from a thread that does not own it:\n" + process.log());
+            }
+        }
         if (failed || !alive.isEmpty()) {
             for (ManagedProcess process : processes) {
                 System.err.println("----- log of " + process.name + " (pid " + process.pid() + ") -----");
@@ -372,7 +387,7 @@ public final class TestCluster implements BeforeEachCallback, AfterEachCallback 
     }
 
     private static List<String> jvmOptions() {
-        return List.of("-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-Xss512k", "-Xmx256m");
+        return List.of("-ea", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-Xss512k", "-Xmx256m");
     }
 
     private static <T> List<T> reversed(List<T> list) {

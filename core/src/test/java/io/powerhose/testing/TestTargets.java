@@ -113,4 +113,43 @@ public final class TestTargets {
         }
         return job.data();
     }
+
+    /**
+     * For the worker contract tests, as {@code powerhose-worker-echo} in C and {@code echo.hooks} in Python: a header
+     * {@code sleep_ms} sleeps that long first; a header {@code answer:budget} answers the job's budget in ms (or
+     * "none") instead of its data.
+     *
+     * @param job any job
+     * @return the data, or the budget
+     * @throws InterruptedException never in practice
+     */
+    public static byte[] hooks(Job job) throws InterruptedException {
+        String sleepMs = job.header("sleep_ms");
+        if (sleepMs != null) {
+            Thread.sleep(Long.parseLong(sleepMs));
+        }
+        if ("budget".equals(job.header("answer"))) {
+            return job.budget().map(budget -> Long.toString(budget.toMillis())).orElse("none")
+                .getBytes(StandardCharsets.UTF_8);
+        }
+        return job.data();
+    }
+
+    /**
+     * Sleeps for the header {@code sleep_ms}, then answers {@code mib} MiB of the byte 'x', the number in the data: a
+     * result large enough that libzmq is still sending it for a while after the worker queued it.
+     *
+     * @param job data = MiB
+     * @return the result
+     * @throws InterruptedException never in practice
+     */
+    public static byte[] large(Job job) throws InterruptedException {
+        String sleepMs = job.header("sleep_ms");
+        if (sleepMs != null) {
+            Thread.sleep(Long.parseLong(sleepMs));
+        }
+        byte[] result = new byte[Integer.parseInt(job.dataAsString().trim()) << 20];
+        java.util.Arrays.fill(result, (byte) 'x');
+        return result;
+    }
 }

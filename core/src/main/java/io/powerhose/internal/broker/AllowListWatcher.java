@@ -1,5 +1,6 @@
 package io.powerhose.internal.broker;
 
+import io.powerhose.internal.runner.ThreadRole;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -72,9 +73,8 @@ public final class AllowListWatcher implements AutoCloseable {
             }
         }
         this.watcher = service;
-        this.thread = service == null ? null : new Thread(this::watch, "powerhose-allow-lists");
+        this.thread = service == null ? null : ThreadRole.ALLOW_LISTS.newThread(this::watch, null);
         if (thread != null) {
-            thread.setDaemon(true);
             thread.start();
         }
     }

@@ -1,8 +1,11 @@
 package io.powerhose.internal.broker;
 
 import io.powerhose.BrokerOptions;
-import io.powerhose.PowerhoseException;
 import io.powerhose.TransportException;
+import io.powerhose.internal.runner.DistinctErrorLog;
+import io.powerhose.internal.runner.Loop;
+import io.powerhose.internal.runner.LoopRunner;
+import io.powerhose.internal.runner.ThreadRole;
 import io.powerhose.internal.zmq.Monitor;
 import io.powerhose.internal.zmq.Native;
 import io.powerhose.internal.zmq.Security;
@@ -28,37 +31,32 @@ import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.function.LongSupplier;
 
 /**
- * The broker's one thread ({@code powerhose-broker}): it owns the frontend and backend ROUTERs, the heartbeat
- * PUB, a monitor of the backend's connections and the {@link Dispatcher}; with CURVE also the ZAP handler
- * ({@link ZapHandler}, polled in the same loop) and a monitor of the frontend. Each pass of its loop polls with a
- * timeout set by the next timer, drains what is readable, then runs the timers; every pass is guarded, so that
- * neither a peer's message nor a bug in one pass ends the loop. A loop that fails on every pass for
- * {@link #FAILING_LOOP_NS} stops, and so does one that meets an {@link Error}: then {@link #failure()} says why
- * and {@link #lastStatus()} throws. Other threads call {@link #requestStop()} and {@link #post(Runnable)}, and
+ * The broker's one thread ({@code powerhose-broker}, run by a {@link LoopRunner}): it owns the frontend and backend
+ * ROUTERs, the heartbeat PUB, a monitor of the backend's connections and the {@link Dispatcher}; with CURVE also the
+ * ZAP handler ({@link ZapHandler}, polled in the same loop) and a monitor of the frontend. Each pass of its loop
+ * polls with a timeout set by the next timer, drains what is readable, then runs the timers; the runner guards both
+ * steps, so that neither a peer's message nor a bug in one pass ends the loop. A loop that fails on every pass for
+ * {@link LoopRunner#FAILING_LOOP_NS} stops, and so does one that meets an {@link Error}: then {@link #failure()} says
+ * why and {@link #lastStatus()} throws. Other threads call {@link #requestStop()} and {@link #post(Runnable)}, and
  * read the published snapshots.
  */
-public final class BrokerConductor implements Runnable, Outbox {
+public final class BrokerConductor implements Loop, Outbox {
     private static final Logger LOG = LoggerFactory.getLogger(BrokerConductor.class);
     private static final int BATCH = 256;
     private static final byte[][] BEAT = {"BEAT".getBytes(StandardCharsets.US_ASCII)};
     /** The largest frame the heartbeat PUB reads: a subscription (workers subscribe to everything, "" ). */
     private static final long SUBSCRIPTION_MAX_BYTES = 1024;
-    /** Passes in a row that must fail, for at least {@link #FAILING_LOOP_NS}, before the loop gives up. */
-    static final int FAILING_PASSES = 100;
-    /** How long every pass must fail before the loop gives up. */
-    static final long FAILING_LOOP_NS = 1_000_000_000L;
 
     private final BrokerOptions options;
     private final DispatcherSettings settings;
     private final LongSupplier nanoClock;
     private final Wakeup wakeup = new Wakeup();
     private final Queue<Runnable> commands = new ConcurrentLinkedQueue<>();
-    private final CompletableFuture<Void> started = new CompletableFuture<>();
     private final DistinctErrorLog errors = new DistinctErrorLog(LOG);
+    private final LoopRunner runner;
     private volatile boolean running = true;
     private volatile String lastStatus = "";
     private volatile Set<Long> activeWorkerPids = Set.of();
-    private volatile Throwable failure;
     private volatile Map<Path, Object> boundIpcFiles = Map.of();
     private volatile List<String> boundEndpoints = List.of();
     private final Zap.Lists allowLists;
@@ -67,6 +65,7 @@ public final class BrokerConductor implements Runnable, Outbox {
     private final byte[][] routingIds = new byte[BATCH][];
     private final byte[][][] bodies = new byte[BATCH][][];
 
+    private ZMQ.Context context;
     private ZMQ.Socket frontend;
     private ZMQ.Socket backend;
     private ZMQ.Socket beat;
@@ -74,13 +73,18 @@ public final class BrokerConductor implements Runnable, Outbox {
     private Monitor frontendMonitor;
     private ZapHandler zap;
     private Dispatcher dispatcher;
+    private ZMQ.Poller poller;
+    private int frontendItem;
+    private int backendItem;
+    private int monitorItem;
+    private int wakeItem;
+    private int zapItem = -1;
+    private int frontendMonitorItem = -1;
     private long nextTimerNs;
     private long stopByNs = Long.MAX_VALUE;
-    private int failedPasses;
-    private long firstFailedPassNs;
 
     /**
-     * Creates the conductor; {@link #run()} binds and serves.
+     * Creates the conductor and its thread; {@link #start()} binds and serves.
      *
      * @param options endpoints, socket bounds and the drain timeout
      * @param settings the dispatcher's settings
@@ -92,7 +96,7 @@ public final class BrokerConductor implements Runnable, Outbox {
     }
 
     /**
-     * Creates the conductor; {@link #run()} binds and serves.
+     * Creates the conductor and its thread; {@link #start()} binds and serves.
      *
      * @param options endpoints, socket bounds, the drain timeout and the CURVE key
      * @param settings the dispatcher's settings
@@ -105,6 +109,12 @@ public final class BrokerConductor implements Runnable, Outbox {
         this.settings = settings;
         this.nanoClock = nanoClock;
         this.allowLists = options.curveKey() == null ? null : allowLists;
+        this.runner = new LoopRunner(ThreadRole.BROKER, null, this, LOG);
+    }
+
+    /** Starts the broker thread. */
+    public void start() {
+        runner.start();
     }
 
     /**
@@ -130,10 +140,25 @@ public final class BrokerConductor implements Runnable, Outbox {
 
     /** @return completes once the sockets are bound, or exceptionally when binding failed */
     public CompletableFuture<Void> started() {
-        return started;
+        return runner.started();
+    }
+
+    /**
+     * Asks the loop to drain and stop, and waits for its thread up to a bound (logging its stack if it is stuck).
+     *
+     * @param timeoutMs the longest wait
+     */
+    public void close(long timeoutMs) {
+        runner.close(timeoutMs);
+    }
+
+    /** @return completes when the broker thread ends: normally, or exceptionally with {@link #failure()} */
+    public CompletableFuture<Void> ended() {
+        return runner.ended();
     }
 
     /** Asks the loop to drain and stop. Any thread. */
+    @Override
     public void requestStop() {
         running = false;
         wakeup.wake();
@@ -169,7 +194,7 @@ public final class BrokerConductor implements Runnable, Outbox {
 
     /**
      * @return the STATUS text as of the last heartbeat or worker change (for logs and tests; any thread)
-     * @throws PowerhoseException when the loop has died: its last text would be stale
+     * @throws io.powerhose.PowerhoseException when the loop has died: its last text would be stale
      */
     public String lastStatus() {
         throwIfFailed();
@@ -178,7 +203,7 @@ public final class BrokerConductor implements Runnable, Outbox {
 
     /** @return why the loop died, or null while it runs or after an orderly stop (any thread) */
     public Throwable failure() {
-        return failure;
+        return runner.failure();
     }
 
     /**
@@ -191,67 +216,61 @@ public final class BrokerConductor implements Runnable, Outbox {
     }
 
     private void throwIfFailed() {
-        Throwable cause = failure;
-        if (cause != null) {
-            throw new PowerhoseException("the broker thread died: " + cause, cause);
-        }
+        runner.throwIfFailed("the broker thread");
     }
 
     @Override
-    public void run() {
-        ZMQ.Context context = ZMQ.context(1);
+    public void onStart() {
+        context = ZMQ.context(1);
+        dispatcher = new Dispatcher(settings, nanoClock, this);
+        if (allowLists != null) {
+            // Bound before any CURVE socket binds: a handshake with no handler to ask would be admitted.
+            zap = new ZapHandler(context, allowLists, dispatcher.counters(), nanoClock);
+            dispatcher.counters().security = "curve";
+        }
+        frontend = security(Security.FRONTEND_DOMAIN).apply(Sockets.create(context, ZMQ.ROUTER, options.frontendHwm()));
+        frontend.setRouterMandatory(true);
+        frontend.setMaxMsgSize(options.frontendMaxFrameBytes());
+        backend = security(Security.BACKEND_DOMAIN).apply(Sockets.create(context, ZMQ.ROUTER, options.backendHwm()));
+        backend.setRouterMandatory(true);
+        backend.setMaxMsgSize(options.backendMaxFrameBytes());
+        beat = security(Security.HEARTBEAT_DOMAIN).apply(Sockets.create(context, ZMQ.PUB, 1000));
+        beat.setMaxMsgSize(SUBSCRIPTION_MAX_BYTES); // subscribers send only (un)subscriptions
+        backendMonitor = new Monitor(context, backend);
+        frontendMonitor = zap != null ? new Monitor(context, frontend) : null;
+        IpcFiles ipc = new IpcFiles(options.ipcGroup());
+        boundEndpoints = List.of(bind(frontend, options.frontend(), ipc), bind(backend, options.backend(), ipc),
+            bind(beat, options.heartbeat(), ipc));
+        poller = new ZMQ.Poller(6);
+        frontendItem = poller.register(frontend, ZMQ.Poller.POLLIN);
+        backendItem = poller.register(backend, ZMQ.Poller.POLLIN);
+        monitorItem = backendMonitor.register(poller);
+        wakeItem = wakeup.register(poller);
+        zapItem = zap != null ? zap.register(poller) : -1;
+        frontendMonitorItem = frontendMonitor != null ? frontendMonitor.register(poller) : -1;
+        nextTimerNs = nanoClock.getAsLong();
+    }
+
+    @Override
+    public void onClose() {
         try {
-            try {
-                dispatcher = new Dispatcher(settings, nanoClock, this);
-                if (allowLists != null) {
-                    // Bound before any CURVE socket binds: a handshake with no handler to ask would be admitted.
-                    zap = new ZapHandler(context, allowLists, dispatcher.counters(), nanoClock);
-                    dispatcher.counters().security = "curve";
-                }
-                frontend = security(Security.FRONTEND_DOMAIN).apply(
-                    Sockets.create(context, ZMQ.ROUTER, options.frontendHwm()));
-                frontend.setRouterMandatory(true);
-                frontend.setMaxMsgSize(options.frontendMaxFrameBytes());
-                backend = security(Security.BACKEND_DOMAIN).apply(
-                    Sockets.create(context, ZMQ.ROUTER, options.backendHwm()));
-                backend.setRouterMandatory(true);
-                backend.setMaxMsgSize(options.backendMaxFrameBytes());
-                beat = security(Security.HEARTBEAT_DOMAIN).apply(Sockets.create(context, ZMQ.PUB, 1000));
-                beat.setMaxMsgSize(SUBSCRIPTION_MAX_BYTES); // subscribers send only (un)subscriptions
-                backendMonitor = new Monitor(context, backend);
-                frontendMonitor = zap != null ? new Monitor(context, frontend) : null;
-                IpcFiles ipc = new IpcFiles(options.ipcGroup());
-                boundEndpoints = List.of(bind(frontend, options.frontend(), ipc), bind(backend, options.backend(), ipc),
-                    bind(beat, options.heartbeat(), ipc));
-            } catch (RuntimeException e) {
-                started.completeExceptionally(e);
-                return;
+            Sockets.close(frontend);
+            Sockets.close(backend);
+            Sockets.close(beat);
+            if (backendMonitor != null) {
+                backendMonitor.close();
             }
-            started.complete(null);
-            serve();
-        } catch (Throwable e) {
-            // An Error, or a loop that failed every pass: the broker cannot go on. Say so loudly; the owner reports it.
-            failure = e;
-            started.completeExceptionally(e);
-            LOG.error("the broker loop died; the broker answers nothing more", e);
-        } finally {
-            try {
-                closeQuietly(frontend);
-                closeQuietly(backend);
-                closeQuietly(beat);
-                if (backendMonitor != null) {
-                    backendMonitor.close();
-                }
-                if (frontendMonitor != null) {
-                    frontendMonitor.close();
-                }
-                if (zap != null) {
-                    zap.close();
-                }
+            if (frontendMonitor != null) {
+                frontendMonitor.close();
+            }
+            if (zap != null) {
+                zap.close();
+            }
+            if (context != null) {
                 context.term();
-            } finally {
-                wakeup.close();
             }
+        } finally {
+            wakeup.close();
         }
     }
 
@@ -289,73 +308,54 @@ public final class BrokerConductor implements Runnable, Outbox {
         return endpoint;
     }
 
-    private void serve() {
-        ZMQ.Poller poller = new ZMQ.Poller(6);
-        int frontendItem = poller.register(frontend, ZMQ.Poller.POLLIN);
-        int backendItem = poller.register(backend, ZMQ.Poller.POLLIN);
-        int monitorItem = backendMonitor.register(poller);
-        int wakeItem = wakeup.register(poller);
-        int zapItem = zap != null ? zap.register(poller) : -1;
-        int frontendMonitorItem = frontendMonitor != null ? frontendMonitor.register(poller) : -1;
-        nextTimerNs = nanoClock.getAsLong();
-        while (true) {
-            boolean failed = false;
-            try {
-                if (stopped()) {
-                    return;
-                }
-                long waitNs = Math.min(nextTimerNs, stopByNs) - nanoClock.getAsLong();
-                Sockets.poll(poller, Sockets.pollTimeoutMs(waitNs));
-                if (poller.pollin(wakeItem)) {
-                    wakeup.clear();
-                    runCommands();
-                }
-                if (zapItem >= 0 && poller.pollin(zapItem)) {
-                    for (int i = 0; i < 16 && zap.drain() > 0; i++) {
-                        // answer what waits, a bounded number of batches per pass
-                    }
-                }
-                if (poller.pollin(monitorItem)) {
-                    onMonitorEvents();
-                }
-                if (frontendMonitorItem >= 0 && poller.pollin(frontendMonitorItem)) {
-                    for (int event = frontendMonitor.poll(); event != 0; event = frontendMonitor.poll()) {
-                        onHandshakeEvent(event, frontendMonitor.lastValue(), "frontend");
-                    }
-                }
-                if (poller.pollin(backendItem)) {
-                    drain(backend, true);
-                }
-                if (poller.pollin(frontendItem)) {
-                    drain(frontend, false);
-                }
-            } catch (RuntimeException e) {
-                failed = true;
-                onLoopError("error in the broker loop", e);
+    @Override
+    public void doWork() {
+        long waitNs = Math.min(nextTimerNs, stopByNs) - nanoClock.getAsLong();
+        Sockets.poll(poller, Sockets.pollTimeoutMs(waitNs));
+        if (poller.pollin(wakeItem)) {
+            wakeup.clear();
+            runCommands();
+        }
+        if (zapItem >= 0 && poller.pollin(zapItem)) {
+            for (int i = 0; i < 16 && zap.drain() > 0; i++) {
+                // answer what waits, a bounded number of batches per pass
             }
-            try {
-                // The timers run in every pass, also after a failed drain, so that beats and expiry never starve.
-                if (dispatcher.probeDue(nanoClock.getAsLong())) {
-                    drainBackendBeforeJudging();
-                }
-                nextTimerNs = dispatcher.onTimer();
-                if (zap != null) {
-                    zap.onTimer();
-                }
-                if (dispatcher.takeWorkersChanged()) {
-                    activeWorkerPids = Set.copyOf(dispatcher.activeWorkerPids());
-                    lastStatus = dispatcher.statusText(nanoClock.getAsLong());
-                }
-            } catch (RuntimeException e) {
-                failed = true;
-                onLoopError("error in the broker's timers", e);
+        }
+        if (poller.pollin(monitorItem)) {
+            onMonitorEvents();
+        }
+        if (frontendMonitorItem >= 0 && poller.pollin(frontendMonitorItem)) {
+            for (int event = frontendMonitor.poll(); event != 0; event = frontendMonitor.poll()) {
+                onHandshakeEvent(event, frontendMonitor.lastValue(), "frontend");
             }
-            giveUpIfEveryPassFails(failed);
+        }
+        if (poller.pollin(backendItem)) {
+            drain(backend, true);
+        }
+        if (poller.pollin(frontendItem)) {
+            drain(frontend, false);
+        }
+    }
+
+    /** The timers run in every pass, also after a failed drain, so that beats and expiry never starve. */
+    @Override
+    public void onTimers() {
+        if (dispatcher.probeDue(nanoClock.getAsLong())) {
+            drainBackendBeforeJudging();
+        }
+        nextTimerNs = dispatcher.onTimer();
+        if (zap != null) {
+            zap.onTimer();
+        }
+        if (dispatcher.takeWorkersChanged()) {
+            activeWorkerPids = Set.copyOf(dispatcher.activeWorkerPids());
+            lastStatus = dispatcher.statusText(nanoClock.getAsLong());
         }
     }
 
     /** Starts draining once asked to stop; true when the loop is done. */
-    private boolean stopped() {
+    @Override
+    public boolean isDone() {
         if (!running && stopByNs == Long.MAX_VALUE) {
             dispatcher.startDraining();
             stopByNs = nanoClock.getAsLong() + options.drainTimeout().toNanos();
@@ -367,27 +367,11 @@ public final class BrokerConductor implements Runnable, Outbox {
         return false;
     }
 
-    private void giveUpIfEveryPassFails(boolean failed) {
-        if (!failed) {
-            failedPasses = 0;
-            return;
-        }
-        long nowNs = System.nanoTime();
-        if (failedPasses++ == 0) {
-            firstFailedPassNs = nowNs;
-        }
-        if (failedPasses >= FAILING_PASSES && nowNs - firstFailedPassNs >= FAILING_LOOP_NS) {
-            throw new IllegalStateException("every pass of the broker loop failed for "
-                + (nowNs - firstFailedPassNs) / 1_000_000 + " ms (" + failedPasses + " passes); see the errors above");
-        }
-    }
-
-    private void onLoopError(String kind, RuntimeException e) {
+    @Override
+    public void onError(RuntimeException error) {
         if (dispatcher != null) {
             dispatcher.counters().onInternalError();
         }
-        errors.record(kind + ": " + e.getClass().getName(), e.toString());
-        LOG.debug("stack of the error", e);
     }
 
     private void runCommands() {
@@ -395,7 +379,8 @@ public final class BrokerConductor implements Runnable, Outbox {
             try {
                 command.run();
             } catch (RuntimeException e) {
-                onLoopError("error in a command posted to the broker", e);
+                onError(e);
+                errors.record("error in a command posted to the broker: " + e.getClass().getName(), e.toString());
             }
         }
     }
@@ -455,7 +440,9 @@ public final class BrokerConductor implements Runnable, Outbox {
                 }
             } catch (RuntimeException e) {
                 // The loop never dies of input: count, log once per kind of error, carry on.
-                onLoopError("error handling a message from a " + (fromWorkers ? "worker" : "client"), e);
+                onError(e);
+                errors.record("error handling a message from a " + (fromWorkers ? "worker" : "client") + ": "
+                    + e.getClass().getName(), e.toString());
             }
         }
         return count;
@@ -510,9 +497,4 @@ public final class BrokerConductor implements Runnable, Outbox {
         lastStatus = dispatcher.statusText(nanoClock.getAsLong());
     }
 
-    private static void closeQuietly(ZMQ.Socket socket) {
-        if (socket != null) {
-            socket.close();
-        }
-    }
 }

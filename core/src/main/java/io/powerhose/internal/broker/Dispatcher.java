@@ -6,6 +6,7 @@ import io.powerhose.internal.protocol.Command;
 import io.powerhose.internal.protocol.Frames;
 import io.powerhose.internal.protocol.FrontendCodec;
 import io.powerhose.internal.protocol.ReplyStatus;
+import io.powerhose.internal.runner.DistinctErrorLog;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 

@@ -1,5 +1,7 @@
 package io.powerhose.internal.broker;
 
+import io.powerhose.internal.Defaults;
+
 /**
  * The limits and timings the {@link Dispatcher} works with, all in nanoseconds or counts.
  *
@@ -18,10 +20,6 @@ package io.powerhose.internal.broker;
 public record DispatcherSettings(long brokerPid, long heartbeatIntervalNs, long livenessNs, long noWorkerGraceNs,
                                  int maxQueuedJobs, long maxJobBytes, long legacyTimeoutMs, long maxReplyBytes,
                                  int maxWorkerCapacity, int maxWorkerPrefetch, long maxQueuedBytes) {
-    /** The defaults of {@link io.powerhose.BrokerOptions} for the worker limits. */
-    static final int DEFAULT_MAX_WORKER_CAPACITY = 1024;
-    static final int DEFAULT_MAX_WORKER_PREFETCH = 1024;
-
     /**
      * Settings with the default result limit (64 MiB), worker limits (1024 and 1024) and queue bytes (256 MiB).
      *
@@ -36,6 +34,6 @@ public record DispatcherSettings(long brokerPid, long heartbeatIntervalNs, long 
     public DispatcherSettings(long brokerPid, long heartbeatIntervalNs, long livenessNs, long noWorkerGraceNs,
                               int maxQueuedJobs, long maxJobBytes, long legacyTimeoutMs) {
         this(brokerPid, heartbeatIntervalNs, livenessNs, noWorkerGraceNs, maxQueuedJobs, maxJobBytes, legacyTimeoutMs,
-            64L << 20, DEFAULT_MAX_WORKER_CAPACITY, DEFAULT_MAX_WORKER_PREFETCH, 256L << 20);
+            Defaults.MAX_REPLY_BYTES, Defaults.MAX_CAPACITY, Defaults.MAX_PREFETCH, Defaults.MAX_QUEUED_BYTES);
     }
 }

@@ -16,6 +16,9 @@ import io.powerhose.WorkerLostException;
 import io.powerhose.internal.protocol.Frames;
 import io.powerhose.internal.protocol.FrontendCodec;
 import io.powerhose.internal.protocol.ReplyStatus;
+import io.powerhose.internal.runner.Loop;
+import io.powerhose.internal.runner.LoopRunner;
+import io.powerhose.internal.runner.ThreadRole;
 import io.powerhose.internal.zmq.Monitor;
 import io.powerhose.internal.zmq.Security;
 import io.powerhose.internal.zmq.Sockets;
@@ -53,7 +56,7 @@ import java.util.function.LongSupplier;
  * key the broker refuses), the calls waiting to be sent fail at once with {@link HandshakeFailedException}, and so
  * do new ones until a handshake succeeds; the {@link Monitor} connects again with a backoff.
  */
-public final class ClientConductor implements Runnable {
+public final class ClientConductor implements Loop {
     /** How often the connection's events are read while calls are in flight. */
     private static final long MONITOR_CHECK_NS = 50_000_000L;
     private static final Logger LOG = LoggerFactory.getLogger(ClientConductor.class);
@@ -79,12 +82,21 @@ public final class ClientConductor implements Runnable {
     /** Receive buffer of {@link #receiveReplies}, reused (the I/O thread's only). */
     private final byte[][][] replies = new byte[BATCH][][];
     private volatile boolean running = true;
+    private final LoopRunner runner;
     private long nextRequestId = 1;
+    private ZMQ.Context context;
     private ZMQ.Socket dealer;
     private Monitor monitor;
+    private ZMQ.Poller poller;
+    private int dealerItem;
+    private int wakeItem;
+    private ZMQ.Poller sendPoller;
+    private int sendDealerItem;
+    private int sendWakeItem;
+    private long nextMonitorCheckNs;
 
     /**
-     * Creates the conductor; {@link #run()} connects and serves.
+     * Creates the conductor and its thread; {@link #start()} connects and serves.
      *
      * @param frontend the broker's frontend endpoint
      * @param allowedOverflows the overflow rule's limit
@@ -99,6 +111,7 @@ public final class ClientConductor implements Runnable {
         this.overflows = new OverflowTracker(allowedOverflows);
         this.limit = limit;
         this.nanoClock = nanoClock;
+        this.runner = new LoopRunner(ThreadRole.CLIENT_IO, null, this, LOG);
     }
 
     /**
@@ -141,6 +154,7 @@ public final class ClientConductor implements Runnable {
     }
 
     /** Asks the loop to stop; calls in flight fail. Any thread. */
+    @Override
     public void requestStop() {
         running = false;
         wakeup.wake();
@@ -151,76 +165,105 @@ public final class ClientConductor implements Runnable {
         return lateReplies.get();
     }
 
+    /** Starts the I/O thread. */
+    public void start() {
+        runner.start();
+    }
+
+    /**
+     * Asks the loop to stop (calls in flight fail) and waits for its thread, up to a bound.
+     *
+     * @param timeoutMs the longest wait
+     */
+    public void close(long timeoutMs) {
+        runner.close(timeoutMs);
+    }
+
     @Override
-    public void run() {
-        ZMQ.Context context = ZMQ.context(1);
+    public void onStart() {
+        context = ZMQ.context(1);
+        dealer = security.apply(Sockets.create(context, ZMQ.DEALER, 0));
+        dealer.setSndHWM(limit.maxCalls() + SEND_QUEUE_SPARE);
+        // Queue only on a live connection: with no broker, calls wait in `unsent`, where their deadline can
+        // still fail them, instead of in libzmq, where a call that already timed out would still be sent.
+        dealer.setImmediate(true);
+        monitor = new Monitor(context, dealer, frontend, security);
+        dealer.connect(frontend);
+        // The monitor is read between polls, not polled: each ZeroMQ socket in a zmq_poll costs two system
+        // calls per pass, and the connection's events only matter while calls are in flight. Two pollers, made
+        // once: the second also waits for room to send, used only while calls wait for it.
+        poller = new ZMQ.Poller(2);
+        dealerItem = poller.register(dealer, ZMQ.Poller.POLLIN);
+        wakeItem = wakeup.register(poller);
+        sendPoller = new ZMQ.Poller(3);
+        sendDealerItem = sendPoller.register(dealer, ZMQ.Poller.POLLIN | ZMQ.Poller.POLLOUT);
+        sendWakeItem = wakeup.register(sendPoller);
+        monitor.register(sendPoller); // while calls wait to be sent, a failed handshake fails them at once
+        nextMonitorCheckNs = nanoClock.getAsLong();
+    }
+
+    @Override
+    public void doWork() {
+        long waitMs = byDeadline.isEmpty() ? 1000 : millisUntil(byDeadline.peek().deadlineNs);
+        if (!pendingByRequestId.isEmpty()) {
+            waitMs = Math.min(waitMs, millisUntil(nextMonitorCheckNs));
+        }
+        boolean waitingToSend = !unsent.isEmpty();
+        ZMQ.Poller active = waitingToSend ? sendPoller : poller;
+        Sockets.poll(active, waitMs);
+        if (active.pollin(waitingToSend ? sendWakeItem : wakeItem)) {
+            wakeup.clear();
+        }
+        long nowNs = nanoClock.getAsLong();
+        if (pendingByRequestId.isEmpty() || nowNs - nextMonitorCheckNs >= 0) {
+            // Before sending when idle, so that a stale disconnection never fails the new calls.
+            onMonitorEvents(monitor);
+            nextMonitorCheckNs = nowNs + MONITOR_CHECK_NS;
+        }
+        if (active.pollin(waitingToSend ? sendDealerItem : dealerItem)) {
+            receiveReplies();
+        }
+        onCancelled();
+        takeSubmitted();
+    }
+
+    @Override
+    public void onTimers() {
+        expireCalls();
+        sendUnsent();
+    }
+
+    @Override
+    public boolean isDone() {
+        return !running;
+    }
+
+    @Override
+    public void onClose() {
+        running = false;
+        Throwable failure = runner.failure();
+        PowerhoseException closed = failure == null ? new PowerhoseException("client is closed")
+            : new PowerhoseException("the client's I/O thread died: " + failure, failure);
+        failAll(closed);
+        for (PendingCall call : unsent) {
+            call.fail(closed);
+        }
+        unsent.clear();
+        byDeadline.clear();
+        PendingCall call;
+        while ((call = submitted.poll()) != null) {
+            call.fail(closed);
+        }
+        cancelled.clear();
         try {
-            dealer = security.apply(Sockets.create(context, ZMQ.DEALER, 0));
-            dealer.setSndHWM(limit.maxCalls() + SEND_QUEUE_SPARE);
-            // Queue only on a live connection: with no broker, calls wait in `unsent`, where their deadline can
-            // still fail them, instead of in libzmq, where a call that already timed out would still be sent.
-            dealer.setImmediate(true);
-            monitor = new Monitor(context, dealer, frontend, security);
-            dealer.connect(frontend);
-            // The monitor is read between polls, not polled: each ZeroMQ socket in a zmq_poll costs two system
-            // calls per pass, and the connection's events only matter while calls are in flight. Two pollers, made
-            // once: the second also waits for room to send, used only while calls wait for it.
-            ZMQ.Poller poller = new ZMQ.Poller(2);
-            int dealerItem = poller.register(dealer, ZMQ.Poller.POLLIN);
-            int wakeItem = wakeup.register(poller);
-            ZMQ.Poller sendPoller = new ZMQ.Poller(3);
-            int sendDealerItem = sendPoller.register(dealer, ZMQ.Poller.POLLIN | ZMQ.Poller.POLLOUT);
-            int sendWakeItem = wakeup.register(sendPoller);
-            monitor.register(sendPoller); // while calls wait to be sent, a failed handshake fails them at once
-            long nextMonitorCheckNs = nanoClock.getAsLong();
-            while (running) {
-                long waitMs = byDeadline.isEmpty() ? 1000 : millisUntil(byDeadline.peek().deadlineNs);
-                if (!pendingByRequestId.isEmpty()) {
-                    waitMs = Math.min(waitMs, millisUntil(nextMonitorCheckNs));
-                }
-                boolean waitingToSend = !unsent.isEmpty();
-                ZMQ.Poller active = waitingToSend ? sendPoller : poller;
-                Sockets.poll(active, waitMs);
-                if (active.pollin(waitingToSend ? sendWakeItem : wakeItem)) {
-                    wakeup.clear();
-                }
-                long nowNs = nanoClock.getAsLong();
-                if (pendingByRequestId.isEmpty() || nowNs - nextMonitorCheckNs >= 0) {
-                    // Before sending when idle, so that a stale disconnection never fails the new calls.
-                    onMonitorEvents(monitor);
-                    nextMonitorCheckNs = nowNs + MONITOR_CHECK_NS;
-                }
-                if (active.pollin(waitingToSend ? sendDealerItem : dealerItem)) {
-                    receiveReplies();
-                }
-                onCancelled();
-                takeSubmitted();
-                expireCalls();
-                sendUnsent();
-            }
-        } catch (RuntimeException e) {
-            LOG.error("client I/O thread failed; failing all calls", e);
-        } finally {
-            running = false;
-            PowerhoseException closed = new PowerhoseException("client is closed");
-            failAll(closed);
-            for (PendingCall call : unsent) {
-                call.fail(closed);
-            }
-            unsent.clear();
-            byDeadline.clear();
-            PendingCall call;
-            while ((call = submitted.poll()) != null) {
-                call.fail(closed);
-            }
-            cancelled.clear();
             if (monitor != null) {
                 monitor.close();
             }
-            if (dealer != null) {
-                dealer.close();
+            Sockets.close(dealer);
+            if (context != null) {
+                context.term();
             }
-            context.term();
+        } finally {
             wakeup.close();
         }
     }

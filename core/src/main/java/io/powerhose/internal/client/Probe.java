@@ -161,7 +161,7 @@ public final class Probe {
                 }
             } finally {
                 monitor.close();
-                socket.close();
+                Sockets.close(socket);
             }
         } finally {
             context.term();

@@ -4,6 +4,9 @@ import io.powerhose.internal.Durations;
 import io.powerhose.ClusterOptions;
 import io.powerhose.WorkerInfo;
 import io.powerhose.internal.process.ExitCodes;
+import io.powerhose.internal.runner.Loop;
+import io.powerhose.internal.runner.LoopRunner;
+import io.powerhose.internal.runner.ThreadRole;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -26,12 +29,10 @@ import java.util.function.LongConsumer;
  * backoff when it dies right after starting; after {@code maxQuickDeaths} quick deaths in a row it leaves the slot
  * FAILED and says why. Scaling down sends SIGTERM (the worker finishes its job first) and does not respawn.
  */
-public final class Supervisor implements Runnable {
+public final class Supervisor implements Loop {
     private static final Logger LOG = LoggerFactory.getLogger(Supervisor.class);
     private static final long MIN_BACKOFF_NS = 100_000_000L;
     private static final long MAX_BACKOFF_NS = 5_000_000_000L;
-    /** Exit code of a worker that cannot run at all (bad target): respawning cannot help. */
-    private static final int CONFIGURATION_EXIT = ExitCodes.CONFIGURATION;
 
     private final ClusterOptions options;
     private final IntFunction<List<String>> commandForSlot;
@@ -42,6 +43,7 @@ public final class Supervisor implements Runnable {
     private volatile List<SlotView> snapshot = List.of();
     private volatile String failure;
     private volatile boolean configurationFailure;
+    private final LoopRunner runner;
     private boolean running = true;
     private boolean stopping;
 
@@ -60,6 +62,7 @@ public final class Supervisor implements Runnable {
         this.commandForSlot = commandForSlot;
         this.logForSlot = logForSlot;
         this.onWorkerExit = onWorkerExit;
+        this.runner = new LoopRunner(ThreadRole.CLUSTER, null, this, LOG);
     }
 
     /** @return the workers as of the last change (any thread) */
@@ -108,36 +111,55 @@ public final class Supervisor implements Runnable {
         return done;
     }
 
+    /** Starts the supervisor's thread. */
+    public void start() {
+        runner.start();
+    }
+
     @Override
-    public void run() {
-        while (running) {
-            long nowNs = System.nanoTime();
-            for (Slot slot : slots.values()) {
-                if (slot.respawnAtNs != Long.MAX_VALUE && nowNs - slot.respawnAtNs >= 0) {
-                    spawn(slot);
-                }
-            }
-            // After the spawns: one that failed has just scheduled its retry, which this wait must not miss.
-            long nextNs = Long.MAX_VALUE;
-            for (Slot slot : slots.values()) {
-                if (slot.respawnAtNs != Long.MAX_VALUE) {
-                    nextNs = Math.min(nextNs, slot.respawnAtNs);
-                }
-            }
-            publish();
-            try {
-                Runnable command = nextNs == Long.MAX_VALUE ? commands.take()
-                    : commands.poll(Math.max(1, nextNs - System.nanoTime()), TimeUnit.NANOSECONDS);
-                if (command != null) {
-                    command.run();
-                }
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                return;
-            } catch (RuntimeException e) {
-                LOG.error("supervisor command failed", e);
+    public void onStart() {
+    }
+
+    @Override
+    public void doWork() {
+        long nowNs = System.nanoTime();
+        for (Slot slot : slots.values()) {
+            if (slot.respawnAtNs != Long.MAX_VALUE && nowNs - slot.respawnAtNs >= 0) {
+                spawn(slot);
             }
         }
+        // After the spawns: one that failed has just scheduled its retry, which this wait must not miss.
+        long nextNs = Long.MAX_VALUE;
+        for (Slot slot : slots.values()) {
+            if (slot.respawnAtNs != Long.MAX_VALUE) {
+                nextNs = Math.min(nextNs, slot.respawnAtNs);
+            }
+        }
+        publish();
+        try {
+            Runnable command = nextNs == Long.MAX_VALUE ? commands.take()
+                : commands.poll(Math.max(1, nextNs - System.nanoTime()), TimeUnit.NANOSECONDS);
+            if (command != null) {
+                command.run();
+            }
+        } catch (InterruptedException e) {
+            running = false;
+        }
+    }
+
+    @Override
+    public boolean isDone() {
+        return !running;
+    }
+
+    @Override
+    public void onClose() {
+    }
+
+    /** Ends the thread once its current command is done, leaving the workers as they are. Any thread. */
+    @Override
+    public void requestStop() {
+        commands.add(() -> running = false);
     }
 
     private void onScale(int count) {
@@ -221,10 +243,10 @@ public final class Supervisor implements Runnable {
     }
 
     private void onDeath(Slot slot, int code, long livedNs) {
-        if (code == CONFIGURATION_EXIT) {
+        if (code == ExitCodes.CONFIGURATION) {
             configurationFailure = true;
-            fail(slot, "worker exited with code " + CONFIGURATION_EXIT + " (configuration error, e.g. a target that "
-                + "cannot be loaded): not respawning; see its log");
+            fail(slot, "worker exited with code " + ExitCodes.CONFIGURATION + " (configuration error, e.g. a target "
+                + "that cannot be loaded): not respawning; see its log");
             return;
         }
         if (livedNs < options.quickDeath().toNanos()) {

@@ -4,6 +4,7 @@ import io.powerhose.ConfigurationException;
 import io.powerhose.Worker;
 import io.powerhose.WorkerOptions;
 import io.powerhose.internal.process.ExitCodes;
+import io.powerhose.internal.runner.ThreadRole;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -40,7 +41,7 @@ public final class WorkerProcess {
             System.err.println(name + ": " + e.getMessage());
             return ExitCodes.CONFIGURATION;
         }
-        Thread hook = new Thread(worker::close, "powerhose-worker-shutdown");
+        Thread hook = ThreadRole.SHUTDOWN.newThread(worker::close, "worker");
         Runtime.getRuntime().addShutdownHook(hook);
         worker.start();
         LOG.info("worker pid {} runs {} for the broker at {} (heartbeat {})", ProcessHandle.current().pid(),

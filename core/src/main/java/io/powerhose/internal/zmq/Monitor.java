@@ -261,6 +261,6 @@ public final class Monitor implements AutoCloseable {
 
     @Override
     public void close() {
-        events.close();
+        Sockets.close(events);
     }
 }

@@ -48,10 +48,23 @@ public final class Sockets {
      */
     public static ZMQ.Socket create(ZMQ.Context context, int type, long hwm) {
         ZMQ.Socket socket = context.socket(type);
+        assert SocketOwners.claim(socket);
         socket.setLinger(0);
         socket.setSndHWM(hwm);
         socket.setRcvHWM(hwm);
         return socket;
+    }
+
+    /**
+     * Closes a socket, on its owner thread. Its linger decides what happens to what it has not sent yet.
+     *
+     * @param socket the socket, or null
+     */
+    public static void close(ZMQ.Socket socket) {
+        if (socket != null) {
+            assert SocketOwners.release(socket);
+            socket.close();
+        }
     }
 
     /**
@@ -108,6 +121,7 @@ public final class Sockets {
     }
 
     private static int receive(ZMQ.Socket socket, byte[][] firstFrames, byte[][][] messages, int max, int flags) {
+        assert SocketOwners.check(socket, "receive");
         Buffers buffers = BUFFERS.get();
         int limit = Math.min(max, Math.min(messages.length, firstFrames == null ? max : firstFrames.length));
         while (true) {
@@ -181,6 +195,7 @@ public final class Sockets {
     /** One native call; 0, EAGAIN or EHOSTUNREACH, or throws for anything else. */
     private static int sendWhole(ZMQ.Socket socket, byte[] routingId, byte[][] frames, int flags) {
         Objects.requireNonNull(frames, "frames");
+        assert SocketOwners.check(socket, "send");
         Buffers buffers = BUFFERS.get();
         int rc = buffers.pack(routingId, frames) ? Native.sendPacked(socket, buffers.out, buffers.lengths,
             frames.length + (routingId != null ? 1 : 0), flags) : Native.send(socket, routingId, frames, flags);
@@ -204,6 +219,7 @@ public final class Sockets {
      * @return the number of ready items; 0 after a timeout or a signal
      */
     public static int poll(ZMQ.Poller poller, long timeoutMs) {
+        assert SocketOwners.check(poller);
         try {
             return poller.poll(timeoutMs);
         } catch (ZMQException e) {

@@ -53,7 +53,6 @@ class BrokerConductorTest {
         return StackWalker.getInstance().walk(frames -> frames.anyMatch(frame ->
             frame.getClassName().equals(Dispatcher.class.getName()) && frame.getMethodName().equals("onTimer")));
     }
-    private Thread thread;
 
     @BeforeEach
     void start() throws Exception {
@@ -64,16 +63,15 @@ class BrokerConductorTest {
         DispatcherSettings settings = new DispatcherSettings(1, 20_000_000, 60_000_000, 100_000_000, 100, 1_000,
             1_000);
         conductor = new BrokerConductor(options, settings, faultyClock);
-        thread = new Thread(conductor, "powerhose-broker");
-        thread.start();
+        conductor.start();
         conductor.started().get(10, TimeUnit.SECONDS);
     }
 
     @AfterEach
-    void stop() throws InterruptedException {
-        conductor.requestStop();
-        thread.join(10_000);
-        assertFalse(thread.isAlive(), "the broker thread stopped");
+    void stop() throws Exception {
+        conductor.close(10_000);
+        assertTrue(conductor.ended().handle((ignored, error) -> true).get(1, TimeUnit.SECONDS),
+            "the broker thread stopped");
     }
 
     private String frontend() {
@@ -101,12 +99,12 @@ class BrokerConductorTest {
     }
 
     @Test
-    void errorEndsTheLoopAndTheConductorReportsItInsteadOfStaleStatus() throws InterruptedException {
+    void errorEndsTheLoopAndTheConductorReportsItInsteadOfStaleStatus() throws Exception {
         TestCluster.await(() -> !conductor.lastStatus().isEmpty(), Duration.ofSeconds(5), () -> "no first beat");
         OutOfMemoryError error = new OutOfMemoryError("simulated");
         clockFault.set(error);
-        thread.join(10_000);
-        assertFalse(thread.isAlive(), "an Error ends the loop");
+        assertTrue(conductor.ended().handle((ignored, failure) -> failure != null).get(10, TimeUnit.SECONDS),
+            "an Error ends the loop");
         assertSame(error, conductor.failure());
         PowerhoseException e = assertThrows(PowerhoseException.class, conductor::lastStatus);
         assertInstanceOf(OutOfMemoryError.class, e.getCause());

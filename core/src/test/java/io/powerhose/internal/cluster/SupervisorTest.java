@@ -31,9 +31,7 @@ class SupervisorTest {
         supervisor = new Supervisor(options,
             slot -> failingStarts.getAndUpdate(n -> Math.max(0, n - 1)) > 0 ? MISSING : WORKER, slot -> null,
             pid -> { });
-        Thread thread = new Thread(supervisor, "powerhose-cluster");
-        thread.setDaemon(true);
-        thread.start();
+        supervisor.start();
         supervisor.scale(count);
         return supervisor;
     }

@@ -1,4 +1,4 @@
-package io.powerhose.internal.broker;
+package io.powerhose.internal.runner;
 
 import org.slf4j.Logger;
 
