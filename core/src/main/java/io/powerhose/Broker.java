@@ -105,7 +105,7 @@ public final class Broker implements AutoCloseable {
         }
         if (options.curveKey() != null) {
             broker.allowListWatcher = new AllowListWatcher(options.allowClients(), options.allowWorkers(),
-                options.curveKey().publicKey(), broker.conductor::replaceAllowLists);
+                options.curveKey().publicKey(), options.watchAllowLists(), broker.conductor::replaceAllowLists);
         }
         LOG.info("broker started (pid {}): frontend {}, backend {}, heartbeat {}; {}", broker.pid, broker.frontend(),
             broker.backend(), broker.heartbeat(), describeSecurity(options, allowLists));

@@ -54,6 +54,7 @@ public final class BrokerOptions {
     private final Path allowClients;
     private final Path allowWorkers;
     private final String ipcGroup;
+    private final boolean watchAllowLists;
 
     private BrokerOptions(Builder b) {
         this.frontend = b.frontend;
@@ -76,6 +77,7 @@ public final class BrokerOptions {
         this.allowClients = b.allowClients;
         this.allowWorkers = b.allowWorkers;
         this.ipcGroup = b.ipcGroup;
+        this.watchAllowLists = b.watchAllowLists;
     }
 
     /** @return a builder with the defaults */
@@ -214,6 +216,14 @@ public final class BrokerOptions {
         return ipcGroup;
     }
 
+    /**
+     * @return true when the allow-list directories are re-read as soon as they change (the default); false when
+     *     only {@link Broker#reloadAllowLists()} (SIGHUP in {@code powerhose-broker}) re-reads them
+     */
+    public boolean watchAllowLists() {
+        return watchAllowLists;
+    }
+
     @Override
     public String toString() {
         return "BrokerOptions{frontend=" + frontend + ", backend=" + backend + ", heartbeat=" + heartbeat
@@ -223,7 +233,8 @@ public final class BrokerOptions {
             + ", maxWorkerCapacity=" + maxWorkerCapacity + ", maxWorkerPrefetch=" + maxWorkerPrefetch
             + ", frontendHwm=" + frontendHwm + ", backendHwm=" + backendHwm
             + ", curveKey=" + (curveKey == null ? "none" : curveKey.publicKey()) + ", allowClients=" + allowClients
-            + ", allowWorkers=" + allowWorkers + ", ipcGroup=" + ipcGroup + "}";
+            + ", allowWorkers=" + allowWorkers + ", ipcGroup=" + ipcGroup + ", watchAllowLists=" + watchAllowLists
+            + "}";
     }
 
     /** Builds {@link BrokerOptions}; checks all settings together in {@link #build()}. Not thread safe. */
@@ -248,6 +259,7 @@ public final class BrokerOptions {
         private Path allowClients;
         private Path allowWorkers;
         private String ipcGroup;
+        private boolean watchAllowLists = true;
 
         private Builder() {
         }
@@ -273,6 +285,7 @@ public final class BrokerOptions {
             allowClients = o.allowClients;
             allowWorkers = o.allowWorkers;
             ipcGroup = o.ipcGroup;
+            watchAllowLists = o.watchAllowLists;
         }
 
         /**
@@ -468,6 +481,17 @@ public final class BrokerOptions {
          */
         public Builder ipcGroup(String group) {
             this.ipcGroup = group;
+            return this;
+        }
+
+        /**
+         * @param watch true to re-read the allow-list directories as soon as they change (the default); false to
+         *              re-read them only on {@link Broker#reloadAllowLists()} (SIGHUP in {@code powerhose-broker}),
+         *              for deployments that change several files and then say when they are done
+         * @return this builder
+         */
+        public Builder watchAllowLists(boolean watch) {
+            this.watchAllowLists = watch;
             return this;
         }
 

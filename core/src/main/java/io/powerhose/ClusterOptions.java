@@ -410,6 +410,17 @@ public final class ClusterOptions {
         }
 
         /**
+         * @param watch false to re-read the allow-lists only on {@link Broker#reloadAllowLists()} (SIGHUP in
+         *              {@code powerhose}); true (the default) to re-read them also as soon as they change
+         * @return this builder
+         * @see BrokerOptions.Builder#watchAllowLists(boolean)
+         */
+        public Builder watchAllowLists(boolean watch) {
+            broker.watchAllowLists(watch);
+            return this;
+        }
+
+        /**
          * @param key the workers' key pair, its {@code NAME.key_secret} file (read now; its path is given to each
          *            worker as {@code --curve-key}); without it, each worker makes a key per connection, which a
          *            broker with an allow-list of workers refuses

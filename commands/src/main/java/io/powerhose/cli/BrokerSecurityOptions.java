@@ -29,10 +29,15 @@ final class BrokerSecurityOptions {
         description = "Let GROUP use the ipc socket files too (mode 0660); by default only their owner may (0600).")
     String ipcGroup;
 
+    @Option(names = "--no-watch-allow-lists",
+        description = "Re-read the allow-lists on SIGHUP only, not as soon as their directories change.")
+    boolean noWatchAllowLists;
+
     void applyTo(BrokerOptions.Builder builder) {
         if (curveSecretKey != null) {
             builder.curveSecretKey(curveSecretKey);
         }
-        builder.allowClients(allowClients).allowWorkers(allowWorkers).ipcGroup(ipcGroup);
+        builder.allowClients(allowClients).allowWorkers(allowWorkers).ipcGroup(ipcGroup)
+            .watchAllowLists(!noWatchAllowLists);
     }
 }

@@ -97,7 +97,7 @@ public final class ClusterCommand implements Callable<Integer> {
             builder.curveSecretKey(security.curveSecretKey);
         }
         builder.allowClients(security.allowClients).allowWorkers(security.allowWorkers);
-        builder.ipcGroup(security.ipcGroup);
+        builder.ipcGroup(security.ipcGroup).watchAllowLists(!security.noWatchAllowLists);
         if (workerCurveKey != null) {
             builder.workerCurveKey(workerCurveKey);
         }

@@ -42,10 +42,12 @@ public final class AllowListWatcher implements AutoCloseable {
      * @param clientsDir the clients' directory, or null
      * @param workersDir the workers' directory, or null
      * @param brokerKey the broker's public key
+     * @param watch false to re-read only on {@link #reload}: no watch, no thread
      * @param publish hands lists to the broker thread (must only enqueue); called on the caller's thread of
      *     {@link #reload} or on the watcher's thread
      */
-    public AllowListWatcher(Path clientsDir, Path workersDir, String brokerKey, Consumer<Zap.Lists> publish) {
+    public AllowListWatcher(Path clientsDir, Path workersDir, String brokerKey, boolean watch,
+                            Consumer<Zap.Lists> publish) {
         this.clientsDir = clientsDir;
         this.workersDir = workersDir;
         this.brokerKey = brokerKey;
@@ -58,7 +60,7 @@ public final class AllowListWatcher implements AutoCloseable {
         if (workersDir != null) {
             dirs.add(workersDir.toAbsolutePath().normalize());
         }
-        if (!dirs.isEmpty()) {
+        if (watch && !dirs.isEmpty()) {
             try {
                 service = FileSystems.getDefault().newWatchService();
                 for (Path dir : dirs) {
