@@ -13,7 +13,9 @@ import org.zeromq.ZMQ;
 
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.HashSet;
+import java.util.List;
 import java.util.Set;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -38,10 +40,12 @@ class BrokerFrameLimitTest {
         BrokerOptions options = cluster.brokerOptions().maxJobBytes(1000).maxReplyBytes(2000).build();
         Broker broker = cluster.startBroker(options);
         ZMQ.Context context = ZMQ.context(1);
+        List<Monitor> monitors = new ArrayList<>();
+        List<ZMQ.Socket> sockets = new ArrayList<>();
         try {
             // frontend: a REQUEST one byte over maxJobBytes + the frame allowance
-            ZMQ.Socket client = Sockets.create(context, ZMQ.DEALER, 0);
-            Monitor clientEvents = new Monitor(context, client);
+            ZMQ.Socket client = open(context, ZMQ.DEALER, sockets);
+            Monitor clientEvents = monitor(context, client, monitors);
             client.connect(options.frontend());
             Set<Integer> seen = new HashSet<>();
             awaitEvent(clientEvents, seen, Monitor.EVENT_CONNECTED, "the client connects");
@@ -50,8 +54,8 @@ class BrokerFrameLimitTest {
             awaitEvent(clientEvents, seen, Monitor.EVENT_DISCONNECTED, "the broker drops the client's connection");
 
             // backend: a REPLY one byte over maxReplyBytes + the frame allowance
-            ZMQ.Socket worker = Sockets.create(context, ZMQ.DEALER, 0);
-            Monitor workerEvents = new Monitor(context, worker);
+            ZMQ.Socket worker = open(context, ZMQ.DEALER, sockets);
+            Monitor workerEvents = monitor(context, worker, monitors);
             worker.connect(options.backend());
             Set<Integer> workerSeen = new HashSet<>();
             awaitEvent(workerEvents, workerSeen, Monitor.EVENT_CONNECTED, "the worker connects");
@@ -60,8 +64,8 @@ class BrokerFrameLimitTest {
             awaitEvent(workerEvents, workerSeen, Monitor.EVENT_DISCONNECTED, "the broker drops the worker's connection");
 
             // heartbeat: a subscription of 2000 bytes (subscribers send nothing else)
-            ZMQ.Socket beat = Sockets.create(context, ZMQ.SUB, 0);
-            Monitor beatEvents = new Monitor(context, beat);
+            ZMQ.Socket beat = open(context, ZMQ.SUB, sockets);
+            Monitor beatEvents = monitor(context, beat, monitors);
             beat.subscribe(new byte[2000]);
             beat.connect(options.heartbeat());
             awaitEvent(beatEvents, new HashSet<>(), Monitor.EVENT_DISCONNECTED, "the broker drops the subscriber");
@@ -77,15 +81,24 @@ class BrokerFrameLimitTest {
             for (String counter : new String[] {"jobs_received", "refusals", "frames_dropped", "workers"}) {
                 assertEquals("0", TestCluster.value(status, counter), counter + " in\n" + status);
             }
-            clientEvents.close();
-            workerEvents.close();
-            beatEvents.close();
-            Sockets.close(client);
-            Sockets.close(worker);
-            Sockets.close(beat);
         } finally {
+            // Also when an assertion failed: a socket left open would hang the context's term.
+            monitors.forEach(Monitor::close);
+            sockets.forEach(Sockets::close);
             context.term();
         }
+    }
+
+    private static ZMQ.Socket open(ZMQ.Context context, int type, List<ZMQ.Socket> sockets) {
+        ZMQ.Socket socket = Sockets.create(context, type, 0);
+        sockets.add(socket);
+        return socket;
+    }
+
+    private static Monitor monitor(ZMQ.Context context, ZMQ.Socket socket, List<Monitor> monitors) {
+        Monitor monitor = new Monitor(context, socket);
+        monitors.add(monitor);
+        return monitor;
     }
 
     private static void awaitEvent(Monitor monitor, Set<Integer> seen, int event, String what) {
