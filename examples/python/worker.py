@@ -3,7 +3,8 @@
 
     /usr/bin/python3 examples/python/worker.py echo.echo --backend ipc:///tmp/b.ipc \
         --heartbeat ipc:///tmp/h.ipc [--timeout 7.5] [--max-age -1] [--max-age-delta 0] \
-        [--params "k:v|k2:v2"] [--prefetch 32] [--debug]
+        [--params "k:v|k2:v2"] [--prefetch 32] [--debug] \
+        [--curve-server-key broker.key --curve-key worker.key_secret]
 
 Runs the callable MODULE.FUNCTION(job) for every job. job.data is bytes, job.headers a dict
 (str -> str; a repeated name: the last value wins), job.params the --params dict, job.budget_ms
@@ -24,6 +25,11 @@ jobs that never started are answered ERROR "job not run: ..."; a second signal),
 not respawn it). The parent watch: when the process named by --parent-pid (default: the pid in
 POWERHOSE_PARENT_PID, which a cluster's supervisor sets) ends, the worker leaves as on SIGTERM,
 waiting at most 1 s for the broker's answer.
+
+CURVE (docs/SECURITY.md): --curve-server-key is the broker's public key file (NAME.key), --curve-key this
+worker's key pair (NAME.key_secret, readable by its owner only), as powerhose-keygen, pyzmq's zmq.auth and
+czmq write them (read here with zmq.auth.load_certificate). A failed security handshake (CURVE on one side
+only, a wrong server key, a key the broker's allow-list refuses) is logged once, saying what to change.
 """
 import argparse
 import collections
@@ -37,6 +43,8 @@ import threading
 import time
 
 import zmq
+import zmq.auth
+from zmq.utils.monitor import recv_monitor_message
 
 VERSION = b"PHW1"
 READY, REQUEST, REPLY, HEARTBEAT, DISCONNECT = (bytes([c]) for c in range(1, 6))
@@ -186,6 +194,122 @@ def run_job(fn, params, budget, payload):
     return b"ERROR", ("TypeError: job returned %s; return bytes or str" % type(result).__name__).encode()
 
 
+# ------------------------------------------------------------------------------------------ CURVE
+
+HANDSHAKE_IVL_MS = 5000
+
+
+class KeyFileError(ValueError):
+    pass
+
+
+def load_keys(args):
+    """(server public key, own public key, own secret key) from --curve-server-key and --curve-key, as bytes of
+    Z85; (None, None, None) without CURVE. Raises KeyFileError naming the file."""
+    if args.curve_key and not args.curve_server_key:
+        raise KeyFileError("--curve-key %s needs --curve-server-key (the broker's public key)" % args.curve_key)
+    if not args.curve_server_key:
+        return None, None, None
+    server, _ = _load_certificate(args.curve_server_key)
+    if not args.curve_key:
+        return server, None, None
+    path = args.curve_key
+    public, secret = _load_certificate(path)
+    if secret is None and os.path.exists(path + "_secret"):
+        path = path + "_secret"
+        public, secret = _load_certificate(path)
+    if secret is None:
+        raise KeyFileError("%s holds a public key only: give the NAME.key_secret file that powerhose-keygen (or "
+                           "zmq.auth, or czmq) wrote" % args.curve_key)
+    if zmq.curve_public(secret) != public:
+        raise KeyFileError("%s: its public-key is not the public key of its secret-key" % path)
+    return server, public, secret
+
+
+def _load_certificate(path):
+    try:
+        public, secret = zmq.auth.load_certificate(path)
+    except (OSError, ValueError) as e:
+        raise KeyFileError("%s: %s" % (path, e)) from None
+    if not public or len(public) != 40 or (secret is not None and len(secret) != 40):
+        raise KeyFileError("%s: no public-key of 40 characters of Z85 in a curve section: not a CURVE certificate "
+                           "(czmq's format)" % path)
+    if secret is not None and os.stat(path).st_mode & 0o077:
+        raise KeyFileError("%s: a secret key file must be readable by its owner only, and this one is %o: run "
+                           "chmod 600 %s" % (path, os.stat(path).st_mode & 0o777, path))
+    return public, secret
+
+
+def secure(sock, keys):
+    """Makes sock a CURVE client of the broker; does nothing without CURVE. Before connecting."""
+    server, public, secret = keys
+    if server is None:
+        return
+    if public is None:
+        public, secret = zmq.curve_keypair()
+    sock.curve_serverkey, sock.curve_publickey, sock.curve_secretkey = server, public, secret
+    sock.setsockopt(zmq.HANDSHAKE_IVL, HANDSHAKE_IVL_MS)
+
+
+def explain(event, value, endpoint, keys):
+    curve, public = keys[0] is not None, (keys[1] or b"made per connection").decode()
+    if event == zmq.EVENT_HANDSHAKE_FAILED_PROTOCOL and value == zmq.PROTOCOL_ERROR_ZMTP_MECHANISM_MISMATCH:
+        return ("the broker at %s does not use CURVE and this worker does (--curve-server-key): give the broker its "
+                "key (--curve-secret-key), or drop the CURVE options here" if curve else
+                "the broker at %s requires CURVE and this worker does not use it: give it the broker's public key "
+                "(--curve-server-key) and its own key pair (--curve-key)") % endpoint
+    if event == zmq.EVENT_HANDSHAKE_FAILED_AUTH:
+        return ("the broker at %s refused this worker's key (public key %s): it is not in the broker's "
+                "--allow-workers directory (a client's key cannot register as a worker)" % (endpoint, public)
+                if value == 400 else "the broker at %s did not admit this worker (ZAP status %d)" % (endpoint, value))
+    if event == zmq.EVENT_HANDSHAKE_FAILED_NO_DETAIL:
+        return ("the broker at %s closed the connection during the CURVE handshake: the server key %s is most "
+                "likely not the broker's public key (--curve-server-key), or the broker does not use CURVE"
+                % (endpoint, keys[0].decode()) if curve else
+                "the broker at %s closed the connection during the handshake: it most likely requires CURVE; give "
+                "this worker the broker's public key (--curve-server-key) and its own key pair (--curve-key)"
+                % endpoint)
+    return "the handshake with %s failed (libzmq event 0x%x, value 0x%x)" % (endpoint, event, value)
+
+
+def watch_handshakes(sock, endpoint, keys):
+    """Logs each distinct failed handshake of sock once, from a thread that owns the monitor socket."""
+    events = (zmq.EVENT_HANDSHAKE_FAILED_NO_DETAIL | zmq.EVENT_HANDSHAKE_SUCCEEDED
+              | zmq.EVENT_HANDSHAKE_FAILED_PROTOCOL | zmq.EVENT_HANDSHAKE_FAILED_AUTH)
+    monitor = sock.get_monitor_socket(events)
+
+    def watch():
+        logged, failures = set(), 0
+        try:
+            while True:
+                event = recv_monitor_message(monitor)
+                kind, value = event["event"], event["value"]
+                if kind == zmq.EVENT_MONITOR_STOPPED:
+                    break
+                if kind == zmq.EVENT_HANDSHAKE_SUCCEEDED:
+                    if failures:
+                        log("handshake with %s succeeded after %d failure(s)" % (endpoint, failures))
+                    logged, failures = set(), 0
+                    continue
+                failures += 1
+                if kind == zmq.EVENT_HANDSHAKE_FAILED_NO_DETAIL and failures < 2:
+                    continue  # one hang-up may be a broker restarting
+                if (kind, value) not in logged:
+                    logged.add((kind, value))
+                    log(explain(kind, value, endpoint, keys) + (
+                        "" if kind == zmq.EVENT_HANDSHAKE_FAILED_NO_DETAIL else
+                        " (libzmq does not connect again after a refused handshake: the worker leaves once the "
+                        "broker's beat has been missing for ping-retries x ping-delay)"))
+        except zmq.ZMQError:
+            pass  # the context is ending
+        finally:
+            monitor.close(0)
+
+    threading.Thread(target=watch, name="handshake-watch", daemon=True).start()
+
+
+# ------------------------------------------------------------------------------------------ the worker
+
 class Worker:
     def __init__(self, fn, args):
         self.fn, self.args = fn, args
@@ -243,6 +367,14 @@ class Worker:
         sub.setsockopt(zmq.SUBSCRIBE, b"")
         pair = job_ctx.socket(zmq.PAIR)
         endpoint = "inproc://powerhose-job"
+        try:
+            keys = load_keys(a)
+            secure(self.dealer, keys)
+            secure(sub, keys)
+        except KeyFileError as e:
+            log("%s" % e)
+            return self._exit(EXIT_CONFIG, False)
+        watch_handshakes(self.dealer, a.backend, keys)
         try:
             watch_link(self.dealer, a.backend)
             watch_link(sub, a.heartbeat)
@@ -419,6 +551,8 @@ def main(argv=None):
                     help="jobs queued beyond the running one, 0 to %d (default %d)" % (MAX_PREFETCH, PREFETCH))
     ap.add_argument("--parent-pid", type=int, default=0,
                     help="leave when this process ends (default: $POWERHOSE_PARENT_PID)")
+    ap.add_argument("--curve-server-key", metavar="FILE", help="the broker's public key (NAME.key): CURVE on")
+    ap.add_argument("--curve-key", metavar="FILE", help="this worker's key pair (NAME.key_secret, mode 0600)")
     ap.add_argument("--debug", action="store_true", help="accepted for compatibility")
     args = ap.parse_args(argv)
     module_name, _, fn_name = args.target.rpartition(".")

@@ -16,6 +16,7 @@
  */
 #define _POSIX_C_SOURCE 200809L
 #include "powerhose/worker.h"
+#include "curve.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -122,6 +123,8 @@ static void usage(FILE *f, const char *name)
             "  --heartbeat-interval SECONDS  time between two heartbeats (default %g)\n"
             "  --prefetch N           jobs queued beyond the running one, 0 to %d (default %d)\n"
             "  --parent-pid PID       leave when this process ends (default: $POWERHOSE_PARENT_PID)\n"
+            "  --curve-server-key FILE  the broker's public key (NAME.key): CURVE on\n"
+            "  --curve-key FILE       this worker's key pair (NAME.key_secret, mode 0600)\n"
             "  --debug                log every message\n"
             "  --help                 print this and exit\n",
             name, PH_DEFAULT_BACKEND, PH_DEFAULT_BEAT, PH_DEFAULT_RUN_LIMIT_S, PH_DEFAULT_PING_DELAY_S,
@@ -151,7 +154,7 @@ int ph_worker_parse_args(int argc, char **argv, ph_worker_options_t *o)
     static const char *const with_value[] = {"--backend", "--heartbeat", "--timeout", "--max-age",
                                              "--max-age-delta", "--params", "--ping-delay",
                                              "--ping-retries", "--heartbeat-interval", "--prefetch",
-                                             "--parent-pid"};
+                                             "--parent-pid", "--curve-server-key", "--curve-key"};
     for (int i = 1; i < argc; i++) {
         const char *arg = argv[i];
         if (strcmp(arg, "--help") == 0 || strcmp(arg, "-h") == 0) {
@@ -188,6 +191,10 @@ int ph_worker_parse_args(int argc, char **argv, ph_worker_options_t *o)
             o->backend = value;
         } else if (strcmp(opt, "--heartbeat") == 0) {
             o->heartbeat = value;
+        } else if (strcmp(opt, "--curve-server-key") == 0) {
+            o->curve_server_key = value;
+        } else if (strcmp(opt, "--curve-key") == 0) {
+            o->curve_key = value;
         } else if (strcmp(opt, "--params") == 0) {
             ph_params_t p;
             char err[256];
@@ -924,7 +931,14 @@ int ph_worker_run(const ph_worker_options_t *o, ph_handler_fn fn, void *user)
     zmq_setsockopt(r->sub, ZMQ_LINGER, &zero, sizeof zero);
     zmq_setsockopt(r->sub, ZMQ_SUBSCRIBE, "", 0);
     int setup = 0, setup_rc = PH_EXIT_FAILED;
-    if (watch_link(r->dealer, o->backend) != 0 || watch_link(r->sub, o->heartbeat) != 0) {
+    ph_curve_t *curve = NULL;
+    char curve_err[1024];
+    if (ph_curve_setup(r->ctx, r->dealer, r->sub, o->backend, o->curve_server_key, o->curve_key, o->name, &curve,
+                       curve_err, sizeof curve_err) != 0) {
+        LOG(r, "%s", curve_err);
+        setup = -1;
+        setup_rc = PH_EXIT_CONFIG;
+    } else if (watch_link(r->dealer, o->backend) != 0 || watch_link(r->sub, o->heartbeat) != 0) {
         LOG(r, "cannot set the tcp link options: %s", zmq_strerror(errno));
         setup = -1;
     } else if (zmq_connect(r->dealer, o->backend) != 0) {
@@ -986,6 +1000,7 @@ int ph_worker_run(const ph_worker_options_t *o, ph_handler_fn fn, void *user)
     zmq_close(r->sub);
     zmq_close(r->dealer);       /* lingers up to 2 s to deliver the last REPLY/DISCONNECT */
     zmq_ctx_term(r->ctx);       /* the job thread owns no socket: an abandoned one never holds this up */
+    ph_curve_free(curve);       /* after the term, which ends its monitor thread */
     pthread_mutex_lock(&r->mu);
     if (r->wake_fd[0] >= 0) {   /* under the lock: an abandoned job thread writes only while it holds it */
         close(r->wake_fd[0]);

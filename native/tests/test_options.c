@@ -54,6 +54,13 @@ static void test_args(void)
     CHECK(o.parent_pid == 0, "no parent watch by default (the environment may still name one)");
     const char *pp[] = {"w", "--parent-pid", "4242"};
     CHECK(parse(&o, 3, pp) == PH_RUN && o.parent_pid == 4242, "--parent-pid 4242");
+    CHECK(o.curve_server_key == NULL && o.curve_key == NULL, "no CURVE by default");
+    const char *curve[] = {"w", "--curve-server-key", "keys/broker.key", "--curve-key=keys/w.key_secret"};
+    CHECK(parse(&o, 4, curve) == PH_RUN, "--curve-server-key, --curve-key");
+    CHECK(strcmp(o.curve_server_key, "keys/broker.key") == 0 && strcmp(o.curve_key, "keys/w.key_secret") == 0,
+          "the key files, read when the worker starts");
+    const char *nokey[] = {"w", "--curve-key"};
+    CHECK(parse(&o, 2, nokey) == PH_EXIT_USAGE, "--curve-key needs a value");
     const char *ppbad[] = {"w", "--parent-pid=-3"};
     CHECK(parse(&o, 2, ppbad) == PH_EXIT_CONFIG, "--parent-pid -3 is a configuration error");
 

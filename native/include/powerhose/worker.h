@@ -158,6 +158,9 @@ typedef struct {
                                       handler runs, 0 to PH_MAX_PREFETCH; READY's 6th frame */
     long parent_pid;               /* leave when this process ends; <= 0: the pid in the
                                       environment variable POWERHOSE_PARENT_PID, if any (0) */
+    const char *curve_server_key;  /* the broker's public key file (NAME.key): CURVE on (NULL) */
+    const char *curve_key;         /* this worker's key pair file (NAME.key_secret, mode 0600);
+                                      NULL: a new key pair per connection (NULL) */
 } ph_worker_options_t;
 
 /* Fills opts with the defaults above; endpoints default to
@@ -168,7 +171,8 @@ void ph_worker_options_init(ph_worker_options_t *opts);
  * powerhose-worker:
  *   --backend ENDPOINT --heartbeat ENDPOINT --timeout SECONDS --max-age SECONDS
  *   --max-age-delta SECONDS --params "k:v|k2:v2" --ping-delay SECONDS --ping-retries N
- *   --heartbeat-interval SECONDS --prefetch N --parent-pid PID --debug --help
+ *   --heartbeat-interval SECONDS --prefetch N --parent-pid PID --curve-server-key FILE
+ *   --curve-key FILE --debug --help
  * ("--opt value" or "--opt=value"). Strings point into argv; opts->name is argv[0]'s base name.
  * Returns PH_RUN to run. Otherwise it has printed usage (--help) or an error, and returns the
  * code for main() to exit with at once: PH_EXIT_OK after --help, PH_EXIT_USAGE for an unknown
@@ -199,7 +203,11 @@ int ph_worker_parse_args(int argc, char **argv, ph_worker_options_t *opts);
  *   restarts it. The same holds whenever ph_worker_run() returns while a job runs (beat lost,
  *   second signal). Should the abandoned handler return, its thread frees what it holds and
  *   ends.
- * - A bad endpoint returns PH_EXIT_CONFIG; a setup failure PH_EXIT_FAILED.
+ * - A bad endpoint, or a key file that cannot be used (missing, malformed, a secret key file
+ *   readable by others), returns PH_EXIT_CONFIG; a setup failure PH_EXIT_FAILED.
+ * - CURVE (docs/SECURITY.md): with curve_server_key both sockets are CURVE clients of the broker.
+ *   A failed security handshake (CURVE on one side only, a wrong server key, a key the broker's
+ *   allow-list refuses) is logged once, in words that say what to change.
  */
 int ph_worker_run(const ph_worker_options_t *opts, ph_handler_fn fn, void *user);
 

@@ -119,7 +119,8 @@ class BrokerRobustnessTest {
     /** Issue 10, item 6: a broker that bound its frontend but not its backend removes the frontend's ipc file. */
     @Test
     void brokerThatCannotBindItsBackendLeavesNoIpcFileBehind() throws Exception {
-        Path missing = cluster.dir().resolve("no-such-dir").resolve("back.ipc");
+        // The broker creates a missing parent directory (0700, docs/SECURITY.md), but not under a regular file.
+        Path missing = Files.writeString(cluster.dir().resolve("not-a-dir"), "").resolve("back.ipc");
         BrokerOptions options = cluster.brokerOptions().backend("ipc://" + missing).build();
         PowerhoseException e = assertThrows(PowerhoseException.class, () -> Broker.start(options));
         assertTrue(e.getMessage().contains("could not bind"), e.getMessage());

@@ -1,9 +1,12 @@
 package io.powerhose;
 
+import io.powerhose.internal.broker.AllowListWatcher;
 import io.powerhose.internal.broker.BrokerConductor;
 import io.powerhose.internal.broker.DispatcherSettings;
+import io.powerhose.internal.broker.Zap;
 import io.powerhose.internal.client.Probe;
 import io.powerhose.internal.zmq.NativeLibrary;
+import io.powerhose.internal.zmq.Security;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -11,6 +14,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
@@ -30,6 +34,12 @@ import java.util.concurrent.TimeoutException;
  * }
  * }</pre>
  *
+ * <p>With a CURVE key ({@link BrokerOptions.Builder#curveSecretKey}) its three sockets are CURVE servers: traffic
+ * is encrypted, and a ZAP handler on the broker's thread admits on the frontend only the client keys of
+ * {@link BrokerOptions#allowClients()}, and on the backend and heartbeat only the worker keys of
+ * {@link BrokerOptions#allowWorkers()} (docs/SECURITY.md). The lists are re-read by {@link #reloadAllowLists()} and
+ * when their directory changes. Its ipc socket files are usable by their owner only, or a group.
+ *
  * <p><b>Note:</b> thread safe. Start once, close once; not reusable. {@link #close()} stops taking jobs, lets
  * running jobs finish (up to {@link BrokerOptions#drainTimeout()}), then removes its ipc files.
  */
@@ -41,15 +51,16 @@ public final class Broker implements AutoCloseable {
     private final BrokerConductor conductor;
     private final long pid = ProcessHandle.current().pid();
     private volatile boolean closed;
+    private volatile AllowListWatcher allowListWatcher;
 
-    private Broker(BrokerOptions options) {
+    private Broker(BrokerOptions options, Zap.Lists allowLists) {
         this.options = options;
         long intervalNs = options.heartbeatInterval().toNanos();
         DispatcherSettings settings = new DispatcherSettings(pid, intervalNs, intervalNs * options.liveness(),
             options.noWorkerGrace().toNanos(), options.maxQueuedJobs(), options.maxJobBytes(),
             options.legacyTimeout().toMillis(), options.maxReplyBytes(), options.maxWorkerCapacity(),
             options.maxWorkerPrefetch(), options.maxQueuedBytes());
-        this.conductor = new BrokerConductor(options, settings, System::nanoTime);
+        this.conductor = new BrokerConductor(options, settings, System::nanoTime, allowLists);
     }
 
     /**
@@ -64,17 +75,26 @@ public final class Broker implements AutoCloseable {
     public static Broker start(BrokerOptions options) {
         Objects.requireNonNull(options, "options");
         NativeLibrary.load();
-        refuseDuplicate(options.frontend());
+        Zap.Lists allowLists = null;
+        if (options.curveKey() != null) {
+            allowLists = AllowListWatcher.load(options.allowClients(), options.allowWorkers(),
+                options.curveKey().publicKey());
+        }
+        refuseDuplicate(options);
         warnWhenTheHeapIsSmall(options);
-        Broker broker = new Broker(options);
+        Broker broker = new Broker(options, allowLists);
         broker.conductor.start();
         try {
             broker.conductor.started().get(10, TimeUnit.SECONDS);
         } catch (ExecutionException e) {
             broker.join();
             broker.removeIpcFiles();
-            throw new PowerhoseException("broker could not bind " + options.frontend() + ", " + options.backend() + ", "
-                + options.heartbeat() + ": " + e.getCause().getMessage(), e.getCause());
+            String message = "broker could not bind " + options.frontend() + ", " + options.backend() + ", "
+                + options.heartbeat() + ": " + e.getCause().getMessage();
+            if (e.getCause() instanceof ConfigurationException) {
+                throw new ConfigurationException(message, e.getCause());
+            }
+            throw new PowerhoseException(message, e.getCause());
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             broker.close();
@@ -83,16 +103,41 @@ public final class Broker implements AutoCloseable {
             broker.close();
             throw new PowerhoseException("broker did not bind its endpoints within 10 s", e);
         }
-        LOG.info("broker started (pid {}): frontend {}, backend {}, heartbeat {}", broker.pid, options.frontend(),
-            options.backend(), options.heartbeat());
+        if (options.curveKey() != null) {
+            broker.allowListWatcher = new AllowListWatcher(options.allowClients(), options.allowWorkers(),
+                options.curveKey().publicKey(), options.watchAllowLists(), broker.conductor::replaceAllowLists);
+        }
+        LOG.info("broker started (pid {}): frontend {}, backend {}, heartbeat {}; {}", broker.pid, broker.frontend(),
+            broker.backend(), broker.heartbeat(), describeSecurity(options, allowLists));
+        if (options.curveKey() != null && (options.allowClients() == null || options.allowWorkers() == null)) {
+            LOG.warn("CURVE without {}: any peer that knows the broker's public key may connect there (encrypted, "
+                + "but not authenticated); give --allow-clients and --allow-workers to admit only known keys",
+                options.allowWorkers() == null ? "an allow-list of workers" : "an allow-list of clients");
+        }
         return broker;
     }
 
-    private static void refuseDuplicate(String frontend) {
+    private static String describeSecurity(BrokerOptions options, Zap.Lists lists) {
+        if (options.curveKey() == null) {
+            return "no security (NULL mechanism: anyone who reaches an endpoint is trusted)";
+        }
+        return "CURVE, public key " + options.curveKey().publicKey() + ", clients: " + lists.clients()
+            + ", workers: " + lists.workers();
+    }
+
+    private static void refuseDuplicate(BrokerOptions options) {
+        String frontend = options.frontend();
         if (!Probe.isListening(frontend)) {
             return;
         }
-        long livePid = Probe.ping(frontend, DUPLICATE_PING_TIMEOUT);
+        // A broker with this broker's key admits it on its frontend (its own key is always allowed there).
+        long livePid;
+        try {
+            livePid = Probe.ping(frontend, DUPLICATE_PING_TIMEOUT,
+                Security.client(options.curveKey(), options.curveKey()));
+        } catch (HandshakeFailedException e) {
+            livePid = -1; // a broker with other security settings: it is there all the same
+        }
         throw new DuplicateBrokerException(frontend, livePid);
     }
 
@@ -119,6 +164,39 @@ public final class Broker implements AutoCloseable {
     /** @return the pid of the process the broker runs in */
     public long pid() {
         return pid;
+    }
+
+    /** @return the frontend as bound: for {@code tcp://HOST:*}, with the port the system chose */
+    public String frontend() {
+        return bound(0, options.frontend());
+    }
+
+    /** @return the backend as bound: for {@code tcp://HOST:*}, with the port the system chose */
+    public String backend() {
+        return bound(1, options.backend());
+    }
+
+    /** @return the heartbeat endpoint as bound: for {@code tcp://HOST:*}, with the port the system chose */
+    public String heartbeat() {
+        return bound(2, options.heartbeat());
+    }
+
+    private String bound(int index, String configured) {
+        List<String> endpoints = conductor.boundEndpoints();
+        return endpoints.size() > index ? endpoints.get(index) : configured;
+    }
+
+    /**
+     * Re-reads the allow-list directories now (the broker also does when they change); the next handshakes use
+     * them, connections made already stay. A key file that cannot be read is skipped with an error naming it (its
+     * key is refused until it is fixed). Does nothing without CURVE. Any thread; the command-line broker calls it
+     * on SIGHUP.
+     */
+    public void reloadAllowLists() {
+        AllowListWatcher watcher = allowListWatcher;
+        if (watcher != null) {
+            watcher.reload("reload requested");
+        }
     }
 
     /**
@@ -198,6 +276,10 @@ public final class Broker implements AutoCloseable {
             return;
         }
         closed = true;
+        AllowListWatcher watcher = allowListWatcher;
+        if (watcher != null) {
+            watcher.close();
+        }
         conductor.requestStop();
         join();
         removeIpcFiles();

@@ -3,6 +3,8 @@ package io.powerhose;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.powerhose.internal.Defaults;
 
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Objects;
 
@@ -10,6 +12,13 @@ import java.util.Objects;
  * The settings of a {@link Broker}: endpoints, timings and limits. Immutable; build with {@link #builder()}.
  * The defaults work for one machine: ipc endpoints in /tmp, a beat every second, a silent worker forgotten
  * after 3 s.
+ *
+ * <p>Security (docs/SECURITY.md): with {@code curveKey} (the broker's key pair) every socket is a CURVE server,
+ * encrypted and authenticated; {@code allowClients} and {@code allowWorkers} are directories of public key files
+ * naming who may connect to the frontend and to the backend and heartbeat (re-read by
+ * {@link Broker#reloadAllowLists()} and when the directory changes); without a list, any CURVE key may connect
+ * there. The ipc socket files the broker binds are readable and writable by their owner only, or by a group
+ * ({@code ipcGroup}).
  */
 public final class BrokerOptions {
     /** The documented default frontend endpoint. */
@@ -43,6 +52,11 @@ public final class BrokerOptions {
     private final int frontendHwm;
     private final int backendHwm;
     private final MeterRegistry meterRegistry;
+    private final CurveCertificate curveKey;
+    private final Path allowClients;
+    private final Path allowWorkers;
+    private final String ipcGroup;
+    private final boolean watchAllowLists;
 
     private BrokerOptions(Builder b) {
         this.frontend = b.frontend;
@@ -62,6 +76,11 @@ public final class BrokerOptions {
         this.frontendHwm = b.frontendHwm;
         this.backendHwm = b.backendHwm;
         this.meterRegistry = b.meterRegistry;
+        this.curveKey = b.curveKey;
+        this.allowClients = b.allowClients;
+        this.allowWorkers = b.allowWorkers;
+        this.ipcGroup = b.ipcGroup;
+        this.watchAllowLists = b.watchAllowLists;
     }
 
     /** @return a builder with the defaults */
@@ -181,6 +200,40 @@ public final class BrokerOptions {
         return meterRegistry;
     }
 
+    /** @return the broker's CURVE key pair; null when the broker runs without security (the NULL mechanism) */
+    public CurveCertificate curveKey() {
+        return curveKey;
+    }
+
+    /** @return the directory of the public keys of the clients allowed on the frontend; null for any CURVE key */
+    public Path allowClients() {
+        return allowClients;
+    }
+
+    /**
+     * @return the directory of the public keys of the workers allowed on the backend and heartbeat; null for any
+     *     CURVE key
+     */
+    public Path allowWorkers() {
+        return allowWorkers;
+    }
+
+    /**
+     * @return the group that may use the broker's ipc socket files (mode 0660), or null for their owner only
+     *     (mode 0600)
+     */
+    public String ipcGroup() {
+        return ipcGroup;
+    }
+
+    /**
+     * @return true when the allow-list directories are re-read as soon as they change (the default); false when
+     *     only {@link Broker#reloadAllowLists()} (SIGHUP in {@code powerhose-broker}) re-reads them
+     */
+    public boolean watchAllowLists() {
+        return watchAllowLists;
+    }
+
     @Override
     public String toString() {
         return "BrokerOptions{frontend=" + frontend + ", backend=" + backend + ", heartbeat=" + heartbeat
@@ -188,7 +241,10 @@ public final class BrokerOptions {
             + ", maxQueuedJobs=" + maxQueuedJobs + ", maxQueuedBytes=" + maxQueuedBytes + ", maxJobBytes=" + maxJobBytes
             + ", maxReplyBytes=" + maxReplyBytes
             + ", maxWorkerCapacity=" + maxWorkerCapacity + ", maxWorkerPrefetch=" + maxWorkerPrefetch
-            + ", frontendHwm=" + frontendHwm + ", backendHwm=" + backendHwm + "}";
+            + ", frontendHwm=" + frontendHwm + ", backendHwm=" + backendHwm
+            + ", curveKey=" + (curveKey == null ? "none" : curveKey.publicKey()) + ", allowClients=" + allowClients
+            + ", allowWorkers=" + allowWorkers + ", ipcGroup=" + ipcGroup + ", watchAllowLists=" + watchAllowLists
+            + "}";
     }
 
     /** Builds {@link BrokerOptions}; checks all settings together in {@link #build()}. Not thread safe. */
@@ -210,6 +266,11 @@ public final class BrokerOptions {
         private int frontendHwm = Defaults.BROKER_HWM;
         private int backendHwm = Defaults.BROKER_HWM;
         private MeterRegistry meterRegistry;
+        private CurveCertificate curveKey;
+        private Path allowClients;
+        private Path allowWorkers;
+        private String ipcGroup;
+        private boolean watchAllowLists = true;
 
         private Builder() {
         }
@@ -232,6 +293,11 @@ public final class BrokerOptions {
             frontendHwm = o.frontendHwm;
             backendHwm = o.backendHwm;
             meterRegistry = o.meterRegistry;
+            curveKey = o.curveKey;
+            allowClients = o.allowClients;
+            allowWorkers = o.allowWorkers;
+            ipcGroup = o.ipcGroup;
+            watchAllowLists = o.watchAllowLists;
         }
 
         /**
@@ -396,6 +462,67 @@ public final class BrokerOptions {
         }
 
         /**
+         * @param secretKey the broker's key pair: its {@code NAME.key_secret} file (readable by its owner only),
+         *                  read now; turns CURVE on for the frontend, the backend and the heartbeat
+         * @return this builder
+         * @throws ConfigurationException naming the file when it cannot be read, is open to others, or has no
+         *     secret key
+         */
+        public Builder curveSecretKey(Path secretKey) {
+            return curveKey(CurveCertificate.loadSecret(Objects.requireNonNull(secretKey, "curveSecretKey")));
+        }
+
+        /**
+         * @param key the broker's CURVE key pair, or null for no security (the default)
+         * @return this builder
+         */
+        public Builder curveKey(CurveCertificate key) {
+            this.curveKey = key;
+            return this;
+        }
+
+        /**
+         * @param dir a directory of public key files ({@code *.key}) of the clients allowed on the frontend, or
+         *            null for any CURVE key (the default); needs {@link #curveKey}
+         * @return this builder
+         */
+        public Builder allowClients(Path dir) {
+            this.allowClients = dir;
+            return this;
+        }
+
+        /**
+         * @param dir a directory of public key files ({@code *.key}) of the workers allowed on the backend and the
+         *            heartbeat, or null for any CURVE key (the default); needs {@link #curveKey}
+         * @return this builder
+         */
+        public Builder allowWorkers(Path dir) {
+            this.allowWorkers = dir;
+            return this;
+        }
+
+        /**
+         * @param group a group whose members may use the ipc socket files too (mode 0660), or null for their owner
+         *              only (mode 0600, the default); the broker's user must be a member
+         * @return this builder
+         */
+        public Builder ipcGroup(String group) {
+            this.ipcGroup = group;
+            return this;
+        }
+
+        /**
+         * @param watch true to re-read the allow-list directories as soon as they change (the default); false to
+         *              re-read them only on {@link Broker#reloadAllowLists()} (SIGHUP in {@code powerhose-broker}),
+         *              for deployments that change several files and then say when they are done
+         * @return this builder
+         */
+        public Builder watchAllowLists(boolean watch) {
+            this.watchAllowLists = watch;
+            return this;
+        }
+
+        /**
          * Checks the settings together and builds them.
          *
          * @return the options
@@ -440,11 +567,40 @@ public final class BrokerOptions {
             Settings.endpoint("frontend", frontend);
             Settings.endpoint("backend", backend);
             Settings.endpoint("heartbeat", heartbeat);
-            if (frontend.equals(backend) || frontend.equals(heartbeat) || backend.equals(heartbeat)) {
+            if (same(frontend, backend) || same(frontend, heartbeat) || same(backend, heartbeat)) {
                 throw new ConfigurationException("frontend=" + frontend + ", backend=" + backend + " and heartbeat="
                     + heartbeat + " must be three different endpoints");
             }
+            checkSecurity();
             return new BrokerOptions(this);
+        }
+
+        /** Two endpoints that would clash; a tcp port given as {@code *} is chosen by the system at each bind. */
+        private static boolean same(String a, String b) {
+            return a.equals(b) && !a.endsWith(":*");
+        }
+
+        private void checkSecurity() {
+            if (curveKey != null && !curveKey.hasSecretKey()) {
+                throw new ConfigurationException("curveKey=" + curveKey + " holds no secret key: the broker needs its "
+                    + "NAME.key_secret file (--curve-secret-key)");
+            }
+            for (String name : new String[] {"allowClients", "allowWorkers"}) {
+                Path dir = name.equals("allowClients") ? allowClients : allowWorkers;
+                if (dir == null) {
+                    continue;
+                }
+                if (curveKey == null) {
+                    throw new ConfigurationException(name + "=" + dir + " needs CURVE: give the broker its key "
+                        + "(--curve-secret-key)");
+                }
+                if (!Files.isDirectory(dir)) {
+                    throw new ConfigurationException(name + "=" + dir + ": not a directory of public key files");
+                }
+            }
+            if (ipcGroup != null && ipcGroup.isBlank()) {
+                throw new ConfigurationException("ipcGroup='" + ipcGroup + "' is not a group name");
+            }
         }
     }
 }

@@ -7,6 +7,7 @@ import io.powerhose.internal.client.ClientConductor;
 import io.powerhose.internal.client.PendingCall;
 import io.powerhose.internal.metrics.Metrics;
 import io.powerhose.internal.zmq.NativeLibrary;
+import io.powerhose.internal.zmq.Security;
 
 
 import java.time.Duration;
@@ -42,7 +43,12 @@ import java.util.concurrent.ExecutionException;
  * <p><b>Note:</b> thread safe; share one instance. Close once; not reusable. Failures are
  * {@link PowerhoseException} subclasses: {@link JobTimeoutException}, {@link JobFailedException},
  * {@link NoWorkerException}, {@link WorkerLostException}, {@link BrokerBusyException}, {@link ClientBusyException},
- * {@link BrokerLostException}, {@link JobTooLargeException}.
+ * {@link BrokerLostException}, {@link JobTooLargeException}, {@link HandshakeFailedException}.
+ *
+ * <p>With {@link ClientOptions#curveServerKey()} the connection is encrypted and authenticated with CURVE
+ * (docs/SECURITY.md). When the security handshake fails (one side uses CURVE and the other not, the server key is
+ * not the broker's, or the broker refuses this client's key), calls fail at once with
+ * {@link HandshakeFailedException}, whose message says what to change, instead of waiting for their timeout.
  */
 public final class Client implements AutoCloseable {
     private final ClientOptions options;
@@ -90,7 +96,8 @@ public final class Client implements AutoCloseable {
         this.marginNs = options.timeoutMaxOverflow().toNanos() - options.timeout().toNanos();
         this.limit = new CallLimit(options.maxPendingCalls(), options.maxPendingBytes());
         this.conductor = new ClientConductor(options.frontends(), options.timeoutOverflows(), limit, System::nanoTime,
-            Metrics.client(options.meterRegistry(), limit::calls));
+            Metrics.client(options.meterRegistry(), limit::calls),
+            Security.client(options.curveServerKey(), options.curveKey()));
         this.conductor.start();
     }
 
@@ -227,6 +234,7 @@ public final class Client implements AutoCloseable {
      *
      * @param timeout how long to wait
      * @return the broker's pid, or empty when none answered in time
+     * @throws HandshakeFailedException when the security handshake with the broker failed
      */
     public OptionalLong ping(Duration timeout) {
         long pid = (Long) await(query(PendingCall.Kind.PING, timeout));

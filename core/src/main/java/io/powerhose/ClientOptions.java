@@ -4,6 +4,8 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.powerhose.internal.Defaults;
 import io.powerhose.internal.Durations;
 import io.powerhose.internal.EndpointList;
+
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Objects;
@@ -31,6 +33,10 @@ import java.util.concurrent.ForkJoinPool;
  *
  * <p>Jobs are delivered at most once by default. With {@code retryable(true)}, every job of the client is
  * at-least-once: see {@link Job#retryable(boolean)}.
+ *
+ * <p>With {@code curveServerKey} (the broker's public key) the connection is encrypted and authenticated with
+ * CURVE; {@code curveKey} is the client's own key pair, which a broker with an allow-list of clients must know
+ * (without one, a new key pair is made per connection). See docs/SECURITY.md.
  */
 public final class ClientOptions {
     /** The default of {@link Builder#maxPendingCalls(int)}. */
@@ -48,6 +54,8 @@ public final class ClientOptions {
     private final long maxPendingBytes;
     private final boolean retryable;
     private final MeterRegistry meterRegistry;
+    private final CurveCertificate curveServerKey;
+    private final CurveCertificate curveKey;
 
     private ClientOptions(Builder b) {
         this.frontends = EndpointList.parse("frontend", b.frontend);
@@ -60,6 +68,8 @@ public final class ClientOptions {
         this.maxPendingBytes = b.maxPendingBytes;
         this.retryable = b.retryable;
         this.meterRegistry = b.meterRegistry;
+        this.curveServerKey = b.curveServerKey;
+        this.curveKey = b.curveKey;
     }
 
     /** @return a builder with the defaults (frontend {@link BrokerOptions#DEFAULT_FRONTEND}, 5 s, 7.5 s, 1) */
@@ -127,6 +137,16 @@ public final class ClientOptions {
         return meterRegistry;
     }
 
+    /** @return the broker's public key, for CURVE; null for no security */
+    public CurveCertificate curveServerKey() {
+        return curveServerKey;
+    }
+
+    /** @return the client's own CURVE key pair; null for none (a new one per connection when CURVE is on) */
+    public CurveCertificate curveKey() {
+        return curveKey;
+    }
+
     /** Builds {@link ClientOptions}; checks all settings together in {@link #build()}. Not thread safe. */
     public static final class Builder {
         private String frontend = BrokerOptions.DEFAULT_FRONTEND;
@@ -139,6 +159,8 @@ public final class ClientOptions {
         private long maxPendingBytes = DEFAULT_MAX_PENDING_BYTES;
         private boolean retryable;
         private MeterRegistry meterRegistry;
+        private CurveCertificate curveServerKey;
+        private CurveCertificate curveKey;
 
         private Builder() {
         }
@@ -154,6 +176,8 @@ public final class ClientOptions {
             maxPendingBytes = o.maxPendingBytes;
             retryable = o.retryable;
             meterRegistry = o.meterRegistry;
+            curveServerKey = o.curveServerKey;
+            curveKey = o.curveKey;
         }
 
         /**
@@ -266,6 +290,44 @@ public final class ClientOptions {
         }
 
         /**
+         * @param serverKey the broker's public key (its {@code NAME.key} file, read now): turns CURVE on
+         * @return this builder
+         * @throws ConfigurationException naming the file when it cannot be read or is not a certificate
+         */
+        public Builder curveServerKey(Path serverKey) {
+            return curveServerKey(CurveCertificate.load(Objects.requireNonNull(serverKey, "curveServerKey")));
+        }
+
+        /**
+         * @param serverKey the broker's public key, or null for no security (the default)
+         * @return this builder
+         */
+        public Builder curveServerKey(CurveCertificate serverKey) {
+            this.curveServerKey = serverKey;
+            return this;
+        }
+
+        /**
+         * @param key the client's key pair: its {@code NAME.key_secret} file (or the {@code NAME.key} next to it),
+         *            read now; it must be readable by its owner only
+         * @return this builder
+         * @throws ConfigurationException naming the file when it cannot be read, is open to others, or has no
+         *     secret key
+         */
+        public Builder curveKey(Path key) {
+            return curveKey(CurveCertificate.loadSecret(Objects.requireNonNull(key, "curveKey")));
+        }
+
+        /**
+         * @param key the client's key pair, or null for a new one per connection (the default)
+         * @return this builder
+         */
+        public Builder curveKey(CurveCertificate key) {
+            this.curveKey = key;
+            return this;
+        }
+
+        /**
          * Checks the settings together and builds them.
          *
          * @return the options
@@ -293,6 +355,7 @@ public final class ClientOptions {
                     + ": a job of the largest size must fit");
             }
             EndpointList.parse("frontend", frontend);
+            Settings.curveClient(curveServerKey, curveKey);
             return new ClientOptions(this);
         }
     }

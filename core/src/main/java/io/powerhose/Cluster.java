@@ -274,6 +274,13 @@ public final class Cluster implements AutoCloseable {
             args.addAll(List.of("--max-age", seconds(options.maxAge()), "--max-age-delta",
                 seconds(options.maxAgeDelta())));
         }
+        if (options.brokerPublicKeyFile() != null) {
+            // Paths, not keys: a command line is readable by every user of the host.
+            args.addAll(List.of("--curve-server-key", options.brokerPublicKeyFile().toAbsolutePath().toString()));
+            if (options.workerCurveKey() != null) {
+                args.addAll(List.of("--curve-key", options.workerCurveKey().file().toAbsolutePath().toString()));
+            }
+        }
         if (!options.workerParams().isEmpty()) {
             args.addAll(List.of("--params", options.workerParams().entrySet().stream()
                 .map(e -> e.getKey() + ":" + e.getValue()).collect(Collectors.joining("|"))));

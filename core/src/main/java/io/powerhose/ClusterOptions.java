@@ -3,6 +3,8 @@ package io.powerhose;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.powerhose.internal.Defaults;
 import io.powerhose.internal.EndpointList;
+import io.powerhose.internal.broker.AllowList;
+
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -35,12 +37,16 @@ public final class ClusterOptions {
     private final boolean noBroker;
     private final String workerBackend;
     private final String workerHeartbeat;
+    private final CurveCertificate workerCurveKey;
+    private final Path brokerPublicKeyFile;
 
-    private ClusterOptions(Builder b) {
+    private ClusterOptions(Builder b, BrokerOptions broker, Path brokerPublicKeyFile) {
         this.target = b.target;
         this.workerCommand = b.workerCommand == null ? null : List.copyOf(b.workerCommand);
         this.numProcesses = b.numProcesses;
-        this.broker = b.broker.build();
+        this.broker = broker;
+        this.workerCurveKey = b.workerCurveKey;
+        this.brokerPublicKeyFile = brokerPublicKeyFile;
         this.workingDir = b.workingDir;
         this.logfile = b.logfile;
         this.debug = b.debug;
@@ -208,6 +214,19 @@ public final class ClusterOptions {
         return list;
     }
 
+    /** @return the workers' CURVE key pair (read from a file, whose path the workers get), or null */
+    public CurveCertificate workerCurveKey() {
+        return workerCurveKey;
+    }
+
+    /**
+     * @return the broker's public key file that the workers get as {@code --curve-server-key} ({@code NAME.key} next
+     *     to the broker's {@code NAME.key_secret}), or null without CURVE
+     */
+    public Path brokerPublicKeyFile() {
+        return brokerPublicKeyFile;
+    }
+
     /** Builds {@link ClusterOptions}. Not thread safe. */
     public static final class Builder {
         private final String target;
@@ -231,6 +250,7 @@ public final class ClusterOptions {
         private String noBrokerHeartbeats;
         private EndpointList remoteBackends;
         private EndpointList remoteHeartbeats;
+        private CurveCertificate workerCurveKey;
 
         private Builder(String target, List<String> workerCommand) {
             this.target = target;
@@ -428,6 +448,69 @@ public final class ClusterOptions {
         }
 
         /**
+         * @param secretKey the broker's key pair, its {@code NAME.key_secret} file: turns CURVE on; the workers get
+         *                  the {@code NAME.key} next to it as their server key
+         * @return this builder
+         * @see BrokerOptions.Builder#curveSecretKey(Path)
+         */
+        public Builder curveSecretKey(Path secretKey) {
+            broker.curveSecretKey(secretKey);
+            return this;
+        }
+
+        /**
+         * @param dir the directory of the allowed clients' public keys
+         * @return this builder
+         * @see BrokerOptions.Builder#allowClients(Path)
+         */
+        public Builder allowClients(Path dir) {
+            broker.allowClients(dir);
+            return this;
+        }
+
+        /**
+         * @param dir the directory of the allowed workers' public keys; it must hold {@link #workerCurveKey}'s
+         * @return this builder
+         * @see BrokerOptions.Builder#allowWorkers(Path)
+         */
+        public Builder allowWorkers(Path dir) {
+            broker.allowWorkers(dir);
+            return this;
+        }
+
+        /**
+         * @param group the group that may use the broker's ipc socket files too, or null for their owner only
+         * @return this builder
+         * @see BrokerOptions.Builder#ipcGroup(String)
+         */
+        public Builder ipcGroup(String group) {
+            broker.ipcGroup(group);
+            return this;
+        }
+
+        /**
+         * @param watch false to re-read the allow-lists only on {@link Broker#reloadAllowLists()} (SIGHUP in
+         *              {@code powerhose}); true (the default) to re-read them also as soon as they change
+         * @return this builder
+         * @see BrokerOptions.Builder#watchAllowLists(boolean)
+         */
+        public Builder watchAllowLists(boolean watch) {
+            broker.watchAllowLists(watch);
+            return this;
+        }
+
+        /**
+         * @param key the workers' key pair, its {@code NAME.key_secret} file (read now; its path is given to each
+         *            worker as {@code --curve-key}); without it, each worker makes a key per connection, which a
+         *            broker with an allow-list of workers refuses
+         * @return this builder
+         */
+        public Builder workerCurveKey(Path key) {
+            this.workerCurveKey = CurveCertificate.loadSecret(Objects.requireNonNull(key, "workerCurveKey"));
+            return this;
+        }
+
+        /**
          * Checks the settings and builds them.
          *
          * @return the options
@@ -454,7 +537,46 @@ public final class ClusterOptions {
                 remoteBackends = backends;
                 remoteHeartbeats = heartbeats;
             }
-            return new ClusterOptions(this);
+            BrokerOptions brokerOptions = broker.build();
+            return new ClusterOptions(this, brokerOptions, checkCurve(brokerOptions));
+        }
+
+        /** The workers' keys must let them in: files to pass on, and a key the workers' allow-list holds. */
+        private Path checkCurve(BrokerOptions brokerOptions) {
+            CurveCertificate brokerKey = brokerOptions.curveKey();
+            if (brokerKey == null) {
+                if (workerCurveKey != null) {
+                    throw new ConfigurationException("workerCurveKey=" + workerCurveKey.file() + " without a broker "
+                        + "key: give the broker its key too (curveSecretKey)");
+                }
+                return null;
+            }
+            Path secretFile = brokerKey.file();
+            String name = secretFile == null ? "" : secretFile.getFileName().toString();
+            if (!name.endsWith(CurveCertificate.SECRET_SUFFIX)) {
+                throw new ConfigurationException("the broker's key " + (secretFile == null ? "was not read from a "
+                    + "file" : "is " + secretFile + ", not a NAME.key_secret file") + ": a cluster gives its workers "
+                    + "the NAME.key file next to it");
+            }
+            Path publicFile = secretFile.resolveSibling(name.substring(0, name.length()
+                - CurveCertificate.SECRET_SUFFIX.length()));
+            CurveCertificate published = CurveCertificate.load(publicFile);
+            if (!published.publicKey().equals(brokerKey.publicKey())) {
+                throw new ConfigurationException(publicFile + " is not the public key of " + secretFile);
+            }
+            if (brokerOptions.allowWorkers() != null) {
+                if (workerCurveKey == null) {
+                    throw new ConfigurationException("allowWorkers=" + brokerOptions.allowWorkers() + " needs the "
+                        + "workers' key (workerCurveKey, --worker-curve-key), or every worker would be refused");
+                }
+                if (!AllowList.load(brokerOptions.allowWorkers(), false)
+                    .allows(workerCurveKey.publicKey())) {
+                    throw new ConfigurationException("the workers' key " + workerCurveKey.file() + " ("
+                        + workerCurveKey.publicKey() + ") is not in allowWorkers=" + brokerOptions.allowWorkers()
+                        + ": copy its public .key file there");
+                }
+            }
+            return publicFile;
         }
     }
 }

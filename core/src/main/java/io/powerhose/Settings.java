@@ -21,4 +21,16 @@ final class Settings {
     static void endpoint(String name, String endpoint) {
         Endpoints.check(name, endpoint);
     }
+
+    /** A CURVE client's keys: its own key pair only with the server's key, and with its secret key. */
+    static void curveClient(CurveCertificate serverKey, CurveCertificate ownKey) {
+        if (ownKey != null && serverKey == null) {
+            throw new ConfigurationException("curveKey=" + ownKey + " without curveServerKey: CURVE needs the "
+                + "broker's public key (--curve-server-key)");
+        }
+        if (ownKey != null && !ownKey.hasSecretKey()) {
+            throw new ConfigurationException("curveKey=" + ownKey + " holds no secret key: give the NAME.key_secret "
+                + "file");
+        }
+    }
 }

@@ -4,6 +4,8 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.powerhose.internal.Params;
 import io.powerhose.internal.Defaults;
 import io.powerhose.internal.EndpointList;
+
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Collections;
 import java.util.LinkedHashMap;
@@ -13,7 +15,9 @@ import java.util.Objects;
 
 /**
  * The settings of a {@link Worker}, with the documented Powerhose 0.x names and defaults. Immutable; build
- * with {@link #builder()}.
+ * with {@link #builder()}. With {@code curveServerKey} (the broker's public key) the worker's connections are
+ * encrypted and authenticated with CURVE; {@code curveKey} is its own key pair, which a broker with an allow-list
+ * of workers must know (docs/SECURITY.md).
  *
  * <p>Several brokers: {@code backend("tcp://a:5556,tcp://b:5556").heartbeat("tcp://a:5557,tcp://b:5557")} (one
  * heartbeat for each backend, in the same order) registers the worker with every broker; it takes jobs from each,
@@ -35,6 +39,8 @@ public final class WorkerOptions {
     private final Duration heartbeatInterval;
     private final long maxJobBytes;
     private final MeterRegistry meterRegistry;
+    private final CurveCertificate curveServerKey;
+    private final CurveCertificate curveKey;
 
     private WorkerOptions(Builder b) {
         this.target = b.target;
@@ -52,6 +58,8 @@ public final class WorkerOptions {
         this.heartbeatInterval = b.heartbeatInterval;
         this.maxJobBytes = b.maxJobBytes;
         this.meterRegistry = b.meterRegistry;
+        this.curveServerKey = b.curveServerKey;
+        this.curveKey = b.curveKey;
     }
 
     /** @return a builder with the defaults; set a target or a handler */
@@ -153,6 +161,16 @@ public final class WorkerOptions {
         return meterRegistry;
     }
 
+    /** @return the broker's public key, for CURVE; null for no security */
+    public CurveCertificate curveServerKey() {
+        return curveServerKey;
+    }
+
+    /** @return the worker's own CURVE key pair; null for none (a new one per connection when CURVE is on) */
+    public CurveCertificate curveKey() {
+        return curveKey;
+    }
+
     /** Builds {@link WorkerOptions}; checks all settings together in {@link #build()}. Not thread safe. */
     public static final class Builder {
         private String target;
@@ -170,6 +188,8 @@ public final class WorkerOptions {
         private Duration heartbeatInterval = Defaults.HEARTBEAT_INTERVAL;
         private long maxJobBytes = Defaults.MAX_JOB_BYTES;
         private MeterRegistry meterRegistry;
+        private CurveCertificate curveServerKey;
+        private CurveCertificate curveKey;
 
         private Builder() {
         }
@@ -190,6 +210,8 @@ public final class WorkerOptions {
             heartbeatInterval = o.heartbeatInterval;
             maxJobBytes = o.maxJobBytes;
             meterRegistry = o.meterRegistry;
+            curveServerKey = o.curveServerKey;
+            curveKey = o.curveKey;
         }
 
         /**
@@ -344,6 +366,44 @@ public final class WorkerOptions {
         }
 
         /**
+         * @param serverKey the broker's public key (its {@code NAME.key} file, read now): turns CURVE on
+         * @return this builder
+         * @throws ConfigurationException naming the file when it cannot be read or is not a certificate
+         */
+        public Builder curveServerKey(Path serverKey) {
+            return curveServerKey(CurveCertificate.load(Objects.requireNonNull(serverKey, "curveServerKey")));
+        }
+
+        /**
+         * @param serverKey the broker's public key, or null for no security (the default)
+         * @return this builder
+         */
+        public Builder curveServerKey(CurveCertificate serverKey) {
+            this.curveServerKey = serverKey;
+            return this;
+        }
+
+        /**
+         * @param key the worker's key pair: its {@code NAME.key_secret} file (or the {@code NAME.key} next to it),
+         *            read now; it must be readable by its owner only
+         * @return this builder
+         * @throws ConfigurationException naming the file when it cannot be read, is open to others, or has no
+         *     secret key
+         */
+        public Builder curveKey(Path key) {
+            return curveKey(CurveCertificate.loadSecret(Objects.requireNonNull(key, "curveKey")));
+        }
+
+        /**
+         * @param key the worker's key pair, or null for a new one per connection (the default)
+         * @return this builder
+         */
+        public Builder curveKey(CurveCertificate key) {
+            this.curveKey = key;
+            return this;
+        }
+
+        /**
          * Checks the settings together and builds them.
          *
          * @return the options
@@ -373,6 +433,7 @@ public final class WorkerOptions {
             if (prefetch < 0 || prefetch > Defaults.MAX_PREFETCH) {
                 throw new ConfigurationException("prefetch=" + prefetch + " must be 0 to " + Defaults.MAX_PREFETCH);
             }
+            Settings.curveClient(curveServerKey, curveKey);
             return new WorkerOptions(this);
         }
     }

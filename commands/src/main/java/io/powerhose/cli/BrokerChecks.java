@@ -2,6 +2,7 @@ package io.powerhose.cli;
 
 import io.powerhose.internal.client.Probe;
 import io.powerhose.internal.process.ExitCodes;
+import io.powerhose.internal.zmq.Security;
 
 import java.io.PrintStream;
 import java.time.Duration;
@@ -17,9 +18,9 @@ final class BrokerChecks {
     private BrokerChecks() {
     }
 
-    static int check(String frontend, PrintStream out) {
+    static int check(String frontend, PrintStream out, Security security) {
         Commands.checkConnectEndpoint("--frontend", frontend);
-        long pid = Probe.ping(frontend, PING_TIMEOUT);
+        long pid = Probe.ping(frontend, PING_TIMEOUT, security);
         if (pid > 0) {
             out.println("A broker is running. PID: " + pid);
             return ExitCodes.OK;
@@ -28,8 +29,8 @@ final class BrokerChecks {
         return ExitCodes.FAILED;
     }
 
-    static int purgeGhosts(String frontend, PrintStream out) {
+    static int purgeGhosts(String frontend, PrintStream out, Security security) {
         Commands.checkConnectEndpoint("--frontend", frontend);
-        return GhostPurge.run(frontend, out);
+        return GhostPurge.run(frontend, out, security);
     }
 }

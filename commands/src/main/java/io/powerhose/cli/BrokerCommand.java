@@ -5,7 +5,9 @@ import io.powerhose.Broker;
 import io.powerhose.BrokerOptions;
 import io.powerhose.DuplicateBrokerException;
 import io.powerhose.internal.process.ExitCodes;
+import io.powerhose.internal.process.Signals;
 import io.powerhose.internal.runner.ThreadRole;
+import io.powerhose.internal.zmq.Security;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -13,8 +15,8 @@ import picocli.CommandLine.Option;
 import java.util.concurrent.Callable;
 
 /**
- * {@code powerhose-broker}: runs a broker until SIGTERM or Ctrl-C; with {@code --check} or
- * {@code --purge-ghosts}, checks the broker that runs instead.
+ * {@code powerhose-broker}: runs a broker until SIGTERM or Ctrl-C (SIGHUP re-reads its allow-lists); with
+ * {@code --check} or {@code --purge-ghosts}, checks the broker that runs instead.
  */
 @Command(name = "powerhose-broker", mixinStandardHelpOptions = true, sortOptions = false,
     description = "Powerhose broker.", versionProvider = VersionProvider.class)
@@ -60,17 +62,26 @@ public final class BrokerCommand implements Callable<Integer> {
         description = "How long a job waits for a worker when none is registered. Default: ${DEFAULT-VALUE}")
     double noWorkerGrace = Seconds.in(Defaults.NO_WORKER_GRACE);
 
+    @Mixin
+    BrokerSecurityOptions security = new BrokerSecurityOptions();
+
+    @Mixin
+    CurveOptions curve = new CurveOptions();
+
     /**
      * Builds the options these arguments describe, without starting anything.
      *
      * @return the broker options
      */
     BrokerOptions toOptions() {
-        return BrokerOptions.builder().frontend(EndpointOptions.single("--frontend", endpoints.frontend))
+        BrokerOptions.Builder builder = BrokerOptions.builder()
+            .frontend(EndpointOptions.single("--frontend", endpoints.frontend))
             .backend(EndpointOptions.single("--backend", endpoints.backend))
             .heartbeat(EndpointOptions.single("--heartbeat", endpoints.heartbeat))
             .heartbeatInterval(Seconds.of(heartbeatInterval)).liveness(liveness).maxQueuedJobs(maxQueued)
-            .maxJobBytes(maxJobBytes).noWorkerGrace(Seconds.of(noWorkerGrace)).build();
+            .maxJobBytes(maxJobBytes).noWorkerGrace(Seconds.of(noWorkerGrace));
+        security.applyTo(builder);
+        return builder.build();
     }
 
     @Override
@@ -79,9 +90,20 @@ public final class BrokerCommand implements Callable<Integer> {
             Logging.configure(debug ? ch.qos.logback.classic.Level.DEBUG : ch.qos.logback.classic.Level.WARN,
                 "stderr");
             BrokerOptions options = toOptions();
-            return check ? BrokerChecks.check(options.frontend(), System.out)
-                : BrokerChecks.purgeGhosts(options.frontend(), System.out);
+            // The broker's own key is admitted on its frontend: with --curve-secret-key, nothing more is needed.
+            Security probe = curve.serverKey != null ? curve.security()
+                : Security.client(options.curveKey(), options.curveKey());
+            return check ? BrokerChecks.check(options.frontend(), System.out, probe)
+                : BrokerChecks.purgeGhosts(options.frontend(), System.out, probe);
         }
+        // Before anything else: a SIGHUP would end the JVM by default.
+        Broker[] started = new Broker[1];
+        Signals.onHangup(() -> {
+            Broker running = started[0];
+            if (running != null) {
+                running.reloadAllowLists();
+            }
+        });
         Logging.configure(debug, logfile);
         BrokerOptions options = toOptions();
         // The metrics' address first: a bad or busy one fails before the broker binds anything.
@@ -99,6 +121,7 @@ public final class BrokerCommand implements Callable<Integer> {
             closeQuietly(server);
             throw e;
         }
+        started[0] = broker;
         if (server != null) {
             server.serve(broker::statusSnapshot, options.frontend());
         }

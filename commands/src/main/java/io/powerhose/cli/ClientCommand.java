@@ -7,6 +7,7 @@ import io.powerhose.Client;
 import io.powerhose.ClientBusyException;
 import io.powerhose.ClientOptions;
 import io.powerhose.ConfigurationException;
+import io.powerhose.HandshakeFailedException;
 import io.powerhose.Job;
 import io.powerhose.JobFailedException;
 import io.powerhose.JobTimeoutException;
@@ -16,6 +17,7 @@ import io.powerhose.WorkerLostException;
 import io.powerhose.internal.process.ExitCodes;
 import org.HdrHistogram.Histogram;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
@@ -36,7 +38,8 @@ import java.util.concurrent.atomic.AtomicLong;
 @Command(name = "powerhose-client", mixinStandardHelpOptions = true, sortOptions = false,
     description = {"Send a job to a Powerhose broker and print the result.",
         "Exit codes: 0 ok, 1 other failure (--ping: no broker), 2 usage, 3 configuration (bad option value or "
-            + "endpoint, unknown host, libjzmq missing), 4 timeout, 5 job failed, 6 no worker, "
+            + "endpoint, unknown host, libjzmq missing, a key file that cannot be used, a security handshake the "
+            + "broker refused), 4 timeout, 5 job failed, 6 no worker, "
             + "7 worker lost / broker lost / busy."},
     versionProvider = VersionProvider.class)
 public final class ClientCommand implements Callable<Integer> {
@@ -69,6 +72,9 @@ public final class ClientCommand implements Callable<Integer> {
     @Option(names = "--debug", description = "Debug mode")
     boolean debug;
 
+    @Mixin
+    CurveOptions curve = new CurveOptions();
+
     private final PrintStream out;
 
     /** Creates the command printing to standard output. */
@@ -83,7 +89,8 @@ public final class ClientCommand implements Callable<Integer> {
     ClientOptions toOptions() {
         Duration jobTimeout = Seconds.of(timeout);
         return ClientOptions.builder().frontend(frontend).timeout(jobTimeout)
-            .timeoutMaxOverflow(jobTimeout.plusMillis(2500)).build();
+            .timeoutMaxOverflow(jobTimeout.plusMillis(2500)).curveServerKey(curve.serverCertificate())
+            .curveKey(curve.ownCertificate()).build();
     }
 
     @Override
@@ -123,7 +130,7 @@ public final class ClientCommand implements Callable<Integer> {
     }
 
     static int exitCode(PowerhoseException e) {
-        if (e instanceof ConfigurationException) {
+        if (e instanceof ConfigurationException || e instanceof HandshakeFailedException) {
             return ExitCodes.CONFIGURATION;
         }
         if (e instanceof JobTimeoutException) {

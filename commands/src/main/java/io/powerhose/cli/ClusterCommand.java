@@ -8,17 +8,20 @@ import io.powerhose.ConfigurationException;
 import io.powerhose.DuplicateBrokerException;
 import io.powerhose.PowerhoseException;
 import io.powerhose.internal.process.ExitCodes;
+import io.powerhose.internal.process.Signals;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
+import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.concurrent.Callable;
 
 /**
  * {@code powerhose TARGET}: one broker and some workers, kept running until SIGTERM or Ctrl-C, then stopped
- * gracefully; with {@code --no-broker}, the workers only, for a broker on another host.
+ * gracefully; SIGHUP re-reads the broker's allow-lists; with {@code --no-broker}, the workers only, for a broker on
+ * another host.
  */
 @Command(name = "powerhose", mixinStandardHelpOptions = true, sortOptions = false,
     description = "Run a Powerhose cluster.", versionProvider = VersionProvider.class)
@@ -72,6 +75,14 @@ public final class ClusterCommand implements Callable<Integer> {
             + "--backend, --heartbeat, --timeout and the other worker options are appended.")
     String workerCommand;
 
+    @Mixin
+    BrokerSecurityOptions security = new BrokerSecurityOptions();
+
+    @Option(names = "--worker-curve-key", paramLabel = "FILE",
+        description = "The workers' key pair, its NAME.key_secret file; each worker gets its path as --curve-key "
+            + "(and the broker's NAME.key as --curve-server-key).")
+    Path workerCurveKey;
+
     /**
      * Builds the options these arguments describe, without starting anything.
      *
@@ -99,15 +110,30 @@ public final class ClusterCommand implements Callable<Integer> {
         }
         builder.numProcesses(numProcesses)
             .logfile(logfile).debug(debug).workerParams(Params.parse(params))
-            .timeout(Seconds.of(timeout)).maxAgeDelta(Seconds.of(maxAgeDelta)).background(false);
+            .timeout(Seconds.of(timeout)).maxAgeDelta(Seconds.of(maxAgeDelta)).background(true);
         if (maxAge >= 0) {
             builder.maxAge(Seconds.of(maxAge));
+        }
+        if (security.curveSecretKey != null) {
+            builder.curveSecretKey(security.curveSecretKey);
+        }
+        builder.allowClients(security.allowClients).allowWorkers(security.allowWorkers);
+        builder.ipcGroup(security.ipcGroup).watchAllowLists(!security.noWatchAllowLists);
+        if (workerCurveKey != null) {
+            builder.workerCurveKey(workerCurveKey);
         }
         return builder;
     }
 
     @Override
     public Integer call() {
+        Cluster[] started = new Cluster[1];
+        Signals.onHangup(() -> {
+            Cluster running = started[0];
+            if (running != null && running.broker() != null) {
+                running.broker().reloadAllowLists();
+            }
+        });
         Logging.configure(debug, logfile);
         MetricsServer server = null;
         try {
@@ -116,14 +142,16 @@ public final class ClusterCommand implements Callable<Integer> {
                 throw new ConfigurationException("--metrics serves a broker's figures: it cannot be used with "
                     + "--no-broker (give it to the powerhose-broker or powerhose that runs the broker)");
             }
-            if (metrics == null) {
-                Cluster.start(options);
-                return ExitCodes.OK;
+            if (metrics != null) {
+                // The metrics' address first: a bad or busy one fails before the broker and the workers start.
+                server = MetricsServer.bind("--metrics", MetricsServer.address("--metrics", metrics));
+                options = toBuilder().meterRegistry(server.registry()).build();
             }
-            // The metrics' address first: a bad or busy one fails before the broker and the workers start.
-            server = MetricsServer.bind("--metrics", MetricsServer.address("--metrics", metrics));
-            Cluster cluster = Cluster.start(toBuilder().meterRegistry(server.registry()).background(true).build());
-            server.serve(cluster.broker()::statusSnapshot, options.broker().frontend());
+            Cluster cluster = Cluster.start(options);
+            started[0] = cluster;
+            if (server != null) {
+                server.serve(cluster.broker()::statusSnapshot, options.broker().frontend());
+            }
             cluster.awaitStop();
             return ExitCodes.OK;
         } catch (ConfigurationException e) {

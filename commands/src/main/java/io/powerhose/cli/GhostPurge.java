@@ -3,6 +3,7 @@ package io.powerhose.cli;
 import io.powerhose.BrokerOptions;
 import io.powerhose.internal.client.Probe;
 import io.powerhose.internal.process.ExitCodes;
+import io.powerhose.internal.zmq.Security;
 
 import java.io.PrintStream;
 import java.util.ArrayList;
@@ -22,8 +23,8 @@ final class GhostPurge {
     private GhostPurge() {
     }
 
-    static int run(String frontend, PrintStream out) {
-        long active = Probe.ping(frontend, BrokerChecks.PING_TIMEOUT);
+    static int run(String frontend, PrintStream out, Security security) {
+        long active = Probe.ping(frontend, BrokerChecks.PING_TIMEOUT, security);
         if (active > 0) {
             out.println("The active broker runs at PID: " + active);
         } else {

@@ -6,7 +6,9 @@ import io.powerhose.ConfigurationException;
 import io.powerhose.internal.Durations;
 import io.powerhose.internal.client.Probe;
 import io.powerhose.internal.process.ExitCodes;
+import io.powerhose.HandshakeFailedException;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 import java.io.PrintStream;
@@ -21,7 +23,7 @@ import java.util.concurrent.Callable;
 @Command(name = "powerhose-status", mixinStandardHelpOptions = true, sortOptions = false,
     description = {"Print a Powerhose broker's status: its workers, its queue and its counters.",
         "Exit codes: 0 ok, 1 no broker answered, 2 usage, 3 configuration (bad endpoint, unknown host, "
-            + "libjzmq missing)."},
+            + "libjzmq missing, a key file that cannot be used, a security handshake the broker refused)."},
     versionProvider = VersionProvider.class)
 public final class StatusCommand implements Callable<Integer> {
     @Option(names = "--frontend", paramLabel = "FRONTEND",
@@ -37,6 +39,9 @@ public final class StatusCommand implements Callable<Integer> {
 
     @Option(names = "--debug", description = "Debug mode")
     boolean debug;
+
+    @Mixin
+    CurveOptions curve = new CurveOptions();
 
     private final PrintStream out;
 
@@ -57,7 +62,13 @@ public final class StatusCommand implements Callable<Integer> {
             throw new ConfigurationException("--timeout " + timeout + " must be positive");
         }
         Commands.checkConnectEndpoint("--frontend", frontend);
-        String text = Probe.status(frontend, wait);
+        String text;
+        try {
+            text = Probe.status(frontend, wait, curve.security());
+        } catch (HandshakeFailedException e) {
+            System.err.println("powerhose-status: " + e.getMessage());
+            return ExitCodes.CONFIGURATION;
+        }
         if (text == null) {
             System.err.println("powerhose-status: no broker answered on " + frontend + " within "
                 + Durations.text(wait));

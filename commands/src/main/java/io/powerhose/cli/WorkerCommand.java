@@ -5,6 +5,7 @@ import io.powerhose.BrokerOptions;
 import io.powerhose.WorkerOptions;
 import io.powerhose.internal.cluster.WorkerProcess;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
@@ -80,6 +81,9 @@ public final class WorkerCommand implements Callable<Integer> {
             + "supervisor sets).")
     long parentPid = -1;
 
+    @Mixin
+    CurveOptions curve = new CurveOptions();
+
     /**
      * Builds the options these arguments describe, without starting anything.
      *
@@ -89,7 +93,8 @@ public final class WorkerCommand implements Callable<Integer> {
         WorkerOptions.Builder builder = WorkerOptions.builder()
             .target(target).backend(backend).heartbeat(heartbeat).params(params)
             .timeout(Seconds.of(timeout)).maxAgeDelta(Seconds.of(maxAgeDelta)).capacity(capacity).prefetch(prefetch)
-            .pingDelay(Seconds.of(pingDelay)).pingRetries(pingRetries).heartbeatInterval(Seconds.of(heartbeatInterval));
+            .pingDelay(Seconds.of(pingDelay)).pingRetries(pingRetries).heartbeatInterval(Seconds.of(heartbeatInterval))
+            .curveServerKey(curve.serverCertificate()).curveKey(curve.ownCertificate());
         if (maxAge >= 0) {
             builder.maxAge(Seconds.of(maxAge));
         }

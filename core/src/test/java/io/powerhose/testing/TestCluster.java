@@ -8,6 +8,7 @@ import io.powerhose.internal.Durations;
 import io.powerhose.internal.client.Probe;
 import io.powerhose.internal.cluster.WorkerMain;
 import io.powerhose.internal.process.JavaCommand;
+import io.powerhose.internal.zmq.Security;
 import io.powerhose.internal.zmq.SocketOwners;
 import org.junit.jupiter.api.extension.AfterEachCallback;
 import org.junit.jupiter.api.extension.BeforeEachCallback;
@@ -228,6 +229,49 @@ public final class TestCluster implements BeforeEachCallback, AfterEachCallback 
         await(() -> Probe.ping(frontend(), Duration.ofMillis(200)) == process.pid(), Duration.ofSeconds(20),
             () -> "broker process did not answer PING:\n" + process.log());
         return process;
+    }
+
+    /**
+     * Starts a broker ({@link BrokerProcess}) in a child JVM on {@code tcp://127.0.0.1:*} (ports chosen by the system
+     * as the broker binds) and waits until it answers PING.
+     *
+     * @param probe how to secure the PING (the broker's own key pair works with a CURVE broker)
+     * @param extraArgs more arguments (security options)
+     * @return the process and its endpoints as bound
+     */
+    public TcpBroker startTcpBrokerProcess(Security probe, String... extraArgs) {
+        Path endpointsFile = dir.resolve("endpoints-" + (processCount + 1) + ".txt");
+        List<String> args = new ArrayList<>(List.of("--frontend", "tcp://127.0.0.1:*", "--backend", "tcp://127.0.0.1:*",
+            "--heartbeat", "tcp://127.0.0.1:*", "--endpoints-file", endpointsFile.toString()));
+        args.addAll(Arrays.asList(extraArgs));
+        ManagedProcess process = start("broker", JavaCommand.of(BrokerProcess.class.getName(), jvmOptions(), args));
+        await(() -> Files.exists(endpointsFile) || !process.isAlive(), Duration.ofSeconds(20),
+            () -> "broker process did not write its endpoints:\n" + process.log());
+        if (!process.isAlive()) {
+            throw new AssertionError("broker process exited " + process.process().exitValue() + ":\n" + process.log());
+        }
+        List<String> endpoints;
+        try {
+            endpoints = Files.readAllLines(endpointsFile);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        TcpBroker broker = new TcpBroker(process, endpoints.get(0), endpoints.get(1), endpoints.get(2));
+        await(() -> Probe.ping(broker.frontend(), Duration.ofMillis(500), probe) == process.pid(),
+            Duration.ofSeconds(20), () -> "broker process did not answer PING on " + broker.frontend() + ":\n"
+                + process.log());
+        return broker;
+    }
+
+    /**
+     * A broker process on tcp and the endpoints it bound.
+     *
+     * @param process the process
+     * @param frontend its frontend
+     * @param backend its backend
+     * @param heartbeat its heartbeat endpoint
+     */
+    public record TcpBroker(ManagedProcess process, String frontend, String backend, String heartbeat) {
     }
 
     /**

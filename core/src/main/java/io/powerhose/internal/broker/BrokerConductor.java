@@ -12,6 +12,8 @@ import io.powerhose.internal.runner.LoopRunner;
 import io.powerhose.internal.runner.ThreadRole;
 import io.powerhose.internal.zmq.Monitor;
 import io.powerhose.internal.zmq.Native;
+import io.powerhose.internal.zmq.Security;
+import io.powerhose.internal.zmq.SocketOption;
 import io.powerhose.internal.zmq.Sockets;
 import io.powerhose.internal.zmq.Wakeup;
 import org.slf4j.Logger;
@@ -19,10 +21,12 @@ import org.slf4j.LoggerFactory;
 import org.zeromq.ZMQ;
 
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Queue;
 import java.util.Set;
@@ -32,12 +36,13 @@ import java.util.function.LongSupplier;
 
 /**
  * The broker's one thread ({@code powerhose-broker}, run by a {@link LoopRunner}): it owns the frontend and backend
- * ROUTERs, the heartbeat PUB, a monitor of the backend's connections and the {@link Dispatcher}. Each pass of its
- * loop polls with a timeout set by the next timer, drains what is readable, then runs the timers; the runner guards
- * both steps, so that neither a peer's message nor a bug in one pass ends the loop. A loop that fails on every pass
- * for {@link LoopRunner#FAILING_LOOP_NS} stops, and so does one that meets an {@link Error}: then
- * {@link #failure()} says why and {@link #lastStatus()} throws. Other threads call {@link #requestStop()} and
- * {@link #post(Runnable)}, and read the published snapshots.
+ * ROUTERs, the heartbeat PUB, a monitor of the backend's connections and the {@link Dispatcher}; with CURVE also the
+ * ZAP handler ({@link ZapHandler}, polled in the same loop) and a monitor of the frontend. Each pass of its loop
+ * polls with a timeout set by the next timer, drains what is readable, then runs the timers; the runner guards both
+ * steps, so that neither a peer's message nor a bug in one pass ends the loop. A loop that fails on every pass for
+ * {@link LoopRunner#FAILING_LOOP_NS} stops, and so does one that meets an {@link Error}: then {@link #failure()} says
+ * why and {@link #lastStatus()} throws. Other threads call {@link #requestStop()} and {@link #post(Runnable)}, and
+ * read the published snapshots.
  */
 public final class BrokerConductor implements Loop, Outbox {
     private static final Logger LOG = LoggerFactory.getLogger(BrokerConductor.class);
@@ -58,6 +63,8 @@ public final class BrokerConductor implements Loop, Outbox {
     private final BrokerMetrics metrics;
     private volatile Set<Long> activeWorkerPids = Set.of();
     private volatile Map<Path, Object> boundIpcFiles = Map.of();
+    private volatile List<String> boundEndpoints = List.of();
+    private final Zap.Lists allowLists;
 
     /** Receive buffers of {@link #drain}, reused every pass (the broker thread's only). */
     private final byte[][] routingIds = new byte[BATCH][];
@@ -68,12 +75,16 @@ public final class BrokerConductor implements Loop, Outbox {
     private ZMQ.Socket backend;
     private ZMQ.Socket beat;
     private Monitor backendMonitor;
+    private Monitor frontendMonitor;
+    private ZapHandler zap;
     private Dispatcher dispatcher;
     private ZMQ.Poller poller;
     private int frontendItem;
     private int backendItem;
     private int monitorItem;
     private int wakeItem;
+    private int zapItem = -1;
+    private int frontendMonitorItem = -1;
     private long nextTimerNs;
     private long stopByNs = Long.MAX_VALUE;
 
@@ -85,16 +96,52 @@ public final class BrokerConductor implements Loop, Outbox {
      * @param nanoClock the clock
      */
     public BrokerConductor(BrokerOptions options, DispatcherSettings settings, LongSupplier nanoClock) {
+        this(options, settings, nanoClock, options.curveKey() == null ? null
+            : new Zap.Lists(AllowList.any(), AllowList.any(), options.curveKey().publicKey()));
+    }
+
+    /**
+     * Creates the conductor and its thread; {@link #start()} binds and serves.
+     *
+     * @param options endpoints, socket bounds, the drain timeout and the CURVE key
+     * @param settings the dispatcher's settings
+     * @param nanoClock the clock
+     * @param allowLists the allow-lists the ZAP handler starts with (with CURVE), or null without CURVE
+     */
+    public BrokerConductor(BrokerOptions options, DispatcherSettings settings, LongSupplier nanoClock,
+                           Zap.Lists allowLists) {
         this.options = options;
         this.settings = settings;
         this.nanoClock = nanoClock;
         this.metrics = Metrics.broker(options.meterRegistry());
+        this.allowLists = options.curveKey() == null ? null : allowLists;
         this.runner = new LoopRunner(ThreadRole.BROKER, null, this, LOG);
     }
 
     /** Starts the broker thread. */
     public void start() {
         runner.start();
+    }
+
+    /**
+     * Applies new allow-lists to the next handshakes (connections made already stay). Any thread.
+     *
+     * @param lists the lists just read
+     */
+    public void replaceAllowLists(Zap.Lists lists) {
+        post(() -> {
+            if (zap != null) {
+                zap.replace(lists);
+            }
+        });
+    }
+
+    /**
+     * @return the endpoints bound, in the order frontend, backend, heartbeat, with the tcp port the system chose
+     *     for a {@code *} port; empty until {@link #started()} is done (any thread)
+     */
+    public List<String> boundEndpoints() {
+        return boundEndpoints;
     }
 
     /** @return completes once the sockets are bound, or exceptionally when binding failed */
@@ -191,25 +238,33 @@ public final class BrokerConductor implements Loop, Outbox {
     @Override
     public void onStart() {
         context = ZMQ.context(1);
-        frontend = Sockets.create(context, ZMQ.ROUTER, options.frontendHwm());
+        dispatcher = new Dispatcher(settings, nanoClock, this, metrics);
+        if (allowLists != null) {
+            // Bound before any CURVE socket binds: a handshake with no handler to ask would be admitted.
+            zap = new ZapHandler(context, allowLists, dispatcher.counters(), nanoClock);
+            dispatcher.counters().security = "curve";
+        }
+        frontend = security(Security.FRONTEND_DOMAIN).apply(Sockets.create(context, ZMQ.ROUTER, options.frontendHwm()));
         frontend.setRouterMandatory(true);
         frontend.setMaxMsgSize(options.frontendMaxFrameBytes());
-        backend = Sockets.create(context, ZMQ.ROUTER, options.backendHwm());
+        backend = security(Security.BACKEND_DOMAIN).apply(Sockets.create(context, ZMQ.ROUTER, options.backendHwm()));
         backend.setRouterMandatory(true);
         backend.setMaxMsgSize(options.backendMaxFrameBytes());
-        beat = Sockets.create(context, ZMQ.PUB, 1000);
+        beat = security(Security.HEARTBEAT_DOMAIN).apply(Sockets.create(context, ZMQ.PUB, 1000));
         beat.setMaxMsgSize(SUBSCRIPTION_MAX_BYTES); // subscribers send only (un)subscriptions
         backendMonitor = new Monitor(context, backend);
-        bind(frontend, options.frontend());
-        bind(backend, options.backend());
-        bind(beat, options.heartbeat());
-        dispatcher = new Dispatcher(settings, nanoClock, this, metrics);
+        frontendMonitor = zap != null ? new Monitor(context, frontend) : null;
+        IpcFiles ipc = new IpcFiles(options.ipcGroup());
+        boundEndpoints = List.of(bind(frontend, options.frontend(), ipc), bind(backend, options.backend(), ipc),
+            bind(beat, options.heartbeat(), ipc));
         publishStatus();
-        poller = new ZMQ.Poller(4);
+        poller = new ZMQ.Poller(6);
         frontendItem = poller.register(frontend, ZMQ.Poller.POLLIN);
         backendItem = poller.register(backend, ZMQ.Poller.POLLIN);
         monitorItem = backendMonitor.register(poller);
         wakeItem = wakeup.register(poller);
+        zapItem = zap != null ? zap.register(poller) : -1;
+        frontendMonitorItem = frontendMonitor != null ? frontendMonitor.register(poller) : -1;
         nextTimerNs = nanoClock.getAsLong();
     }
 
@@ -223,6 +278,12 @@ public final class BrokerConductor implements Loop, Outbox {
             if (backendMonitor != null) {
                 backendMonitor.close();
             }
+            if (frontendMonitor != null) {
+                frontendMonitor.close();
+            }
+            if (zap != null) {
+                zap.close();
+            }
             if (context != null) {
                 context.term();
             }
@@ -231,11 +292,28 @@ public final class BrokerConductor implements Loop, Outbox {
         }
     }
 
-    /** Binds, and remembers an ipc file this broker created, so that it is removed also when a later bind fails. */
-    private void bind(ZMQ.Socket socket, String endpoint) {
-        Sockets.bind(socket, endpoint);
-        if (endpoint.startsWith("ipc://")) {
-            Path path = Path.of(endpoint.substring("ipc://".length()));
+    private Security security(String zapDomain) {
+        return Security.server(options.curveKey(), zapDomain);
+    }
+
+    /**
+     * Binds, and remembers an ipc file this broker created, so that it is removed also when a later bind fails. An
+     * ipc file is made usable by its owner only (or a group) before anyone can connect to it ({@link IpcFiles}).
+     *
+     * @return the endpoint as bound: a tcp port given as {@code *} is the one the system chose
+     */
+    private String bind(ZMQ.Socket socket, String endpoint, IpcFiles ipc) {
+        if (!endpoint.startsWith("ipc://")) {
+            Sockets.bind(socket, endpoint);
+            byte[] last = Native.bytesOption(socket, SocketOption.LAST_ENDPOINT, 1024);
+            int length = 0;
+            while (length < last.length && last[length] != 0) {
+                length++;
+            }
+            return length == 0 ? endpoint : new String(last, 0, length, StandardCharsets.US_ASCII);
+        }
+        Path path = ipc.bind(socket, endpoint);
+        if (path != null) {
             try {
                 Object key = Files.readAttributes(path, BasicFileAttributes.class).fileKey();
                 Map<Path, Object> files = new LinkedHashMap<>(boundIpcFiles);
@@ -245,6 +323,7 @@ public final class BrokerConductor implements Loop, Outbox {
                 LOG.warn("cannot read {}: {}", path, e.toString());
             }
         }
+        return endpoint;
     }
 
     @Override
@@ -255,8 +334,18 @@ public final class BrokerConductor implements Loop, Outbox {
             wakeup.clear();
             runCommands();
         }
+        if (zapItem >= 0 && poller.pollin(zapItem)) {
+            for (int i = 0; i < 16 && zap.drain() > 0; i++) {
+                // answer what waits, a bounded number of batches per pass
+            }
+        }
         if (poller.pollin(monitorItem)) {
             onMonitorEvents();
+        }
+        if (frontendMonitorItem >= 0 && poller.pollin(frontendMonitorItem)) {
+            for (int event = frontendMonitor.poll(); event != 0; event = frontendMonitor.poll()) {
+                onHandshakeEvent(event, frontendMonitor.lastValue(), "frontend");
+            }
         }
         if (poller.pollin(backendItem)) {
             drain(backend, true);
@@ -273,6 +362,9 @@ public final class BrokerConductor implements Loop, Outbox {
             drainBackendBeforeJudging();
         }
         nextTimerNs = dispatcher.onTimer();
+        if (zap != null) {
+            zap.onTimer();
+        }
         if (dispatcher.takeWorkersChanged()) {
             activeWorkerPids = Set.copyOf(dispatcher.activeWorkerPids());
             publishStatus();
@@ -315,6 +407,7 @@ public final class BrokerConductor implements Loop, Outbox {
         boolean closed = false;
         for (int event = backendMonitor.poll(); event != 0; event = backendMonitor.poll()) {
             closed |= event == Monitor.EVENT_DISCONNECTED;
+            onHandshakeEvent(event, backendMonitor.lastValue(), "backend");
         }
         if (closed) {
             drainBackendBeforeJudging();
@@ -394,6 +487,31 @@ public final class BrokerConductor implements Loop, Outbox {
             dispatcher.counters().onSent(false, bytes(frames));
         }
         return result == Sockets.SENT;
+    }
+
+    /**
+     * Counts and logs (once per kind) a handshake the broker refused before any ZAP question: a peer without CURVE,
+     * one that uses another server key, or bytes that are not a ZMTP handshake. ZAP denials are counted by the ZAP
+     * handler.
+     */
+    private void onHandshakeEvent(int event, int value, String socket) {
+        if (!Monitor.isHandshakeFailure(event) || event == Monitor.EVENT_HANDSHAKE_FAILED_AUTH) {
+            return;
+        }
+        dispatcher.counters().handshakeFailures++;
+        String kind;
+        if (event == Monitor.EVENT_HANDSHAKE_FAILED_PROTOCOL && value == Monitor.PROTOCOL_ERROR_MECHANISM_MISMATCH) {
+            kind = "a peer without CURVE (or with another mechanism)";
+        } else if (event == Monitor.EVENT_HANDSHAKE_FAILED_PROTOCOL
+            && value == Monitor.PROTOCOL_ERROR_CRYPTOGRAPHIC) {
+            kind = "a CURVE peer that does not use this broker's public key as its server key";
+        } else if (event == Monitor.EVENT_HANDSHAKE_FAILED_PROTOCOL) {
+            kind = "a malformed handshake (ZMTP protocol error 0x" + Integer.toHexString(value) + ")";
+        } else {
+            kind = "a connection closed during its handshake";
+        }
+        errors.record("refused a connection on the " + socket + ": " + kind,
+            "the handshake failed; it is not admitted");
     }
 
     @Override

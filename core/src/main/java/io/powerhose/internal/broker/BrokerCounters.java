@@ -37,6 +37,14 @@ public final class BrokerCounters {
     long frontendBytesOut;
     long backendBytesIn;
     long backendBytesOut;
+    /** "curve" or "none": the mechanism of the broker's sockets (set once, at start). */
+    String security = "none";
+    long authAllowed;
+    long authDeniedClients;
+    long authDeniedWorkers;
+    long authMalformed;
+    long handshakeFailures;
+    long allowListReloads;
 
     /** @return messages dropped as malformed */
     public long framesDropped() {
@@ -111,6 +119,12 @@ public final class BrokerCounters {
         action.accept("frontend_bytes_out", frontendBytesOut);
         action.accept("backend_bytes_in", backendBytesIn);
         action.accept("backend_bytes_out", backendBytesOut);
+        action.accept("auth_allowed", authAllowed);
+        action.accept("auth_denied_clients", authDeniedClients);
+        action.accept("auth_denied_workers", authDeniedWorkers);
+        action.accept("auth_malformed", authMalformed);
+        action.accept("handshake_failures", handshakeFailures);
+        action.accept("allow_list_reloads", allowListReloads);
     }
 
     /** @return every counter by its STATUS key, in STATUS order (a copy) */
@@ -122,5 +136,6 @@ public final class BrokerCounters {
 
     void appendTo(StringBuilder out) {
         forEach((key, value) -> out.append(key).append('=').append(value).append('\n'));
+        out.append("security=").append(security).append('\n');
     }
 }

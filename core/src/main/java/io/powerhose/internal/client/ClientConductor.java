@@ -4,6 +4,7 @@ import io.powerhose.internal.Durations;
 import io.powerhose.BrokerBusyException;
 import io.powerhose.BrokerLostException;
 import io.powerhose.ClientBusyException;
+import io.powerhose.HandshakeFailedException;
 import io.powerhose.JobFailedException;
 import io.powerhose.JobResult;
 import io.powerhose.JobTimeoutException;
@@ -20,6 +21,7 @@ import io.powerhose.internal.runner.Loop;
 import io.powerhose.internal.runner.LoopRunner;
 import io.powerhose.internal.runner.ThreadRole;
 import io.powerhose.internal.zmq.Monitor;
+import io.powerhose.internal.zmq.Security;
 import io.powerhose.internal.zmq.Sockets;
 import io.powerhose.internal.zmq.Wakeup;
 import org.slf4j.Logger;
@@ -55,6 +57,10 @@ import java.util.function.LongSupplier;
  * dropped until its monitor reports a new one, and one that does not take the call now. A link whose connection
  * drops fails only its own calls in flight ({@link BrokerLostException}), or sends a retryable job once more to
  * another broker (docs/PROTOCOL.md, "Several brokers").
+ *
+ * <p>When the security handshake fails on every link (CURVE on one side only, a wrong server key, a key the broker
+ * refuses), the calls waiting to be sent fail at once with {@link HandshakeFailedException}, and so do new ones until
+ * a handshake succeeds; the {@link Monitor} connects again with a backoff.
  */
 public final class ClientConductor implements Loop {
     /** How often the connection's events are read while calls are in flight. */
@@ -67,6 +73,7 @@ public final class ClientConductor implements Loop {
     private static final int COMPACT_SLACK = 4096;
 
     private final List<String> frontends;
+    private final Security security;
     private final OverflowTracker overflows;
     private final LongSupplier nanoClock;
     private final CallLimit limit;
@@ -104,21 +111,23 @@ public final class ClientConductor implements Loop {
      * @param nanoClock the clock
      */
     public ClientConductor(List<String> frontends, int allowedOverflows, CallLimit limit, LongSupplier nanoClock) {
-        this(frontends, allowedOverflows, limit, nanoClock, ClientMetrics.NONE);
+        this(frontends, allowedOverflows, limit, nanoClock, ClientMetrics.NONE, Security.NONE);
     }
 
     /**
-     * Creates the conductor with metrics and its thread; {@link #start()} connects and serves.
+     * Creates the conductor with metrics and security, and its thread; {@link #start()} connects and serves.
      *
      * @param frontends the brokers' frontend endpoints (one or more)
      * @param allowedOverflows the overflow rule's limit
      * @param limit the bound on the jobs the client holds
      * @param nanoClock the clock
      * @param metrics what records each job call's end and the late replies
+     * @param security what each connection's DEALER is given (CURVE keys), or {@link Security#NONE}
      */
     public ClientConductor(List<String> frontends, int allowedOverflows, CallLimit limit, LongSupplier nanoClock,
-                           ClientMetrics metrics) {
+                           ClientMetrics metrics, Security security) {
         this.metrics = metrics;
+        this.security = security;
         this.frontends = List.copyOf(frontends);
         this.overflows = new OverflowTracker(allowedOverflows);
         this.limit = limit;
@@ -200,11 +209,13 @@ public final class ClientConductor implements Loop {
         // calls per pass, and the connections' events only matter while calls are in flight. Two pollers, made
         // once: the second also waits for room to send, used only while calls wait for it.
         poller = new ZMQ.Poller(links.length + 1);
-        sendPoller = new ZMQ.Poller(links.length + 1);
+        sendPoller = new ZMQ.Poller(2 * links.length + 1);
         for (int i = 0; i < links.length; i++) {
-            links[i] = new FrontendLink(i, context, frontends.get(i), limit.maxCalls() + SEND_QUEUE_SPARE);
+            links[i] = new FrontendLink(i, context, frontends.get(i), limit.maxCalls() + SEND_QUEUE_SPARE, security);
             links[i].pollItem = poller.register(links[i].dealer, ZMQ.Poller.POLLIN);
             links[i].sendPollItem = sendPoller.register(links[i].dealer, ZMQ.Poller.POLLIN | ZMQ.Poller.POLLOUT);
+            // While calls wait to be sent, a failed handshake fails them at once: the monitors are polled then.
+            links[i].monitor.register(sendPoller);
         }
         wakeItem = wakeup.register(poller);
         sendWakeItem = wakeup.register(sendPoller);
@@ -288,12 +299,19 @@ public final class ClientConductor implements Loop {
         return Sockets.pollTimeoutMs(waitNs);
     }
 
-    /** Moves new calls to the send queue and the deadline queue; calls cancelled meanwhile only give back room. */
+    /**
+     * Moves new calls to the send queue and the deadline queue; calls cancelled meanwhile only give back room, and
+     * while the last handshake with the broker failed, new calls fail at once.
+     */
     private void takeSubmitted() {
         PendingCall call;
         while ((call = submitted.poll()) != null) {
             if (call.isFinished() || call.isCancelled()) {
                 call.fail(new PowerhoseException("cancelled")); // only gives its room back, if it still holds any
+                continue;
+            }
+            if (everyLinkFailedItsHandshake()) {
+                call.fail(new HandshakeFailedException(links[0].frontend, links[0].monitor.handshakeFailure()));
                 continue;
             }
             unsent.addLast(call);
@@ -475,6 +493,9 @@ public final class ClientConductor implements Loop {
     private void onMonitorEvents(FrontendLink link) {
         int event;
         while ((event = link.monitor.poll()) != 0) {
+            if (Monitor.isHandshakeFailure(event) && everyLinkFailedItsHandshake()) {
+                failUnsent(new HandshakeFailedException(link.frontend, link.monitor.handshakeFailure()));
+            }
             if (event == Monitor.EVENT_CONNECTED) {
                 if (!link.up) {
                     LOG.info("connected to the broker at {} again", link.frontend);
@@ -540,6 +561,29 @@ public final class ClientConductor implements Loop {
         if (byDeadline.size() > 2L * limit.maxCalls() + COMPACT_SLACK) {
             byDeadline.removeIf(PendingCall::isFinished); // answered calls, kept until their deadline otherwise
         }
+    }
+
+    /** @return true when the last handshake of every link failed: no broker will take a call now */
+    private boolean everyLinkFailedItsHandshake() {
+        if (links.length == 0) {
+            return false;
+        }
+        for (FrontendLink link : links) {
+            if (link.monitor.handshakeFailure() == null) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** Fails the calls waiting to be sent: a failed handshake leaves them no connection to go to. */
+    private void failUnsent(PowerhoseException error) {
+        for (PendingCall call : unsent) {
+            if (!call.isFinished()) {
+                call.fail(error);
+            }
+        }
+        unsent.clear();
     }
 
     /** Fails the calls in flight on every link (the client is closing). */

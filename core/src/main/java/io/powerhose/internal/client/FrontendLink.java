@@ -1,6 +1,7 @@
 package io.powerhose.internal.client;
 
 import io.powerhose.internal.zmq.Monitor;
+import io.powerhose.internal.zmq.Security;
 import io.powerhose.internal.zmq.Sockets;
 import org.zeromq.ZMQ;
 
@@ -31,16 +32,17 @@ final class FrontendLink {
      * @param context the client's context
      * @param frontend the broker's frontend
      * @param sendHwm the DEALER's send high-water mark
+     * @param security what the DEALER is given before it connects (CURVE keys), or {@link Security#NONE}
      */
-    FrontendLink(int index, ZMQ.Context context, String frontend, int sendHwm) {
+    FrontendLink(int index, ZMQ.Context context, String frontend, int sendHwm, Security security) {
         this.index = index;
         this.frontend = frontend;
-        dealer = Sockets.create(context, ZMQ.DEALER, 0);
+        dealer = security.apply(Sockets.create(context, ZMQ.DEALER, 0));
         dealer.setSndHWM(sendHwm);
         // Queue only on a live connection: with no broker, calls wait in `unsent`, where their deadline can
         // still fail them, instead of in libzmq, where a call that already timed out would still be sent.
         dealer.setImmediate(true);
-        monitor = new Monitor(context, dealer);
+        monitor = new Monitor(context, dealer, frontend, security);
         Sockets.connect(dealer, frontend);
     }
 

@@ -1,7 +1,10 @@
 package io.powerhose.internal.client;
 
+import io.powerhose.HandshakeFailedException;
 import io.powerhose.internal.protocol.FrontendCodec;
+import io.powerhose.internal.zmq.Monitor;
 import io.powerhose.internal.zmq.NativeLibrary;
+import io.powerhose.internal.zmq.Security;
 import io.powerhose.internal.zmq.Sockets;
 import org.zeromq.ZMQ;
 
@@ -73,7 +76,20 @@ public final class Probe {
      * @return the broker's pid, or -1 when none answered in time
      */
     public static long ping(String endpoint, Duration timeout) {
-        byte[][] answer = ask(endpoint, FrontendCodec.ping(requestId()), timeout);
+        return ping(endpoint, timeout, Security.NONE);
+    }
+
+    /**
+     * Sends PING to a broker over a secured connection and waits for its PONG.
+     *
+     * @param endpoint the frontend endpoint
+     * @param timeout how long to wait
+     * @param security how to secure the connection
+     * @return the broker's pid, or -1 when none answered in time
+     * @throws HandshakeFailedException when the security handshake failed (it says what to change)
+     */
+    public static long ping(String endpoint, Duration timeout, Security security) {
+        byte[][] answer = ask(endpoint, FrontendCodec.ping(requestId()), timeout, security);
         if (answer != null && FrontendCodec.decodeFromBroker(answer) instanceof FrontendCodec.Pong pong) {
             return pong.brokerPid();
         }
@@ -88,7 +104,20 @@ public final class Probe {
      * @return the status lines, or null when none answered in time
      */
     public static String status(String endpoint, Duration timeout) {
-        byte[][] answer = ask(endpoint, FrontendCodec.status(requestId()), timeout);
+        return status(endpoint, timeout, Security.NONE);
+    }
+
+    /**
+     * Asks a broker for its STATUS text over a secured connection.
+     *
+     * @param endpoint the frontend endpoint
+     * @param timeout how long to wait
+     * @param security how to secure the connection
+     * @return the status lines, or null when none answered in time
+     * @throws HandshakeFailedException when the security handshake failed (it says what to change)
+     */
+    public static String status(String endpoint, Duration timeout, Security security) {
+        byte[][] answer = ask(endpoint, FrontendCodec.status(requestId()), timeout, security);
         if (answer != null && FrontendCodec.decodeFromBroker(answer) instanceof FrontendCodec.StatusReply reply) {
             return reply.text();
         }
@@ -99,16 +128,18 @@ public final class Probe {
         return ("probe-" + System.nanoTime()).getBytes(StandardCharsets.US_ASCII);
     }
 
-    private static byte[][] ask(String endpoint, byte[][] question, Duration timeout) {
+    private static byte[][] ask(String endpoint, byte[][] question, Duration timeout, Security security) {
         NativeLibrary.load();
         ZMQ.Context context = ZMQ.context(1);
         try {
-            ZMQ.Socket socket = Sockets.create(context, ZMQ.DEALER, 0);
+            ZMQ.Socket socket = security.apply(Sockets.create(context, ZMQ.DEALER, 0));
+            Monitor monitor = new Monitor(context, socket, endpoint, security);
             try {
                 Sockets.connect(socket, endpoint);
                 Sockets.send(socket, null, question);
-                ZMQ.Poller poller = new ZMQ.Poller(1);
+                ZMQ.Poller poller = new ZMQ.Poller(2);
                 poller.register(socket, ZMQ.Poller.POLLIN);
+                int monitorItem = monitor.register(poller);
                 long deadlineNs = System.nanoTime() + timeout.toNanos();
                 while (true) {
                     long leftMs = (deadlineNs - System.nanoTime()) / 1_000_000;
@@ -120,8 +151,16 @@ public final class Probe {
                     if (frames.length > 0) {
                         return frames;
                     }
+                    if (poller.pollin(monitorItem)) {
+                        for (int event = monitor.poll(); event != 0; event = monitor.poll()) {
+                            if (monitor.handshakeFailure() != null) {
+                                throw new HandshakeFailedException(endpoint, monitor.handshakeFailure());
+                            }
+                        }
+                    }
                 }
             } finally {
+                monitor.close();
                 Sockets.close(socket);
             }
         } finally {

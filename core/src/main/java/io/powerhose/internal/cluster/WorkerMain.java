@@ -4,6 +4,7 @@ import io.powerhose.ConfigurationException;
 import io.powerhose.WorkerOptions;
 import io.powerhose.internal.process.ExitCodes;
 
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Iterator;
@@ -18,7 +19,7 @@ import java.util.ServiceLoader;
  * <pre>
  * --backend B --heartbeat H --timeout SECONDS --max-age SECONDS --max-age-delta SECONDS --params K:V|K2:V2
  * --capacity N --prefetch N --ping-delay SECONDS --ping-retries N --heartbeat-interval SECONDS
- * --debug --logfile FILE --parent-pid PID   TARGET
+ * --curve-server-key FILE --curve-key FILE --debug --logfile FILE --parent-pid PID   TARGET
  * </pre>
  * without {@code powerhose-worker}'s help texts (the commands module has them, and picocli). Logging is set up
  * by the first {@link ProcessLogging} found, when there is one. Exit codes as {@link ExitCodes}; a bad argument
@@ -72,6 +73,8 @@ public final class WorkerMain {
                     case "--ping-delay" -> builder.pingDelay(seconds(it, arg));
                     case "--ping-retries" -> builder.pingRetries(number(it, arg));
                     case "--heartbeat-interval" -> builder.heartbeatInterval(seconds(it, arg));
+                    case "--curve-server-key" -> builder.curveServerKey(Path.of(value(it, arg)));
+                    case "--curve-key" -> builder.curveKey(Path.of(value(it, arg)));
                     case "--parent-pid" -> parentPid = number(it, arg);
                     case "--logfile" -> logfile = value(it, arg);
                     case "--debug" -> debug = true;

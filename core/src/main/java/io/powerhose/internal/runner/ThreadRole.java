@@ -20,6 +20,8 @@ public enum ThreadRole {
     HEARTBEAT("powerhose-heartbeat", false),
     /** A {@code Stethoscope}'s SUB and its callbacks. */
     STETHOSCOPE("powerhose-stethoscope", true),
+    /** A CURVE broker's watch of its allow-list directories: reads them and posts the lists to the broker. */
+    ALLOW_LISTS("powerhose-allow-lists", true),
     /** A cluster's supervisor: the worker processes. */
     CLUSTER("powerhose-cluster", true),
     /** An HTTP handler of the commands' {@code --metrics} server, {@code powerhose-http-N}: reads snapshots only. */

@@ -1,6 +1,7 @@
 package io.powerhose.internal.worker;
 
 import io.powerhose.internal.zmq.Monitor;
+import io.powerhose.internal.zmq.Security;
 import io.powerhose.internal.zmq.Sockets;
 import org.zeromq.ZMQ;
 
@@ -33,16 +34,19 @@ final class BackendLink {
      * @param backend the broker's backend
      * @param heartbeat the broker's heartbeat
      * @param beatWatch the watch of this broker's beat
+     * @param security what the DEALER and the SUB are given before they connect (CURVE keys), or
+     *                 {@link Security#NONE}
      */
-    BackendLink(int index, ZMQ.Context context, String backend, String heartbeat, BeatWatch beatWatch) {
+    BackendLink(int index, ZMQ.Context context, String backend, String heartbeat, BeatWatch beatWatch,
+                Security security) {
         this.index = index;
         this.backend = backend;
         this.heartbeat = heartbeat;
         this.beatWatch = beatWatch;
-        dealer = Sockets.create(context, ZMQ.DEALER, 0);
-        monitor = new Monitor(context, dealer);
+        dealer = security.apply(Sockets.create(context, ZMQ.DEALER, 0));
+        monitor = new Monitor(context, dealer, backend, security);
         Sockets.connect(dealer, backend);
-        beat = Sockets.create(context, ZMQ.SUB, 0);
+        beat = security.apply(Sockets.create(context, ZMQ.SUB, 0));
         beat.subscribe(new byte[0]);
         Sockets.connect(beat, heartbeat);
     }

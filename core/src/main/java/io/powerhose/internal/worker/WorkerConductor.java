@@ -13,6 +13,7 @@ import io.powerhose.internal.runner.Loop;
 import io.powerhose.internal.runner.LoopRunner;
 import io.powerhose.internal.runner.ThreadRole;
 import io.powerhose.internal.zmq.Monitor;
+import io.powerhose.internal.zmq.Security;
 import io.powerhose.internal.zmq.Sockets;
 import io.powerhose.internal.zmq.Wakeup;
 import org.slf4j.Logger;
@@ -140,9 +141,10 @@ public final class WorkerConductor implements Loop {
         // Only the DEALERs and the wake-up pipe are polled: each ZeroMQ socket in a zmq_poll costs two system calls
         // per pass, and the beats (one a second) and the connections' events are read every CHECK_NS.
         poller = new ZMQ.Poller(count + 1);
+        Security security = Security.client(options.curveServerKey(), options.curveKey());
         for (int i = 0; i < count; i++) {
             links[i] = new BackendLink(i, context, options.backends().get(i), options.heartbeats().get(i),
-                new BeatWatch(startNs, 0, options.pingDelay().toNanos(), options.pingRetries()));
+                new BeatWatch(startNs, 0, options.pingDelay().toNanos(), options.pingRetries()), security);
             dealerItems[i] = poller.register(links[i].dealer, ZMQ.Poller.POLLIN);
         }
         wakeItem = wakeup.register(poller);

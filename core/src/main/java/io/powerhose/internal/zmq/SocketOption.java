@@ -14,6 +14,8 @@ public enum SocketOption {
     LINGER(17, Type.INT),
     /** {@code ZMQ_MAXMSGSIZE}: the largest message a peer may send, in bytes; -1 means no limit. */
     MAXMSGSIZE(22, Type.LONG),
+    /** {@code ZMQ_LAST_ENDPOINT}: the endpoint the socket last bound, with the port the system chose (read only). */
+    LAST_ENDPOINT(32, Type.BYTES),
     /** {@code ZMQ_TCP_KEEPALIVE}: -1 (the system's default), 0 (off) or 1 (on). */
     TCP_KEEPALIVE(34, Type.INT),
     /** {@code ZMQ_TCP_KEEPALIVE_CNT}: probes before the connection is dropped; -1 for the system's default. */
@@ -34,6 +36,8 @@ public enum SocketOption {
     CURVE_SERVERKEY(50, Type.BYTES),
     /** {@code ZMQ_ZAP_DOMAIN}: the domain the ZAP handler is told, up to 254 bytes. */
     ZAP_DOMAIN(55, Type.BYTES),
+    /** {@code ZMQ_HANDSHAKE_IVL}: drop a connection whose security handshake takes longer, in ms; 0 for never. */
+    HANDSHAKE_IVL(66, Type.INT),
     /** {@code ZMQ_HEARTBEAT_IVL}: ZMTP PING every so many milliseconds; 0 for none. */
     HEARTBEAT_IVL(75, Type.INT),
     /** {@code ZMQ_HEARTBEAT_TTL}: the peer drops the connection after so many ms of silence (kept in 100 ms). */
