@@ -268,8 +268,11 @@ public final class Cluster implements AutoCloseable {
     }
 
     private List<String> workerCommand(int slot) {
-        List<String> args = new ArrayList<>(List.of("--backend", options.workerBackend(),
-            "--heartbeat", options.workerHeartbeat(), "--timeout", seconds(options.timeout())));
+        // The running broker's endpoints: a tcp port given as * is the one the system chose.
+        List<String> args = new ArrayList<>(List.of(
+            "--backend", broker == null ? options.workerBackend() : broker.backend(),
+            "--heartbeat", broker == null ? options.workerHeartbeat() : broker.heartbeat(),
+            "--timeout", seconds(options.timeout())));
         if (options.maxAge() != null) {
             args.addAll(List.of("--max-age", seconds(options.maxAge()), "--max-age-delta",
                 seconds(options.maxAgeDelta())));
