@@ -149,7 +149,9 @@ class ManyHostsTest {
         long okBefore = load.ok();
         TestCluster.await(() -> load.refresh().ok() >= okBefore + 2000, Duration.ofSeconds(20),
             () -> "the load does not carry on after the restore: " + load.okByPid());
-        assertEquals(2, workerCount(load), "both workers registered again");
+        TestCluster.await(() -> workerCount(load) == 2, Duration.ofSeconds(10),
+            () -> "both workers registered again within 10 s of the restore:\n" + load.status());
+        long rejoinedNs = System.nanoTime();
         assertEquals(workerPids, workerHost.pids(), "no worker restarted");
         assertTrue(broker.isAlive() && workers.stream().allMatch(TestCluster.ManagedProcess::isAlive));
         load.send("stop");
@@ -159,6 +161,7 @@ class ManyHostsTest {
         assertEquals(failed, load.failures(), "no failure after the broker came back");
         report("broker host cut", "cut -> first BrokerLost " + ms(firstLostNs - cutNs) + " (bound "
             + ms(BROKER_LOST_BOUND_NS) + "), restore -> first job served " + ms(firstServedNs - restoreNs)
+            + ", restore -> both workers registered at most " + ms(rejoinedNs - restoreNs)
             + ", jobs failed " + failed.size() + ", jobs in all " + load.ok());
     }
 
